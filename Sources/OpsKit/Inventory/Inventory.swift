@@ -1,0 +1,75 @@
+/// The effective description of one deployment: every value and where it came from.
+public struct Inventory: Sendable {
+    public var values: [ConfigKey: ConfigValue]
+    /// The whisperctl.yml read, if any.
+    public var configPath: String?
+    /// The .env read, if any.
+    public var dotenvPath: String?
+    /// Problems that did not stop loading (unknown keys, unset `${VAR}`s).
+    public var diagnostics: [ConfigDiagnostic]
+
+    public init(values: [ConfigKey: ConfigValue], configPath: String? = nil, dotenvPath: String? = nil, diagnostics: [ConfigDiagnostic] = []) {
+        self.values = values
+        self.configPath = configPath
+        self.dotenvPath = dotenvPath
+        self.diagnostics = diagnostics
+    }
+
+    /// A scalar setting; empty strings count as unset.
+    public func string(_ key: ConfigKey) -> String? {
+        guard let text = values[key]?.scalar, !text.isEmpty else { return nil }
+        return text
+    }
+
+    public func source(of key: ConfigKey) -> ValueSource? { values[key]?.source }
+
+    public var deployment: String { string(.deployment) ?? "local" }
+
+    public var servers: [ServerEntry] {
+        if case .servers(let entries) = values[.servers]?.content { return entries }
+        return []
+    }
+
+    public var certs: [(path: String, source: ValueSource)] {
+        if case .list(let items) = values[.certs]?.content { return items.map { ($0.0, $0.1) } }
+        return []
+    }
+
+    public var haproxyStatsURL: String? { string(.haproxyStatsURL) }
+    public var haproxyRuntimeAPI: String? { string(.haproxyRuntimeAPI) }
+    public var haproxyBackend: String { string(.haproxyBackend) ?? Inventory.defaultBackend }
+    public var haproxyConfig: String? { string(.haproxyConfig) }
+    public var redisAddr: String? { string(.redisAddr) }
+    public var redisPassword: String? { string(.redisPassword) }
+    public var natsURL: String? { string(.natsURL) }
+    public var natsMonitorURL: String? { string(.natsMonitorURL) }
+    public var postgresURL: String? { string(.postgresURL) }
+
+    /// The Redis address with the configured password applied.
+    public func redisAddress() throws -> RedisAddress? {
+        guard let addr = redisAddr else { return nil }
+        var address = try RedisAddress(parsing: addr)
+        if address.password == nil { address.password = redisPassword }
+        return address
+    }
+
+    static let defaultBackend = "ws_servers"
+
+    /// The built-in defaults: a local development stack.
+    public static let defaults: [ConfigKey: ConfigValue] = {
+        func scalar(_ text: String) -> ConfigValue { ConfigValue(.scalar(text), source: .builtInDefault) }
+        return [
+            .deployment: scalar("local"),
+            .servers: ConfigValue(
+                .servers([ServerEntry(name: "ws1", url: "http://127.0.0.1:8080", source: .builtInDefault)]),
+                source: .builtInDefault),
+            .haproxyStatsURL: scalar("http://127.0.0.1:8404/haproxy/stats"),
+            .haproxyBackend: scalar(defaultBackend),
+            .redisAddr: scalar("127.0.0.1:6379"),
+            .natsURL: scalar("nats://127.0.0.1:4222"),
+            .natsMonitorURL: scalar("http://127.0.0.1:8222"),
+            .postgresURL: scalar("postgres://whisper@127.0.0.1:5432/whisper?sslmode=disable"),
+            .certs: ConfigValue(.list([]), source: .builtInDefault),
+        ]
+    }()
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Yams
+
+/// Reads `whisperctl.yml` into configuration values that remember their file and line.
+struct InventoryFile {
+    let path: String
+    /// Resolves `${VAR}`: the process environment first, then the `.env`.
+    let variables: (String) -> String?
+
+    /// - Returns: the values found and the problems that did not stop reading (unknown keys,
+    ///   unset variables).
+    /// - Throws: `ConfigError` for YAML syntax errors and values of the wrong shape.
+    func read(text: String) throws -> (values: [ConfigKey: ConfigValue], diagnostics: [ConfigDiagnostic]) {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError([syntaxDiagnostic(error)])
+        }
+        var reader = NodeReader(path: path, variables: variables)
+        guard let root else { return ([:], []) }
+        guard case .mapping(let mapping) = root else {
+            throw ConfigError([reader.diagnostic(at: root, field: nil, "the top level must be a mapping of settings")])
+        }
+        try reader.readTopLevel(mapping)
+        return (reader.values, reader.diagnostics)
+    }
+
+    private func syntaxDiagnostic(_ error: YamlError) -> ConfigDiagnostic {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigDiagnostic(.error, location: "\(path):\(mark.line)", field: nil, "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigDiagnostic(
+                .error, location: "\(path):\(context.mark.line)", field: nil,
+                "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", "))")
+        case .reader(let problem, _, _, _):
+            return ConfigDiagnostic(.error, location: path, field: nil, "cannot read YAML: \(problem)")
+        default:
+            return ConfigDiagnostic(.error, location: path, field: nil, "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML tree, checking shapes and collecting values with their lines.
+private struct NodeReader {
+    let path: String
+    let variables: (String) -> String?
+    var values: [ConfigKey: ConfigValue] = [:]
+    var diagnostics: [ConfigDiagnostic] = []
+
+    init(path: String, variables: @escaping (String) -> String?) {
+        self.path = path
+        self.variables = variables
+    }
+
+    func location(_ node: Node) -> String { "\(path):\(node.mark?.line ?? 0)" }
+    func source(_ node: Node) -> ValueSource { .file(path: path, line: node.mark?.line ?? 0) }
+
+    func diagnostic(at node: Node, field: String?, _ message: String) -> ConfigDiagnostic {
+        ConfigDiagnostic(.error, location: location(node), field: field, message)
+    }
+
+    mutating func readTopLevel(_ mapping: Node.Mapping) throws {
+        for (keyNode, valueNode) in mapping {
+            let key = keyNode.string ?? ""
+            switch key {
+            case "deployment":
+                try setScalar(.deployment, valueNode)
+            case "servers":
+                try readServers(valueNode)
+            case "certs":
+                try readCerts(valueNode)
+            case "haproxy", "redis", "nats", "postgres":
+                try readSection(key, valueNode)
+            default:
+                unknownKey(key, at: keyNode, allowed: ConfigKey.topLevel, prefix: "")
+            }
+        }
+    }
+
+    mutating func readSection(_ section: String, _ node: Node) throws {
+        if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" { return }
+        guard case .mapping(let mapping) = node else {
+            throw ConfigError([diagnostic(at: node, field: section, "expected a mapping")])
+        }
+        let allowed = ConfigKey.sections[section] ?? []
+        for (keyNode, valueNode) in mapping {
+            let name = keyNode.string ?? ""
+            guard allowed.contains(name), let key = ConfigKey(rawValue: "\(section).\(name)") else {
+                unknownKey(name, at: keyNode, allowed: allowed, prefix: "\(section).")
+                continue
+            }
+            try setScalar(key, valueNode)
+        }
+    }
+
+    mutating func setScalar(_ key: ConfigKey, _ node: Node) throws {
+        guard case .scalar(let scalar) = node else {
+            throw ConfigError([diagnostic(at: node, field: key.rawValue, "expected a single value")])
+        }
+        // A null (`~` or nothing) leaves the lower layers' value in place.
+        if scalar.tag == Tag(.null) { return }
+        let text = expand(scalar.string, at: node, field: key.rawValue)
+        values[key] = ConfigValue(.scalar(text), source: source(node))
+    }
+
+    mutating func readServers(_ node: Node) throws {
+        guard case .sequence(let sequence) = node else {
+            throw ConfigError([diagnostic(at: node, field: "servers", "expected a list of {name, url}")])
+        }
+        var entries: [ServerEntry] = []
+        for (index, item) in sequence.enumerated() {
+            let field = "servers[\(index)]"
+            guard case .mapping(let mapping) = item else {
+                throw ConfigError([diagnostic(at: item, field: field, "expected {name: ..., url: ...}")])
+            }
+            var name: String?
+            var url: String?
+            for (keyNode, valueNode) in mapping {
+                let key = keyNode.string ?? ""
+                guard key == "name" || key == "url" else {
+                    unknownKey(key, at: keyNode, allowed: ["name", "url"], prefix: "\(field).")
+                    continue
+                }
+                guard case .scalar(let scalar) = valueNode else {
+                    throw ConfigError([diagnostic(at: valueNode, field: "\(field).\(key)", "expected a single value")])
+                }
+                let text = expand(scalar.string, at: valueNode, field: "\(field).\(key)")
+                if key == "name" { name = text } else { url = text }
+            }
+            guard let name, !name.isEmpty else {
+                throw ConfigError([diagnostic(at: item, field: "\(field).name", "missing (the server's name in the HAProxy backend)")])
+            }
+            guard let url, !url.isEmpty else {
+                throw ConfigError([diagnostic(at: item, field: "\(field).url", "missing (e.g. http://10.0.0.5:8080)")])
+            }
+            entries.append(ServerEntry(name: name, url: url, source: source(item)))
+        }
+        values[.servers] = ConfigValue(.servers(entries), source: source(node))
+    }
+
+    mutating func readCerts(_ node: Node) throws {
+        guard case .sequence(let sequence) = node else {
+            throw ConfigError([diagnostic(at: node, field: "certs", "expected a list of PEM file paths")])
+        }
+        var paths: [(String, ValueSource)] = []
+        for (index, item) in sequence.enumerated() {
+            guard case .scalar(let scalar) = item else {
+                throw ConfigError([diagnostic(at: item, field: "certs[\(index)]", "expected a file path")])
+            }
+            paths.append((expand(scalar.string, at: item, field: "certs[\(index)]"), source(item)))
+        }
+        values[.certs] = ConfigValue(.list(paths), source: source(node))
+    }
+
+    mutating func unknownKey(_ key: String, at node: Node, allowed: [String], prefix: String) {
+        var message = "unknown key '\(prefix)\(key)'"
+        if let suggestion = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
+            editDistance(suggestion, key) <= max(2, key.count / 3)
+        {
+            message += " (did you mean '\(prefix)\(suggestion)'?)"
+        }
+        diagnostics.append(ConfigDiagnostic(.error, location: location(node), field: nil, message))
+    }
+
+    /// Expands `${VAR}` and `${VAR:-default}`; `$$` is a literal `$`.
+    mutating func expand(_ text: String, at node: Node, field: String) -> String {
+        guard text.contains("$") else { return text }
+        var output = ""
+        var rest = Substring(text)
+        while let dollar = rest.firstIndex(of: "$") {
+            output += rest[..<dollar]
+            let after = rest[rest.index(after: dollar)...]
+            if after.hasPrefix("$") {
+                output += "$"
+                rest = after.dropFirst()
+            } else if after.hasPrefix("{"), let close = after.firstIndex(of: "}") {
+                let expression = after[after.index(after: after.startIndex)..<close]
+                let parts = expression.split(separator: ":-", maxSplits: 1, omittingEmptySubsequences: false)
+                let name = String(parts[0])
+                if let value = variables(name), !value.isEmpty {
+                    output += value
+                } else if parts.count == 2 {
+                    output += parts[1]
+                } else {
+                    diagnostics.append(
+                        ConfigDiagnostic(
+                            .error, location: location(node), field: field,
+                            "${\(name)} is not set in the environment or .env"))
+                }
+                rest = after[after.index(after: close)...]
+            } else {
+                output += "$"
+                rest = after
+            }
+        }
+        return output + rest
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    var previous = Array(0...b.count)
+    for i in 1...a.count {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in stride(from: 1, through: b.count, by: 1) {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// `whisperctl config check`: finds what would make a command fail later, each with where it was set.
+public struct InventoryValidator: Sendable {
+    public var workingDirectory: String
+
+    public init(workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.workingDirectory = workingDirectory
+    }
+
+    public func validate(_ inventory: Inventory) -> [ConfigDiagnostic] {
+        var problems = inventory.diagnostics
+        func report(_ key: ConfigKey, _ message: String, source: ValueSource? = nil, severity: ConfigDiagnostic.Severity = .error) {
+            let origin = source ?? inventory.source(of: key)
+            problems.append(ConfigDiagnostic(severity, location: origin?.location ?? origin?.description, field: key.rawValue, message))
+        }
+
+        var seenNames: [String: ValueSource] = [:]
+        for entry in inventory.servers {
+            if let problem = URLCheck.problem(entry.url, schemes: ["http", "https"]) {
+                report(.servers, "server '\(entry.name)': \(problem)", source: entry.source)
+            }
+            if let first = seenNames[entry.name] {
+                report(.servers, "duplicate server name '\(entry.name)' (also at \(first.description))", source: entry.source)
+            }
+            seenNames[entry.name] = entry.source
+        }
+        if inventory.servers.isEmpty {
+            report(.servers, "no servers listed", severity: .warning)
+        }
+        if let url = inventory.haproxyStatsURL, let problem = URLCheck.problem(url, schemes: ["http", "https"]) {
+            report(.haproxyStatsURL, problem)
+        }
+        if let api = inventory.haproxyRuntimeAPI {
+            if api.hasPrefix("/") || api.hasPrefix("unix@") {
+                let path = api.hasPrefix("unix@") ? String(api.dropFirst(5)) : api
+                if !fileExists(path) { report(.haproxyRuntimeAPI, "no such socket: \(path)") }
+            } else if let error = catching({ try HostPort.split(api.replacingOccurrences(of: "ipv4@", with: ""), defaultPort: nil, what: "runtime API address") }) {
+                report(.haproxyRuntimeAPI, error)
+            }
+        }
+        if let config = inventory.haproxyConfig, !fileExists(config) {
+            report(.haproxyConfig, "no such file: \(config)")
+        }
+        if let error = catching({ try inventory.redisAddress() }) {
+            report(.redisAddr, error)
+        }
+        if let url = inventory.natsURL {
+            for server in url.split(separator: ",") {
+                if let problem = URLCheck.problem(String(server), schemes: ["nats", "tls", "ws", "wss"]) {
+                    report(.natsURL, problem)
+                }
+            }
+        }
+        if let url = inventory.natsMonitorURL, let problem = URLCheck.problem(url, schemes: ["http", "https"]) {
+            report(.natsMonitorURL, problem)
+        }
+        if let url = inventory.postgresURL, let error = catching({ try PostgresConnectionInfo(parsing: url) }) {
+            report(.postgresURL, error)
+        }
+        for cert in inventory.certs {
+            if !fileExists(cert.path) {
+                report(.certs, "no such file: \(cert.path)", source: cert.source)
+            } else if let error = catching({ try CertificateReader.read(path: resolve(cert.path)) }) {
+                report(.certs, error, source: cert.source)
+            }
+        }
+        return problems
+    }
+
+    private func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
+    }
+
+    private func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: resolve(path)) }
+
+    private func catching<T>(_ body: () throws -> T) -> String? {
+        do {
+            _ = try body()
+            return nil
+        } catch let error as OpsError {
+            return error.description
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+/// Checks that a string is an absolute URL of an expected scheme with a host and a valid port.
+public enum URLCheck {
+    /// - Returns: what is wrong, or nil when the URL is fine.
+    public static func problem(_ text: String, schemes: [String]) -> String? {
+        let shown = Redactor.redactURL(text)
+        guard let components = URLComponents(string: text.trimmingCharacters(in: .whitespaces)) else {
+            return "malformed URL '\(shown)'"
+        }
+        guard let scheme = components.scheme?.lowercased(), schemes.contains(scheme) else {
+            return "URL '\(shown)' must start with \(schemes.map { "\($0)://" }.joined(separator: " or "))"
+        }
+        guard let host = components.host, !host.isEmpty else {
+            return "URL '\(shown)' has no host"
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            return "URL '\(shown)' has an invalid port"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// Checks one certificate file: days until its leaf certificate expires.
+public struct CertificateProbe: Sendable {
+    public static let warningDays = 30
+    public static let criticalDays = 7
+
+    public var path: String
+
+    public init(path: String) { self.path = path }
+
+    var name: String { "cert " + (path as NSString).lastPathComponent }
+
+    public func run(in environment: ProbeEnvironment) async -> ComponentReport {
+        let path = self.path
+        do {
+            let chain = try await environment.pool.runIfActive { try CertificateReader.read(path: path) }
+            return evaluate(chain[0], now: environment.now())
+        } catch {
+            return .failed(name: name, kind: .cert, endpoint: path, error: error)
+        }
+    }
+
+    /// Expired or under 7 days is critical, under 30 days a warning.
+    public func evaluate(_ certificate: Certificate, now: Date) -> ComponentReport {
+        let days = certificate.daysUntilExpiry(now: now)
+        let status: HealthStatus
+        let detail: String
+        if certificate.isExpired(now: now) {
+            status = .critical
+            detail = "expired \(-days) days ago"
+        } else if days < CertificateProbe.criticalDays {
+            status = .critical
+            detail = "expires in \(days) days"
+        } else if days < CertificateProbe.warningDays {
+            status = .warning
+            detail = "expires in \(days) days"
+        } else {
+            status = .ok
+            detail = "\(days) days left"
+        }
+        let notAfter = StatusReport.iso8601(certificate.notAfter)
+        return ComponentReport(
+            name: name, kind: .cert, status: status, detail: "\(detail) (\(certificate.subject))", endpoint: path,
+            facts: [
+                ("path", .string(path)), ("subject", .string(certificate.subject)), ("not_after", .string(notAfter)),
+                ("days_left", .int(days)), ("dns_names", .array(certificate.dnsNames.map(JSONValue.string))),
+            ])
+    }
+}

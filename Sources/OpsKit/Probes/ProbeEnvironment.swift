@@ -1,0 +1,57 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// What every probe shares: its time budget and the clients to spend it with.
+public struct ProbeEnvironment: Sendable {
+    /// Each probe's own limit; probes run concurrently, so the whole run takes about this long.
+    public var timeout: Duration
+    /// Accept self-signed certificates on HTTPS endpoints.
+    public var insecureTLS: Bool
+    public var http: HTTPClient
+    /// Where blocking C calls (hiredis, libpq, file reads) run.
+    public var pool: NIOThreadPool
+    public var now: @Sendable () -> Date
+
+    public init(
+        timeout: Duration = .seconds(2), insecureTLS: Bool = false, http: HTTPClient = HTTPClient(),
+        pool: NIOThreadPool = .singleton, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.timeout = timeout
+        self.insecureTLS = insecureTLS
+        self.http = http
+        self.pool = pool
+        self.now = now
+    }
+
+    /// Runs `body`, but answers with `onTimeout()` once `limit` has passed, even if `body` is stuck
+    /// in a blocking C call that cannot be cancelled (the call is abandoned, not awaited).
+    func bounded(
+        by limit: Duration, _ body: @escaping @Sendable () async -> ComponentReport,
+        onTimeout: @escaping @Sendable () -> ComponentReport
+    ) async -> ComponentReport {
+        let gate = NIOLockedValueBox<CheckedContinuation<ComponentReport, Never>?>(nil)
+        return await withCheckedContinuation { continuation in
+            gate.withLockedValue { $0 = continuation }
+            let work = Task {
+                let report = await body()
+                gate.withLockedValue { $0.take() }?.resume(returning: report)
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                if let waiting = gate.withLockedValue({ $0.take() }) {
+                    work.cancel()
+                    waiting.resume(returning: onTimeout())
+                }
+            }
+        }
+    }
+}
+
+extension Optional {
+    /// Returns the value and leaves nil behind.
+    mutating func take() -> Wrapped? {
+        defer { self = nil }
+        return self
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// The answer to "is the deployment healthy?": every component's verdict and the worst of them.
+public struct StatusReport: Sendable {
+    public var deployment: String
+    public var checkedAt: Date
+    public var components: [ComponentReport]
+
+    public var overall: HealthStatus {
+        components.isEmpty ? .unknown : HealthStatus.worst(components.map(\.status))
+    }
+
+    /// The documented `--json` schema (docs/status-json.md).
+    public var json: JSONValue {
+        .object([
+            ("overall", .string(overall.rawValue)),
+            ("deployment", .string(deployment)),
+            ("checked_at", .string(StatusReport.iso8601(checkedAt))),
+            ("components", .array(components.map(\.json))),
+        ])
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,80 @@
+/// Runs every probe the inventory calls for, all at once, each bounded by the timeout.
+public struct StatusRunner: Sendable {
+    public var inventory: Inventory
+    public var environment: ProbeEnvironment
+
+    public init(inventory: Inventory, environment: ProbeEnvironment) {
+        self.inventory = inventory
+        self.environment = environment
+    }
+
+    /// One probe, ready to run, with what to report if it overruns.
+    struct PlannedProbe: Sendable {
+        var name: String
+        var kind: ComponentKind
+        var endpoint: String?
+        var run: @Sendable (ProbeEnvironment) async -> ComponentReport
+    }
+
+    func plan() -> [PlannedProbe] {
+        var probes: [PlannedProbe] = []
+        for entry in inventory.servers {
+            let probe = ServerProbe(entry: entry)
+            probes.append(PlannedProbe(name: entry.name, kind: .server, endpoint: entry.url, run: probe.run))
+        }
+        if let stats = inventory.haproxyStatsURL {
+            let probe = HAProxyProbe(statsURL: stats, backend: inventory.haproxyBackend)
+            probes.append(PlannedProbe(name: "haproxy", kind: .haproxy, endpoint: stats, run: probe.run))
+        }
+        if let addr = inventory.redisAddr {
+            do {
+                let probe = RedisProbe(address: try inventory.redisAddress()!)
+                probes.append(PlannedProbe(name: "redis", kind: .redis, endpoint: addr, run: probe.run))
+            } catch {
+                let report = ComponentReport.failed(name: "redis", kind: .redis, endpoint: addr, error: error)
+                probes.append(PlannedProbe(name: "redis", kind: .redis, endpoint: addr, run: { _ in report }))
+            }
+        }
+        if let monitor = inventory.natsMonitorURL {
+            let probe = NATSProbe(monitorURL: monitor)
+            probes.append(PlannedProbe(name: "nats", kind: .nats, endpoint: monitor, run: probe.run))
+        }
+        if let url = inventory.postgresURL {
+            let probe = PostgresProbe(url: url)
+            let endpoint = (try? PostgresConnectionInfo(parsing: url))?.endpoint
+            probes.append(PlannedProbe(name: "postgres", kind: .postgres, endpoint: endpoint, run: probe.run))
+        }
+        for cert in inventory.certs {
+            let probe = CertificateProbe(path: cert.path)
+            probes.append(PlannedProbe(name: probe.name, kind: .cert, endpoint: cert.path, run: probe.run))
+        }
+        return probes
+    }
+
+    /// Probes everything concurrently; returns in about one timeout however many endpoints hang.
+    public func run() async -> StatusReport {
+        let environment = self.environment
+        // A little past the clients' own timeouts, so their more precise errors usually win.
+        let limit = environment.timeout + .milliseconds(50)
+        let probes = plan()
+        let reports = await withTaskGroup(of: (Int, ComponentReport).self) { group in
+            for (index, probe) in probes.enumerated() {
+                group.addTask {
+                    let report = await environment.bounded(by: limit) {
+                        await probe.run(environment)
+                    } onTimeout: {
+                        ComponentReport(
+                            name: probe.name, kind: probe.kind, status: .critical,
+                            detail: OpsError.timedOut(after: environment.timeout, endpoint: probe.endpoint).description,
+                            endpoint: probe.endpoint)
+                    }
+                    return (index, report)
+                }
+            }
+            var collected = [ComponentReport?](repeating: nil, count: probes.count)
+            for await (index, report) in group { collected[index] = report }
+            return collected.compactMap { $0 }
+        }
+        return StatusReport(deployment: inventory.deployment, checkedAt: environment.now(), components: reports)
+    }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import OpsKit
+
+struct Config: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show or check the deployment configuration.",
+        subcommands: [Show.self, Check.self]
+    )
+}
+
+extension Config {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the effective configuration, secrets redacted, with where each value came from.",
+            discussion: "Precedence: flags > environment > whisperctl.yml > .env > built-in defaults."
+        )
+
+        @OptionGroup var inventory: InventoryOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let deployment: Inventory
+            do {
+                deployment = try inventory.loader().load()
+            } catch let error as ConfigError {
+                printError(error.description)
+                throw ExitCode(HealthStatus.unknown.exitCode)
+            }
+            for diagnostic in deployment.diagnostics { printError(diagnostic.description) }
+            let settings = ConfigKey.allCases.compactMap { key in deployment.values[key].map { (key, $0) } }
+            if json {
+                print(jsonDocument(deployment, settings).prettyPrinted())
+            } else {
+                print(table(deployment, settings))
+            }
+        }
+
+        private func table(_ deployment: Inventory, _ settings: [(ConfigKey, ConfigValue)]) -> String {
+            var rows: [[String]] = []
+            for (key, value) in settings {
+                switch value.content {
+                case .scalar(let text):
+                    rows.append([key.rawValue, ShownValue.redact(text, key: key), value.source.description])
+                case .servers(let entries):
+                    if entries.isEmpty { rows.append([key.rawValue, "(none)", value.source.description]) }
+                    for (index, entry) in entries.enumerated() {
+                        rows.append(["servers[\(index)]", "\(entry.name) \(Redactor.redactURL(entry.url))", entry.source.description])
+                    }
+                case .list(let items):
+                    if items.isEmpty { rows.append([key.rawValue, "(none)", value.source.description]) }
+                    for (index, item) in items.enumerated() {
+                        rows.append(["\(key.rawValue)[\(index)]", item.0, item.1.description])
+                    }
+                }
+            }
+            let files = "config file: \(deployment.configPath ?? "(none: built-in defaults)")"
+                + "\n.env: \(deployment.dotenvPath ?? "(none)")"
+            return files + "\n\n" + Table(headers: ["KEY", "VALUE", "SOURCE"], rows: rows).render()
+        }
+
+        private func jsonDocument(_ deployment: Inventory, _ settings: [(ConfigKey, ConfigValue)]) -> JSONValue {
+            func source(_ source: ValueSource) -> JSONValue {
+                .object([("kind", .string(source.kind)), ("origin", .string(source.description))])
+            }
+            let entries: [JSONValue] = settings.map { key, value in
+                let shown: JSONValue
+                switch value.content {
+                case .scalar(let text): shown = .string(ShownValue.redact(text, key: key))
+                case .servers(let servers):
+                    shown = .array(servers.map {
+                        .object([("name", .string($0.name)), ("url", .string(Redactor.redactURL($0.url))), ("source", source($0.source))])
+                    })
+                case .list(let items):
+                    shown = .array(items.map { .object([("value", .string($0.0)), ("source", source($0.1))]) })
+                }
+                return .object([("key", .string(key.rawValue)), ("value", shown), ("source", source(value.source))])
+            }
+            return .object([
+                ("config_file", deployment.configPath.map(JSONValue.string) ?? .null),
+                ("dotenv_file", deployment.dotenvPath.map(JSONValue.string) ?? .null),
+                ("settings", .array(entries)),
+            ])
+        }
+    }
+
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the configuration: unknown keys, malformed URLs and addresses, missing files.",
+            discussion: "Exit status: 0 valid, 1 warnings only, 2 errors."
+        )
+
+        @OptionGroup var inventory: InventoryOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            var problems: [ConfigDiagnostic]
+            var configPath: String?
+            do {
+                let deployment = try inventory.loader().load()
+                configPath = deployment.configPath
+                problems = InventoryValidator().validate(deployment)
+            } catch let error as ConfigError {
+                problems = error.diagnostics
+            }
+            let errors = problems.filter { $0.severity == .error }.count
+            let warnings = problems.count - errors
+            if json {
+                let body = JSONValue.object([
+                    ("config_file", configPath.map(JSONValue.string) ?? .null), ("valid", .bool(errors == 0)),
+                    ("errors", .int(errors)), ("warnings", .int(warnings)),
+                    ("problems", .array(problems.map { problem in
+                        .object([
+                            ("severity", .string(problem.severity.rawValue)),
+                            ("location", problem.location.map(JSONValue.string) ?? .null),
+                            ("field", problem.field.map(JSONValue.string) ?? .null),
+                            ("message", .string(problem.message)),
+                        ])
+                    })),
+                ])
+                print(body.prettyPrinted())
+            } else {
+                for problem in problems { print(problem.description) }
+                let subject = configPath ?? "configuration (built-in defaults)"
+                print(problems.isEmpty ? "\(subject): OK" : "\(subject): \(errors) error(s), \(warnings) warning(s)")
+            }
+            if errors > 0 { throw ExitCode(2) }
+            if warnings > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+/// How a configuration value is shown: secrets masked, URL passwords masked.
+enum ShownValue {
+    static func redact(_ text: String, key: ConfigKey) -> String {
+        if key.isSecret { return text.isEmpty ? "" : Redactor.mask }
+        return Redactor.redactURL(text)
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// What the output stream can show: colour only on a terminal, never with NO_COLOR set.
+struct Terminal: Sendable {
+    var useColor: Bool
+    var isTTY: Bool
+
+    static func standardOutput(environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
+        let tty = isatty(STDOUT_FILENO) == 1
+        let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
+        return Terminal(useColor: tty && !noColor && environment["TERM"] != "dumb", isTTY: tty)
+    }
+
+    enum Color: String {
+        case red = "31", green = "32", yellow = "33", magenta = "35", dim = "2", bold = "1"
+    }
+
+    func paint(_ text: String, _ color: Color) -> String {
+        useColor ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+    }
+}
+
+/// Writes to standard error, for diagnostics that must not mix with `--json` output.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
