@@ -42,10 +42,11 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "OpsKit",
+                "OpsKit", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"
         ),

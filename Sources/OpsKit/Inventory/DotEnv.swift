@@ -12,12 +12,13 @@ public struct DotEnv: Sendable {
     public let entries: [String: Entry]
 
     /// Reads `path`; nil when there is no such file.
-    public static func load(path: String) throws -> DotEnv? {
+    /// - Parameter displayPath: how errors name the file (the path as the user knows it).
+    public static func load(path: String, displayPath: String? = nil) throws -> DotEnv? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError([ConfigDiagnostic(.error, location: path, field: nil, "cannot read file")])
+            throw ConfigError([ConfigDiagnostic(.error, location: displayPath ?? path, field: nil, "cannot read file")])
         }
-        return try DotEnv(path: path, text: String(decoding: data, as: UTF8.self))
+        return try DotEnv(path: displayPath ?? path, text: String(decoding: data, as: UTF8.self))
     }
 
     public init(path: String, text: String) throws {

@@ -47,8 +47,8 @@ public struct InventoryLoader: Sendable {
         let configPath = try resolveConfigPath()
         let directory = configPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
         let dotenvPath = directory.isEmpty ? ".env" : (directory as NSString).appendingPathComponent(".env")
-        let dotenv = try DotEnv.load(path: absolute(dotenvPath))
-        let displayDotenv = dotenv.map { _ in dotenvPath }
+        let dotenv = try DotEnv.load(path: absolute(dotenvPath), displayPath: dotenvPath)
+        let displayDotenv = dotenv?.path
 
         var fileValues: [ConfigKey: ConfigValue] = [:]
         var diagnostics: [ConfigDiagnostic] = []

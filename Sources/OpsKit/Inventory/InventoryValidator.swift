@@ -91,12 +91,12 @@ public enum URLCheck {
     /// - Returns: what is wrong, or nil when the URL is fine.
     public static func problem(_ text: String, schemes: [String]) -> String? {
         let shown = Redactor.redactURL(text)
+        let expected = "URL '\(shown)' must start with \(schemes.map { "\($0)://" }.joined(separator: " or "))"
+        guard text.contains("://") else { return expected }
         guard let components = URLComponents(string: text.trimmingCharacters(in: .whitespaces)) else {
             return "malformed URL '\(shown)'"
         }
-        guard let scheme = components.scheme?.lowercased(), schemes.contains(scheme) else {
-            return "URL '\(shown)' must start with \(schemes.map { "\($0)://" }.joined(separator: " or "))"
-        }
+        guard let scheme = components.scheme?.lowercased(), schemes.contains(scheme) else { return expected }
         guard let host = components.host, !host.isEmpty else {
             return "URL '\(shown)' has no host"
         }

@@ -28,7 +28,8 @@ public struct CertificateProbe: Sendable {
         let detail: String
         if certificate.isExpired(now: now) {
             status = .critical
-            detail = "expired \(-days) days ago"
+            let ago = Int((now.timeIntervalSince(certificate.notAfter) / 86_400).rounded(.down))
+            detail = ago == 0 ? "expired today" : "expired \(ago) days ago"
         } else if days < CertificateProbe.criticalDays {
             status = .critical
             detail = "expires in \(days) days"

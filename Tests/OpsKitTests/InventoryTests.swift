@@ -1,0 +1,166 @@
+import Foundation
+import OpsKit
+import TestSupport
+import Testing
+
+@Suite struct InventoryTests {
+    static let sample = """
+        deployment: prod-eu
+        servers:
+          - name: ws1
+            url: http://10.0.0.11:8080
+          - name: ws2
+            url: ${WS2_URL}
+        haproxy:
+          stats_url: http://10.0.0.2:8404/haproxy/stats
+          runtime_api: 10.0.0.2:9999
+          backend: ws_servers
+        redis:
+          addr: 10.0.0.3:6379
+          password: ${REDIS_SECRET:-fallback}
+        nats:
+          url: nats://10.0.0.4:4222
+          monitor_url: http://10.0.0.4:8222
+        certs:
+          - /etc/haproxy/certs/whisper.pem
+        """
+
+    func load(_ yaml: String?, dotenv: String? = nil, environment: [String: String] = [:], flags: [ConfigKey: ConfigValue] = [:]) throws -> Inventory {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        if let yaml { try directory.write("whisperctl.yml", yaml) }
+        if let dotenv { try directory.write(".env", dotenv) }
+        return try InventoryLoader(flags: flags, environment: environment, workingDirectory: directory.path).load()
+    }
+
+    @Test func readsEveryKeyWithItsLine() throws {
+        let inventory = try load(Self.sample, environment: ["WS2_URL": "http://10.0.0.12:8080"])
+        #expect(inventory.deployment == "prod-eu")
+        #expect(inventory.servers.map(\.name) == ["ws1", "ws2"])
+        #expect(inventory.servers[1].url == "http://10.0.0.12:8080")
+        #expect(inventory.servers[1].source == .file(path: "whisperctl.yml", line: 5))
+        #expect(inventory.haproxyRuntimeAPI == "10.0.0.2:9999")
+        #expect(inventory.redisPassword == "fallback")
+        #expect(inventory.source(of: .redisAddr) == .file(path: "whisperctl.yml", line: 12))
+        #expect(inventory.certs.map(\.path) == ["/etc/haproxy/certs/whisper.pem"])
+        #expect(inventory.postgresURL == "postgres://whisper@127.0.0.1:5432/whisper?sslmode=disable")
+        #expect(inventory.source(of: .postgresURL) == .builtInDefault)
+        #expect(inventory.diagnostics.isEmpty)
+    }
+
+    @Test func precedenceIsFlagsThenEnvironmentThenFileThenDotenvThenDefaults() throws {
+        let yaml = "redis:\n  addr: file:6379\nnats:\n  url: nats://file:4222\n"
+        let dotenv = "REDIS_ADDR=dotenv:6379\nNATS_URL=nats://dotenv:4222\nDATABASE_URL=postgres://u:dotenv-pw@dotenv/db\n"
+        let both = try load(yaml, dotenv: dotenv, environment: ["REDIS_ADDR": "env:6379"],
+            flags: [.redisAddr: ConfigValue(.scalar("flag:6379"), source: .flag("--redis"))])
+        #expect(both.redisAddr == "flag:6379")
+        #expect(both.source(of: .redisAddr) == .flag("--redis"))
+        let noFlag = try load(yaml, dotenv: dotenv, environment: ["REDIS_ADDR": "env:6379"])
+        #expect(noFlag.redisAddr == "env:6379")
+        #expect(noFlag.source(of: .redisAddr) == .environment("REDIS_ADDR"))
+        #expect(noFlag.natsURL == "nats://file:4222")
+        #expect(noFlag.postgresURL == "postgres://u:dotenv-pw@dotenv/db")
+        #expect(noFlag.source(of: .postgresURL) == .dotenv(path: ".env", line: 3))
+        let defaults = try load(nil)
+        #expect(defaults.redisAddr == "127.0.0.1:6379")
+        #expect(defaults.configPath == nil)
+    }
+
+    @Test func composesTheDatabaseURLFromPostgresVariables() throws {
+        let inventory = try load(nil, dotenv: "POSTGRES_USER=whisper_prod\nPOSTGRES_PASSWORD='p@ss word'\nPOSTGRES_DB=whisper\n")
+        #expect(inventory.postgresURL == "postgres://whisper_prod:p%40ss%20word@127.0.0.1:5432/whisper?sslmode=disable")
+        let info = try PostgresConnectionInfo(parsing: inventory.postgresURL!)
+        #expect(info.user == "whisper_prod")
+        #expect(info.hasPassword)
+    }
+
+    @Test func expandsVariablesFromDotenvWhenTheEnvironmentLacksThem() throws {
+        let inventory = try load("redis:\n  password: ${REDIS_PASSWORD}\n", dotenv: "export REDIS_PASSWORD=\"from-dotenv\" \n")
+        #expect(inventory.redisPassword == "from-dotenv")
+        let environmentWins = try load("redis:\n  password: ${REDIS_PASSWORD}\n", dotenv: "REDIS_PASSWORD=from-dotenv\n", environment: ["REDIS_PASSWORD": "from-env"])
+        #expect(environmentWins.redisPassword == "from-env")
+    }
+
+    @Test func unsetVariablesAndUnknownKeysAreReportedWithLines() throws {
+        let inventory = try load("deployment: x\nredis:\n  adr: h:1\n  password: ${NOPE}\nextra: 1\n")
+        let messages = inventory.diagnostics.map(\.description)
+        #expect(messages.contains("whisperctl.yml:3: error: unknown key 'redis.adr' (did you mean 'redis.addr'?)"))
+        #expect(messages.contains("whisperctl.yml:4: error: redis.password: ${NOPE} is not set in the environment or .env"))
+        #expect(messages.contains { $0.hasPrefix("whisperctl.yml:5: error: unknown key 'extra'") })
+    }
+
+    @Test func malformedYAMLFailsWithFileAndLine() throws {
+        do {
+            _ = try load("deployment: x\nservers:\n  - name: ws1\n    url: http://a\n   - name: [broken\n")
+            Issue.record("broken YAML must not load")
+        } catch let error as ConfigError {
+            #expect(error.description.hasPrefix("whisperctl.yml:5: error: invalid YAML"))
+        }
+        do {
+            _ = try load("servers: http://just-a-string\n")
+            Issue.record("a scalar is not a server list")
+        } catch let error as ConfigError {
+            #expect(error.description == "whisperctl.yml:1: error: servers: expected a list of {name, url}")
+        }
+        do {
+            _ = try load("servers:\n  - url: http://a:8080\n")
+            Issue.record("a server needs a name")
+        } catch let error as ConfigError {
+            #expect(error.description.hasPrefix("whisperctl.yml:2: error: servers[0].name: missing"))
+        }
+        #expect(throws: ConfigError.self) { try load("a: 1\na: 2\n") }
+    }
+
+    @Test func anExplicitConfigThatDoesNotExistIsAnError() throws {
+        #expect(throws: ConfigError.self) {
+            try InventoryLoader(explicitPath: "/nonexistent/whisperctl.yml", environment: [:]).load()
+        }
+        #expect(throws: ConfigError.self) {
+            try InventoryLoader(environment: ["WHISPERCTL_CONFIG": "/nonexistent/w.yml"]).load()
+        }
+    }
+
+    @Test func malformedDotenvNamesTheLine() throws {
+        do {
+            _ = try load(nil, dotenv: "GOOD=1\nthis line is wrong\n")
+            Issue.record("must fail")
+        } catch let error as ConfigError {
+            #expect(error.description == ".env:2: error: expected KEY=value")
+        }
+    }
+
+    @Test func validatorFindsMalformedValuesAndMissingFiles() throws {
+        let yaml = """
+            servers:
+              - name: ws1
+                url: 10.0.0.1:8080
+              - name: ws1
+                url: http://10.0.0.2:8080
+            haproxy:
+              stats_url: ftp://x/stats
+              config: /nonexistent/haproxy.cfg
+            redis:
+              addr: host:notaport
+            nats:
+              url: http://wrong-scheme:4222
+            postgres:
+              url: postgres://u:pw@h:bad/db
+            certs:
+              - /nonexistent/cert.pem
+            """
+        let problems = InventoryValidator().validate(try load(yaml)).map(\.description)
+        let expected = [
+            "whisperctl.yml:2: error: servers: server 'ws1': URL '10.0.0.1:8080' must start with http:// or https://",
+            "whisperctl.yml:4: error: servers: duplicate server name 'ws1' (also at whisperctl.yml:2)",
+            "whisperctl.yml:7: error: haproxy.stats_url: URL 'ftp://x/stats' must start with http:// or https://",
+            "whisperctl.yml:8: error: haproxy.config: no such file: /nonexistent/haproxy.cfg",
+            "whisperctl.yml:10: error: redis.addr: invalid Redis address 'host:notaport': port must be 1-65535",
+            "whisperctl.yml:12: error: nats.url: URL 'http://wrong-scheme:4222' must start with nats:// or tls:// or ws:// or wss://",
+            "whisperctl.yml:16: error: certs: no such file: /nonexistent/cert.pem",
+        ]
+        for line in expected { #expect(problems.contains(line), "\(line)\nin: \(problems)") }
+        let pg = try #require(problems.first { $0.hasPrefix("whisperctl.yml:14: error: postgres.url: invalid PostgreSQL URL") })
+        #expect(!pg.contains("pw"))
+        #expect(InventoryValidator().validate(try load(nil)).isEmpty)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import OpsKit
+
+/// A real HAProxy with one backend of servers, health-checked on /ready, and a stats page.
+package final class HAProxyServer: StoppableService {
+    package let frontendPort: Int
+    package let statsPort: Int
+    package let backend: String
+    package let process: ServiceProcess
+    package let directory: TemporaryDirectory
+    package var statsURL: String { "http://127.0.0.1:\(statsPort)/haproxy/stats" }
+    package var runtimeSocket: String { directory.file("admin.sock") }
+
+    private init(frontendPort: Int, statsPort: Int, backend: String, process: ServiceProcess, directory: TemporaryDirectory) {
+        self.frontendPort = frontendPort
+        self.statsPort = statsPort
+        self.backend = backend
+        self.process = process
+        self.directory = directory
+    }
+
+    /// - Parameters:
+    ///   - servers: (name, port) of each backend server on 127.0.0.1.
+    ///   - tlsCertificate: a combined cert + key PEM: the frontend then speaks HTTPS.
+    package static func start(
+        backend: String = "ws_servers", servers: [(name: String, port: Int)], tlsCertificate: String? = nil
+    ) async throws -> HAProxyServer {
+        let binary = try Executables.require("haproxy")
+        let directory = try TemporaryDirectory(prefix: "whisper-haproxy")
+        let frontendPort = try FreePort.next()
+        let statsPort = try FreePort.next()
+        // maxconn stays far below the 20,000 open-files limit of this machine.
+        let serverLines = servers.map {
+            "    server \($0.name) 127.0.0.1:\($0.port) check inter 200ms fall 1 rise 1"
+        }.joined(separator: "\n")
+        let config = """
+            global
+                maxconn 2000
+                stats socket \(directory.file("admin.sock")) mode 600 level admin
+
+            defaults
+                mode http
+                timeout connect 1s
+                timeout client 10s
+                timeout server 10s
+
+            frontend whisper
+                bind 127.0.0.1:\(frontendPort)\(tlsCertificate.map { " ssl crt \($0)" } ?? "")
+                default_backend \(backend)
+
+            backend \(backend)
+                balance leastconn
+                option httpchk GET /ready
+            \(serverLines)
+
+            listen stats
+                bind 127.0.0.1:\(statsPort)
+                stats enable
+                stats uri /haproxy/stats
+                stats refresh 5s
+
+            """
+        let configPath = try directory.write("haproxy.cfg", config)
+        _ = try Command.run(binary, ["-c", "-q", "-f", configPath])
+        let process = try ServiceProcess(
+            name: "haproxy", executable: binary, arguments: ["-db", "-f", configPath], logPath: directory.file("haproxy.log"))
+        let server = HAProxyServer(
+            frontendPort: frontendPort, statsPort: statsPort, backend: backend, process: process, directory: directory)
+        do {
+            try await eventually("haproxy stats on \(statsPort)") {
+                (try? await HTTPClient().get(server.statsURL + ";csv", timeout: .milliseconds(500)))?.status == 200
+            }
+        } catch {
+            await server.stop()
+            throw SupportError("\(error)\n\(process.logTail)")
+        }
+        return server
+    }
+
+    /// The current stats of the backend, as whisperctl reads them.
+    package func stats() async throws -> HAProxyStats {
+        try HAProxyStats(csv: try await HTTPClient().get(statsURL + ";csv").text)
+    }
+
+    /// Waits until every named server shows `state` (checks run every 200 ms).
+    package func waitFor(_ state: HAProxyServerState, servers names: [String]) async throws {
+        try await eventually("haproxy servers \(names) \(state.rawValue)") {
+            guard let stats = try? await stats() else { return false }
+            let rows = stats.servers(ofBackend: backend).filter { names.contains($0.service) }
+            return rows.count == names.count && rows.allSatisfy { HAProxyServerState(haproxyStatus: $0.status) == state }
+        }
+    }
+
+    package func stop() async {
+        process.stop()
+        directory.remove()
+    }
+}

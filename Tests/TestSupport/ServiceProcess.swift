@@ -1,0 +1,166 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// A real server process started for a test, its output kept in a log file for failure reports.
+///
+/// Spawned with posix_spawn and an empty signal mask: threads of the test process block some
+/// signals, and a child inheriting that mask would ignore the SIGTERM that stops it.
+package final class ServiceProcess: @unchecked Sendable {
+    // `pid` never changes; `status` is only read and written under its lock.
+    package let pid: pid_t
+    private let status = NIOLockedValueBox<Int32?>(nil)
+    package let name: String
+    package let logPath: String
+
+    package init(name: String, executable: String, arguments: [String], logPath: String) throws {
+        self.name = name
+        self.logPath = logPath
+        // setpriv makes the kernel kill the service if the test process dies without stopping it.
+        var argv = [executable] + arguments
+        var program = executable
+        if let setpriv = Executables.find("setpriv") {
+            program = setpriv
+            argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv
+        }
+        pid = try spawnWithCleanSignals(program: program, arguments: argv, outputPath: logPath)
+    }
+
+    deinit { stop() }
+
+    package var isRunning: Bool {
+        status.withLockedValue { status in
+            if status != nil { return false }
+            var raw: Int32 = 0
+            let reaped = waitpid(pid, &raw, WNOHANG)
+            if reaped == pid || reaped < 0 { status = raw }
+            return status == nil
+        }
+    }
+
+    /// The last lines of the log, for error messages.
+    package var logTail: String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(15).joined(separator: "\n")
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`; returns once the process is gone.
+    package func stop(grace: Duration = .seconds(5)) {
+        guard isRunning else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        if !waitForExit(grace) {
+            kill(pid, SIGKILL)
+            _ = waitForExit(.seconds(5))
+        }
+    }
+
+    /// SIGKILL now, as a crash would.
+    package func kill9() {
+        guard isRunning else { return }
+        kill(pid, SIGKILL)
+        _ = waitForExit(.seconds(5))
+    }
+
+    private func waitForExit(_ limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(5_000)
+        }
+        return true
+    }
+
+    /// SIGSTOP / SIGCONT: a frozen server that accepts connections but never answers.
+    package func pause() { kill(pid, SIGSTOP) }
+    package func resume() { kill(pid, SIGCONT) }
+}
+
+/// Starts `program` with default signal dispositions and an empty mask, stdin from /dev/null and
+/// stdout and stderr appended to `outputPath`.
+func spawnWithCleanSignals(program: String, arguments: [String], outputPath: String) throws -> pid_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var child = pid_t()
+    let cArguments = arguments.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    let result = posix_spawn(&child, program, &actions, &attributes, cArguments, environ)
+    guard result == 0 else {
+        throw SupportError("cannot start \(program): \(String(cString: strerror(result)))")
+    }
+    return child
+}
+
+/// Runs a short command to completion.
+package enum Command {
+    /// - Returns: its output (stdout and stderr).
+    /// - Throws: when it exits non-zero, with the output. Output goes through a file rather than a
+    ///   pipe, so a daemon the command leaves behind (pg_ctl start) cannot hold it open.
+    @discardableResult
+    package static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let directory = try TemporaryDirectory(prefix: "whisper-cmd")
+        defer { directory.remove() }
+        let outputPath = directory.file("output")
+        let pid = try spawnWithCleanSignals(program: executable, arguments: [executable] + arguments, outputPath: outputPath)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED and WEXITSTATUS, which Swift does not import.
+        let exitedNormally = status & 0x7f == 0
+        let code = (status >> 8) & 0xff
+        guard exitedNormally && code == 0 else {
+            let how = exitedNormally ? "exited \(code)" : "was killed by signal \(status & 0x7f)"
+            throw SupportError("\(executable) \(arguments.joined(separator: " ")) \(how): \(text)")
+        }
+        return text
+    }
+}
+
+package enum Executables {
+    package static func find(_ name: String, extraDirectories: [String] = []) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let directories = extraDirectories + path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/bin"]
+        return directories.map { ($0 as NSString).appendingPathComponent(name) }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    package static func require(_ name: String, extraDirectories: [String] = []) throws -> String {
+        guard let found = find(name, extraDirectories: extraDirectories) else {
+            throw SupportError("\(name) is not installed: run scripts/test, which installs it")
+        }
+        return found
+    }
+}
+
+/// Starts a service, runs `body`, and stops the service whether `body` succeeds or throws.
+package func withService<Service: StoppableService, Result>(
+    _ start: () async throws -> Service, _ body: (Service) async throws -> Result
+) async throws -> Result {
+    let service = try await start()
+    do {
+        let result = try await body(service)
+        await service.stop()
+        return result
+    } catch {
+        await service.stop()
+        throw error
+    }
+}
+
+package protocol StoppableService: Sendable {
+    func stop() async
+}
