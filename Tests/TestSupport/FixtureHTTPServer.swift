@@ -68,7 +68,15 @@ package final class FixtureHTTPServer: StoppableService {
         routes.withLockedValue { $0[path] = response }
     }
 
+    private let stopped = NIOLockedValueBox(false)
+
+    /// Closes the listener and its connections; later calls do nothing.
     package func stop() async {
+        let alreadyStopped = stopped.withLockedValue { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !alreadyStopped else { return }
         try? await channel.close()
         try? await group.shutdownGracefully()
     }

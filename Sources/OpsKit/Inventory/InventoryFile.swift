@@ -99,9 +99,8 @@ private struct NodeReader {
         guard case .scalar(let scalar) = node else {
             throw ConfigError([diagnostic(at: node, field: key.rawValue, "expected a single value")])
         }
-        // A null (`~` or nothing) leaves the lower layers' value in place.
-        if scalar.tag == Tag(.null) { return }
-        let text = expand(scalar.string, at: node, field: key.rawValue)
+        // An explicit null (`~`) switches the setting off, defaults included.
+        let text = node.null != nil ? "" : expand(scalar.string, at: node, field: key.rawValue)
         values[key] = ConfigValue(.scalar(text), source: source(node))
     }
 
@@ -157,7 +156,7 @@ private struct NodeReader {
     mutating func unknownKey(_ key: String, at node: Node, allowed: [String], prefix: String) {
         var message = "unknown key '\(prefix)\(key)'"
         if let suggestion = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
-            editDistance(suggestion, key) <= max(2, key.count / 3)
+            editDistance(suggestion, key) <= max(2, max(suggestion.count, key.count) / 2)
         {
             message += " (did you mean '\(prefix)\(suggestion)'?)"
         }

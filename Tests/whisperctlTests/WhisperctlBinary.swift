@@ -1,0 +1,100 @@
+import Foundation
+import OpsKit
+import TestSupport
+
+/// Runs the built `whisperctl` binary the way an operator or a cron job does.
+enum WhisperctlBinary {
+    static var path: String {
+        // The test bundle sits beside the products in .build/<triple>/debug.
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let beside = bundleDirectory.appendingPathComponent("whisperctl").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/whisperctl").path
+    }
+
+    /// - Parameters:
+    ///   - environment: added to a minimal environment (PATH, HOME), so the caller's REDIS_ADDR and
+    ///     friends never leak in.
+    ///   - directory: the working directory, where ./whisperctl.yml and ./.env are looked for.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory,
+        interruptAfter: Duration? = nil
+    ) throws -> ProgramRun {
+        var base = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
+        base.merge(environment) { _, new in new }
+        return try Command.capture(path, arguments, environment: base, directory: directory.path, interruptAfter: interruptAfter)
+    }
+}
+
+/// A whole local deployment: Redis, NATS, PostgreSQL, two servers and HAProxy in front of them.
+final class LocalStack: StoppableService {
+    let redis: RedisServer
+    let nats: NATSServer
+    let postgres: PostgresServer
+    let servers: [FixtureHTTPServer]
+    let haproxy: HAProxyServer
+    let directory: TemporaryDirectory
+
+    private init(
+        redis: RedisServer, nats: NATSServer, postgres: PostgresServer, servers: [FixtureHTTPServer],
+        haproxy: HAProxyServer, directory: TemporaryDirectory
+    ) {
+        self.redis = redis
+        self.nats = nats
+        self.postgres = postgres
+        self.servers = servers
+        self.haproxy = haproxy
+        self.directory = directory
+    }
+
+    static func start() async throws -> LocalStack {
+        async let redis = RedisServer.start()
+        async let nats = NATSServer.start()
+        async let postgres = PostgresServer.start()
+        let ws1 = try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 10))
+        let ws2 = try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 7))
+        let haproxy = try await HAProxyServer.start(servers: [("ws1", ws1.port), ("ws2", ws2.port)])
+        let stack = LocalStack(
+            redis: try await redis, nats: try await nats, postgres: try await postgres, servers: [ws1, ws2],
+            haproxy: haproxy, directory: try TemporaryDirectory(prefix: "whisper-stack"))
+        try await haproxy.waitFor(.up, servers: ["ws1", "ws2"])
+        return stack
+    }
+
+    /// A whisperctl.yml describing this stack; `extra` lines are appended.
+    func writeConfig(certs: [String] = [], servers extraServers: [(String, String)] = [], database: String? = nil) throws {
+        var lines = [
+            "deployment: test-stack",
+            "servers:",
+            "  - name: ws1",
+            "    url: \(servers[0].url)",
+            "  - name: ws2",
+            "    url: \(servers[1].url)",
+        ]
+        for (name, url) in extraServers { lines += ["  - name: \(name)", "    url: \(url)"] }
+        lines += [
+            "haproxy:",
+            "  stats_url: \(haproxy.statsURL)",
+            "  backend: \(haproxy.backend)",
+            "redis:",
+            "  addr: \(redis.address)",
+            "nats:",
+            "  url: \(nats.url)",
+            "  monitor_url: \(nats.monitorURL)",
+            "postgres:",
+            "  url: \(database ?? "${DATABASE_URL}")",
+        ]
+        if !certs.isEmpty { lines += ["certs:"] + certs.map { "  - \($0)" } }
+        try directory.write("whisperctl.yml", lines.joined(separator: "\n") + "\n")
+    }
+
+    func stop() async {
+        await haproxy.stop()
+        for server in servers { await server.stop() }
+        await redis.stop()
+        await nats.stop()
+        await postgres.stop()
+        directory.remove()
+    }
+}
