@@ -50,6 +50,11 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        .executableTarget(
+            name: "whisper-bench",
+            dependencies: ["OpsKit", "TestSupport"],
+            path: "Benchmarks/WhisperBench"
+        ),
         .testTarget(name: "OpsKitTests", dependencies: ["OpsKit", "TestSupport"]),
         .testTarget(name: "whisperctlTests", dependencies: ["whisperctl", "OpsKit", "TestSupport"]),
     ]

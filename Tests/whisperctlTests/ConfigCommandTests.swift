@@ -78,3 +78,17 @@ import Testing
         #expect(server.stderr.contains("--server expects NAME=URL"))
     }
 }
+
+@Suite struct CompletionScriptTests {
+    /// completions/ is generated from the argument parser; this keeps the committed scripts current.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func committedScriptMatchesTheParser(shell: String) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try WhisperctlBinary.run(["--generate-completion-script", shell], in: directory)
+        #expect(run.status == 0)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let committed = try String(contentsOf: root.appendingPathComponent("completions/whisperctl.\(shell)"), encoding: .utf8)
+        #expect(run.stdout == committed, "regenerate with: whisperctl --generate-completion-script \(shell) > completions/whisperctl.\(shell)")
+    }
+}

@@ -6,9 +6,18 @@ struct Terminal: Sendable {
     var isTTY: Bool
 
     static func standardOutput(environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
-        let tty = isatty(STDOUT_FILENO) == 1
+        Terminal(isTTY: isatty(STDOUT_FILENO) == 1, environment: environment)
+    }
+
+    /// Colour needs a terminal, and NO_COLOR (any non-empty value, no-color.org) or TERM=dumb turn it off.
+    init(isTTY: Bool, environment: [String: String]) {
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
-        return Terminal(useColor: tty && !noColor && environment["TERM"] != "dumb", isTTY: tty)
+        self.init(useColor: isTTY && !noColor && environment["TERM"] != "dumb", isTTY: isTTY)
+    }
+
+    init(useColor: Bool, isTTY: Bool) {
+        self.useColor = useColor
+        self.isTTY = isTTY
     }
 
     enum Color: String {

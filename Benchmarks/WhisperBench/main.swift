@@ -1,0 +1,69 @@
+import Foundation
+import OpsKit
+import TestSupport
+
+// Reproducible figures for whisperctl, against real services started here on loopback.
+//   swift build -c release && .build/release/whisper-bench status [runs]
+//   .build/release/whisper-bench startup [runs]
+
+let arguments = CommandLine.arguments.dropFirst()
+let mode = arguments.first ?? "all"
+let runs = arguments.dropFirst().first.flatMap { Int($0) } ?? 15
+let whisperctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("whisperctl").path
+
+func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
+func ms(_ duration: Duration) -> String { String(format: "%.1f ms", duration.seconds * 1000) }
+
+func benchStartup() throws {
+    let directory = try TemporaryDirectory(prefix: "whisper-bench")
+    defer { directory.remove() }
+    var times: [Duration] = []
+    for _ in 0..<runs {
+        let run = try Command.capture(whisperctl, ["--version"], environment: ["PATH": "/usr/bin:/bin"], directory: directory.path)
+        times.append(run.elapsed)
+    }
+    print("whisperctl --version: median \(ms(median(times))) over \(runs) runs (min \(ms(times.min()!)), max \(ms(times.max()!)))")
+}
+
+func benchStatus() async throws {
+    async let redis = RedisServer.start()
+    async let nats = NATSServer.start()
+    async let postgres = PostgresServer.start()
+    let server = try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes())
+    let hole = try BlackHoleServer()
+    let haproxy = try await HAProxyServer.start(servers: [("ws1", server.port)])
+    let (r, n, p) = try await (redis, nats, postgres)
+    let directory = try TemporaryDirectory(prefix: "whisper-bench")
+    var lines = ["deployment: bench", "servers:"]
+    for index in 1...19 { lines += ["  - name: ws\(index)", "    url: \(server.url)"] }
+    lines += ["  - name: hung", "    url: \(hole.url)"]
+    lines += [
+        "haproxy:", "  stats_url: \(haproxy.statsURL)", "  backend: \(haproxy.backend)",
+        "redis:", "  addr: \(r.address)", "nats:", "  url: \(n.url)", "  monitor_url: \(n.monitorURL)",
+        "postgres:", "  url: \(p.url)",
+    ]
+    try directory.write("whisperctl.yml", lines.joined(separator: "\n") + "\n")
+    try await haproxy.waitFor(.up, servers: ["ws1"])
+    var times: [Duration] = []
+    for _ in 0..<runs {
+        let run = try Command.capture(whisperctl, ["status", "--json", "--timeout", "2s"], environment: ["PATH": "/usr/bin:/bin"], directory: directory.path)
+        guard run.status == 2 else { throw SupportError("expected critical (the hung server), got \(run.status): \(run.stdout)") }
+        times.append(run.elapsed)
+    }
+    print("whisperctl status, full stack + 20 servers (1 hung), timeout 2 s: median \(ms(median(times))) over \(runs) runs (min \(ms(times.min()!)), max \(ms(times.max()!)))")
+    await haproxy.stop()
+    await server.stop()
+    await hole.stop()
+    await r.stop()
+    await n.stop()
+    await p.stop()
+    directory.remove()
+}
+
+switch mode {
+case "startup": try benchStartup()
+case "status": try await benchStatus()
+default:
+    try benchStartup()
+    try await benchStatus()
+}

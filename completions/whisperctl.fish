@@ -1,0 +1,129 @@
+function __whisperctl_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __whisperctl_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __whisperctl_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __whisperctl_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __whisperctl_parse_tokens -S
+    set -l unparsed_tokens (__whisperctl_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'whisperctl'
+        __whisperctl_parse_subcommand 0 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'status'
+            __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'timeout=' 'watch=' 'insecure' 'version' 'h/help'
+        case 'config'
+            __whisperctl_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'show'
+                __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
+            case 'check'
+                __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
+            end
+        case 'help'
+            __whisperctl_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __whisperctl_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __whisperctl_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __whisperctl_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __whisperctl_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__whisperctl_tokens -p)
+    if test -z "$(__whisperctl_tokens -t)"
+        set -l index (count (__whisperctl_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'whisperctl' -f
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'status' -d 'Probe every component of the deployment at once.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'config' -d 'Show or check the deployment configuration.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" config' -l 'config' -d 'The deployment file.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" redis' -l 'redis' -d 'Redis address (host:port), overriding redis.addr.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" database-url' -l 'database-url' -d 'PostgreSQL URL, overriding postgres.url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" nats-monitor' -l 'nats-monitor' -d 'NATS monitoring URL, overriding nats.monitor_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" haproxy-stats' -l 'haproxy-stats' -d 'HAProxy stats URL, overriding haproxy.stats_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status"' -l 'server' -d 'A server as NAME=URL; repeat it; replaces servers.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" json' -l 'json' -d 'Print one JSON object (see docs/status-json.md).'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" timeout' -l 'timeout' -d 'Time limit for each probe, e.g. 2s or 500ms.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" watch' -l 'watch' -d 'Re-run every N seconds until Ctrl-C.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" insecure' -l 'insecure' -d 'Accept self-signed TLS certificates on HTTPS endpoints.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl config" -eq 1' -fa 'show' -d 'Print the effective configuration, secrets redacted, with where each value came from.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl config" -eq 1' -fa 'check' -d 'Validate the configuration: unknown keys, malformed URLs and addresses, missing files.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" config' -l 'config' -d 'The deployment file.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" redis' -l 'redis' -d 'Redis address (host:port), overriding redis.addr.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" database-url' -l 'database-url' -d 'PostgreSQL URL, overriding postgres.url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" nats-monitor' -l 'nats-monitor' -d 'NATS monitoring URL, overriding nats.monitor_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" haproxy-stats' -l 'haproxy-stats' -d 'HAProxy stats URL, overriding haproxy.stats_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show"' -l 'server' -d 'A server as NAME=URL; repeat it; replaces servers.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" json' -l 'json' -d 'Print JSON.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config show" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" config' -l 'config' -d 'The deployment file.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" redis' -l 'redis' -d 'Redis address (host:port), overriding redis.addr.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" database-url' -l 'database-url' -d 'PostgreSQL URL, overriding postgres.url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" nats-monitor' -l 'nats-monitor' -d 'NATS monitoring URL, overriding nats.monitor_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" haproxy-stats' -l 'haproxy-stats' -d 'HAProxy stats URL, overriding haproxy.stats_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check"' -l 'server' -d 'A server as NAME=URL; repeat it; replaces servers.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" json' -l 'json' -d 'Print JSON.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl help" version' -l 'version' -d 'Show the version.'

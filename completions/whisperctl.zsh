@@ -1,0 +1,172 @@
+#compdef whisperctl
+
+__whisperctl_complete() {
+    local -ar non_empty_completions=("${@:#(|:*)}")
+    local -ar empty_completions=("${(M)@:#(|:*)}")
+    _describe -V '' non_empty_completions -- empty_completions -P $'\'\''
+}
+
+__whisperctl_custom_complete() {
+    local -a completions
+    completions=("${(@f)"$("${command_name}" "${@}" "${command_line[@]}")"}")
+    if [[ "${#completions[@]}" -gt 1 ]]; then
+        __whisperctl_complete "${completions[@]:0:-1}"
+    fi
+}
+
+__whisperctl_cursor_index_in_current_word() {
+    if [[ -z "${QIPREFIX}${IPREFIX}${PREFIX}" ]]; then
+        printf 0
+    else
+        printf %s "${#${(z)LBUFFER}[-1]}"
+    fi
+}
+
+_whisperctl() {
+    emulate -RL zsh -G
+    setopt extendedglob nullglob numericglobsort
+    unsetopt aliases banghist
+
+    local -xr SAP_SHELL=zsh
+    local -x SAP_SHELL_VERSION
+    SAP_SHELL_VERSION="$(builtin emulate zsh -c 'printf %s "${ZSH_VERSION}"')"
+    local -r SAP_SHELL_VERSION
+
+    local context state state_descr line
+    local -A opt_args
+
+    local -r command_name="${words[1]}"
+    local -ar command_line=("${words[@]}")
+    local -ir current_word_index="$((CURRENT - 1))"
+
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'status:Probe every component of the deployment at once.'
+            'config:Show or check the deployment configuration.'
+            'help:Show subcommand help information.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        status|config|help)
+            "_whisperctl_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_status() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:'
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--json[Print one JSON object (see docs/status-json.md).]'
+        '--timeout[Time limit for each probe, e.g. 2s or 500ms.]:duration:'
+        '--watch[Re-run every N seconds until Ctrl-C.]:seconds:'
+        '--insecure[Accept self-signed TLS certificates on HTTPS endpoints.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_config() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'show:Print the effective configuration, secrets redacted, with where each value came from.'
+            'check:Validate the configuration: unknown keys, malformed URLs and addresses, missing files.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        show|check)
+            "_whisperctl_config_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_config_show() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:'
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_config_check() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:'
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_help() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*:subcommands:'
+        '--version[Show the version.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+if [[ "${funcstack[1]}" = _whisperctl ]]; then
+    _whisperctl "${@}"
+else
+    compdef _whisperctl whisperctl
+fi
