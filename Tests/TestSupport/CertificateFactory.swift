@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import OpsKit
 
 /// Makes real self-signed certificates with OpenSSL, valid for a chosen window around now.
 package enum CertificateFactory {
@@ -26,13 +27,6 @@ package enum CertificateFactory {
         guard let bio = BIO_new(BIO_s_mem()) else { throw SupportError("BIO_new failed") }
         defer { BIO_free(bio) }
         guard write(bio) == 1 else { throw SupportError("PEM write failed") }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = BIO_read(bio, &buffer, Int32(buffer.count))
-            if count <= 0 { break }
-            output += buffer[0..<Int(count)]
-        }
-        return String(decoding: output, as: UTF8.self)
+        return String(decoding: OpenSSLMemory.drain(bio), as: UTF8.self)
     }
 }

@@ -75,9 +75,11 @@ package final class ServiceProcess: @unchecked Sendable {
     package func resume() { kill(pid, SIGCONT) }
 }
 
-/// Starts `program` with default signal dispositions and an empty mask, stdin from /dev/null and
-/// stdout and stderr appended to `outputPath`.
-func spawnWithCleanSignals(program: String, arguments: [String], outputPath: String) throws -> pid_t {
+/// Starts `program` with default signal dispositions and an empty mask, stdin from /dev/null,
+/// stdout appended to `outputPath` and stderr to `errorPath` (or the same file).
+func spawnWithCleanSignals(
+    program: String, arguments: [String], outputPath: String, errorPath: String? = nil, environment: [String: String]? = nil
+) throws -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -94,11 +96,21 @@ func spawnWithCleanSignals(program: String, arguments: [String], outputPath: Str
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    if let errorPath {
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    } else {
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    }
     var child = pid_t()
     let cArguments = arguments.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
-    let result = posix_spawn(&child, program, &actions, &attributes, cArguments, environ)
+    // Without an explicit environment the child inherits ours.
+    let variables = environment ?? ProcessInfo.processInfo.environment
+    let cEnvironment = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        cArguments.forEach { free($0) }
+        cEnvironment.forEach { free($0) }
+    }
+    let result = posix_spawn(&child, program, &actions, &attributes, cArguments, cEnvironment)
     guard result == 0 else {
         throw SupportError("cannot start \(program): \(String(cString: strerror(result)))")
     }

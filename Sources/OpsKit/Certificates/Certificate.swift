@@ -81,7 +81,7 @@ public enum CertificateReader {
         guard let name, let bio = BIO_new(BIO_s_mem()) else { return "" }
         defer { BIO_free(bio) }
         X509_NAME_print_ex(bio, name, 0, UInt(wc_xn_flag_rfc2253()))
-        return readAll(bio)
+        return String(decoding: OpenSSLMemory.drain(bio), as: UTF8.self)
     }
 
     private static func dnsNames(_ certificate: OpaquePointer) -> [String] {
@@ -99,23 +99,27 @@ public enum CertificateReader {
         return names
     }
 
-    private static func readAll(_ bio: OpaquePointer) -> String {
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while true {
-            let count = BIO_read(bio, &buffer, Int32(buffer.count))
-            if count <= 0 { break }
-            output += buffer[0..<Int(count)]
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
     static func opensslError() -> String {
         let code = ERR_get_error()
         guard code != 0 else { return "not valid PEM" }
         var buffer = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &buffer, buffer.count)
         return String(cString: buffer)
+    }
+}
+
+/// Reads OpenSSL memory BIOs.
+package enum OpenSSLMemory {
+    /// Everything written to a memory BIO so far.
+    package static func drain(_ bio: OpaquePointer) -> [UInt8] {
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = BIO_read(bio, &buffer, Int32(buffer.count))
+            if count <= 0 { break }
+            output += buffer[0..<Int(count)]
+        }
+        return output
     }
 }
 
