@@ -5,6 +5,7 @@ let package = Package(
     name: "whisper",
     products: [
         .executable(name: "whisperctl", targets: ["whisperctl"]),
+        .executable(name: "whisper-server", targets: ["WhisperServer"]),
         .library(name: "OpsKit", targets: ["OpsKit"]),
     ],
     dependencies: [
@@ -12,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
@@ -27,6 +29,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -37,6 +41,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "WhisperServer",
+            dependencies: [
+                "OpsKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -57,5 +74,6 @@ let package = Package(
         ),
         .testTarget(name: "OpsKitTests", dependencies: ["OpsKit", "TestSupport"]),
         .testTarget(name: "whisperctlTests", dependencies: ["whisperctl", "OpsKit", "TestSupport"]),
+        .testTarget(name: "WhisperServerTests", dependencies: ["WhisperServer", "OpsKit", "TestSupport"]),
     ]
 )

@@ -12,7 +12,8 @@ package final class ServiceProcess: @unchecked Sendable {
     package let name: String
     package let logPath: String
 
-    package init(name: String, executable: String, arguments: [String], logPath: String) throws {
+    /// - Parameter environment: the child's whole environment; nil inherits ours.
+    package init(name: String, executable: String, arguments: [String], logPath: String, environment: [String: String]? = nil) throws {
         self.name = name
         self.logPath = logPath
         // setpriv makes the kernel kill the service if the test process dies without stopping it.
@@ -22,7 +23,7 @@ package final class ServiceProcess: @unchecked Sendable {
             program = setpriv
             argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv
         }
-        pid = try spawnWithCleanSignals(program: program, arguments: argv, outputPath: logPath)
+        pid = try spawnWithCleanSignals(program: program, arguments: argv, outputPath: logPath, environment: environment)
     }
 
     deinit { stop() }
@@ -72,6 +73,16 @@ package final class ServiceProcess: @unchecked Sendable {
 
     /// SIGSTOP / SIGCONT: a frozen server that accepts connections but never answers.
     package func pause() { kill(pid, SIGSTOP) }
+    package func signal(_ number: Int32) { kill(pid, number) }
+
+    /// The exit status once it has exited (nil while running or when killed by a signal).
+    package func waitForExitCode(timeout: Duration) -> Int32? {
+        guard waitForExit(timeout) else { return nil }
+        return status.withLockedValue { raw in
+            guard let raw, raw & 0x7f == 0 else { return nil }
+            return (raw >> 8) & 0xff
+        }
+    }
     package func resume() { kill(pid, SIGCONT) }
 }
 

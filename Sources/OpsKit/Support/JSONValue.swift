@@ -126,3 +126,7 @@ extension JSONValue {
         return nil
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

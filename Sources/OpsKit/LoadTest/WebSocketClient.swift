@@ -1,0 +1,279 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// What a WebSocket client receives.
+public enum WebSocketEvent: Sendable, Equatable {
+    case text(String)
+    case binary([UInt8])
+    case ping
+    /// The server's close frame (its code, nil when it sent none), or the TCP connection ending.
+    case closed(code: UInt16?)
+}
+
+/// A small WebSocket client over SwiftNIO, for probes, tests and the load generator's checks.
+public final class WebSocketClient: Sendable {
+    private let channel: Channel
+    private let inbox: Inbox
+
+    private init(channel: Channel, inbox: Inbox) {
+        self.channel = channel
+        self.inbox = inbox
+    }
+
+    /// The next event, in arrival order; throws `OpsError(.timedOut)` after `timeout`.
+    public func next(timeout: Duration = .seconds(5)) async throws -> WebSocketEvent {
+        try await inbox.next(timeout: timeout)
+    }
+
+    /// Connects and upgrades; throws `OpsError` naming the URL when either fails.
+    /// - Parameters:
+    ///   - host/port/path: where the WebSocket endpoint is, e.g. 127.0.0.1, 8080, "/ws".
+    ///   - answerPings: false makes a silent peer, for heartbeat tests.
+    ///   - group: the event loops to use.
+    public static func connect(
+        host: String, port: Int, path: String = "/ws", timeout: Duration = .seconds(5), answerPings: Bool = true,
+        group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> WebSocketClient {
+        let endpoint = "ws://\(host):\(port)\(path)"
+        let inbox = Inbox()
+        let upgraded = group.next().makePromise(of: Void.self)
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        HandshakeHandler(host: host, port: port, path: path, upgraded: upgraded, inbox: inbox, answerPings: answerPings))
+                }
+            }
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            throw OpsError(.connectionRefused, "cannot connect (\(error))", endpoint: endpoint)
+        }
+        do {
+            try await upgraded.futureResult.get()
+        } catch {
+            try? await channel.close()
+            throw OpsError(.protocolError, "WebSocket upgrade refused (\(error))", endpoint: endpoint)
+        }
+        return WebSocketClient(channel: channel, inbox: inbox)
+    }
+
+    /// Sends one masked text frame.
+    public func send(text: String) async throws {
+        try await send(opcode: .text, bytes: Array(text.utf8))
+    }
+
+    /// Sends any frame, including ones a well-behaved client would not (tests of bad input).
+    public func send(opcode: WebSocketOpcode, bytes: [UInt8], fin: Bool = true) async throws {
+        let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: channel.allocator.buffer(bytes: bytes))
+        try await channel.writeAndFlush(frame)
+    }
+
+    /// Sends a close frame with `code` and closes.
+    public func close(code: UInt16 = 1000) async {
+        var data = channel.allocator.buffer(capacity: 2)
+        data.writeInteger(code)
+        try? await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
+        try? await channel.close()
+    }
+
+    /// Drops the TCP connection without a close frame, as a vanished client does.
+    public func abort() async {
+        try? await channel.close()
+    }
+}
+
+/// Performs the client side of the opening handshake (RFC 6455 section 4.1) on raw bytes, then
+/// replaces itself with the frame codec, handing on any frame bytes that came with the 101.
+private final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    let host: String
+    let port: Int
+    let path: String
+    let upgraded: EventLoopPromise<Void>
+    let inbox: Inbox
+    let answerPings: Bool
+    private var received: ByteBuffer?
+
+    init(host: String, port: Int, path: String, upgraded: EventLoopPromise<Void>, inbox: Inbox, answerPings: Bool) {
+        self.host = host
+        self.port = port
+        self.path = path
+        self.upgraded = upgraded
+        self.inbox = inbox
+        self.answerPings = answerPings
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        var nonce = [UInt8](repeating: 0, count: 16)
+        for index in nonce.indices { nonce[index] = .random(in: 0...255) }
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: \(base64(nonce))\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if received == nil { received = bytes } else { received!.writeBuffer(&bytes) }
+        guard var buffer = received, let end = buffer.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
+        let headerLength = end.upperBound - buffer.readerIndex
+        let head = buffer.readString(length: headerLength) ?? ""
+        let statusLine = head.split(separator: "\r\n").first ?? ""
+        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        guard status == 101 else {
+            upgraded.fail(OpsError(.protocolError, "HTTP \(status)"))
+            context.close(promise: nil)
+            return
+        }
+        do {
+            let operations = context.pipeline.syncOperations
+            try operations.addHandler(WebSocketFrameEncoder(), position: .after(self))
+            let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20))
+            try operations.addHandler(decoder, position: .after(self))
+            try operations.addHandler(ClientFrameHandler(inbox: inbox, answerPings: answerPings), position: .last)
+        } catch {
+            upgraded.fail(error)
+            context.close(promise: nil)
+            return
+        }
+        upgraded.succeed()
+        received = nil
+        if buffer.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(buffer)) }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        upgraded.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        upgraded.fail(OpsError(.io, "connection closed during the upgrade"))
+        context.fireChannelInactive()
+    }
+
+    private func base64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var output = ""
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            let value = chunk.enumerated().reduce(0) { $0 | Int($1.element) << (16 - 8 * $1.offset) }
+            for position in 0..<4 {
+                output.append(position <= chunk.count ? alphabet[(value >> (18 - 6 * position)) & 63] : "=")
+            }
+            index += 3
+        }
+        return output
+    }
+}
+
+private final class ClientFrameHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+    let inbox: Inbox
+    let answerPings: Bool
+    private var closed = false
+
+    init(inbox: Inbox, answerPings: Bool) {
+        self.inbox = inbox
+        self.answerPings = answerPings
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        var payload = frame.unmaskedData
+        switch frame.opcode {
+        case .text:
+            inbox.push(.text(payload.readString(length: payload.readableBytes) ?? ""))
+        case .binary:
+            inbox.push(.binary(payload.readBytes(length: payload.readableBytes) ?? []))
+        case .ping:
+            inbox.push(.ping)
+            guard answerPings else { return }
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            finish(code: payload.readInteger(as: UInt16.self))
+            context.close(promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish(code: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        context.close(promise: nil)
+    }
+
+    private func finish(code: UInt16?) {
+        guard !closed else { return }
+        closed = true
+        inbox.push(.closed(code: code))
+    }
+}
+
+/// Events waiting to be read, and the reader waiting for them.
+final class Inbox: Sendable {
+    private struct State {
+        var buffer: [WebSocketEvent] = []
+        var waiter: (id: Int, continuation: CheckedContinuation<WebSocketEvent?, Never>)?
+        var waits = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func push(_ event: WebSocketEvent) {
+        let waiting: CheckedContinuation<WebSocketEvent?, Never>? = state.withLockedValue { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            state.buffer.append(event)
+            return nil
+        }
+        waiting?.resume(returning: event)
+    }
+
+    func next(timeout: Duration) async throws -> WebSocketEvent {
+        let event: WebSocketEvent? = await withCheckedContinuation { continuation in
+            let id: Int? = state.withLockedValue { state in
+                if !state.buffer.isEmpty {
+                    continuation.resume(returning: state.buffer.removeFirst())
+                    return nil
+                }
+                state.waits += 1
+                state.waiter = (state.waits, continuation)
+                return state.waits
+            }
+            guard let id else { return }
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.expire(id)
+            }
+        }
+        guard let event else { throw OpsError(.timedOut, "no WebSocket frame within \(timeout.humanReadable)") }
+        return event
+    }
+
+    private func expire(_ id: Int) {
+        let waiting: CheckedContinuation<WebSocketEvent?, Never>? = state.withLockedValue { state in
+            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            state.waiter = nil
+            return waiter.continuation
+        }
+        waiting?.resume(returning: nil)
+    }
+}

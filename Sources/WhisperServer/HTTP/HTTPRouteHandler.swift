@@ -1,0 +1,91 @@
+import NIOCore
+import NIOHTTP1
+import OpsKit
+
+/// Answers the plain HTTP routes: /health, /ready, /live, /metrics, and /ws requests the
+/// WebSocket upgrader declined (with the reason's status code).
+final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    static let name = "whisper.routes"
+
+    private let hub: ChatHub
+    private let version: String
+    private var head: HTTPRequestHead?
+
+    init(hub: ChatHub, version: String) {
+        self.hub = hub
+        self.version = version
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): self.head = head
+        case .body: break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = String(head.uri.split(separator: "?", maxSplits: 1).first ?? "")
+        guard head.method == .GET || head.method == .HEAD else {
+            return write(.methodNotAllowed, "method not allowed\n", contentType: "text/plain", head: head, context: context)
+        }
+        switch path {
+        case "/live":
+            write(.ok, #"{"status":"alive"}"#, head: head, context: context)
+        case "/ready":
+            let ready = hub.isReady
+            write(ready ? .ok : .serviceUnavailable, ready ? #"{"ready":true}"# : #"{"ready":false,"draining":\#(hub.draining)}"#, head: head, context: context)
+        case "/health":
+            let draining = hub.draining
+            let body = JSONValue.object([
+                ("status", .string("healthy")), ("server", .string(hub.configuration.serverName)),
+                ("version", .string(version)),
+                ("uptime_seconds", .int(Int(-hub.metrics.startTime.timeIntervalSinceNow))),
+                ("connections", .int(hub.connectionCount)), ("draining", .bool(draining)),
+                ("checks", .object([("state", .string("embedded")), ("reports", .string("ok"))])),
+            ])
+            write(.ok, body.serialized(), head: head, context: context)
+        case "/metrics":
+            let text = hub.metrics.render(queueSize: hub.queueSize, activeChats: hub.activeChats)
+            write(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8", head: head, context: context)
+        case "/ws":
+            let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
+            if let rejection = hub.admission(ip: ip) {
+                hub.metrics.rejectConnection(reason: rejection.rawValue)
+                let status: HTTPResponseStatus = rejection == .perIP ? .tooManyRequests : .serviceUnavailable
+                write(status, #"{"error":"\#(rejection.rawValue)"}"#, head: head, context: context, close: true)
+            } else {
+                write(.upgradeRequired, #"{"error":"expected a WebSocket upgrade"}"#, head: head, context: context, close: true)
+            }
+        default:
+            write(.notFound, #"{"error":"not found"}"#, head: head, context: context)
+        }
+    }
+
+    private func write(
+        _ status: HTTPResponseStatus, _ body: String, contentType: String = "application/json",
+        head: HTTPRequestHead, context: ChannelHandlerContext, close: Bool = false
+    ) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Cache-Control", value: "no-store")
+        // A refused upgrade closes: the upgrade machinery is done with this connection.
+        let keepAlive = head.isKeepAlive && !close
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        if head.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+}

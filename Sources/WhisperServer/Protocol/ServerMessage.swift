@@ -1,0 +1,41 @@
+import OpsKit
+
+/// A frame the server sends (docs/protocol.md).
+enum ServerMessage: Sendable {
+    case welcome(session: String, resumeToken: String, server: String)
+    case queued
+    case matched(chat: String, commonInterests: [String])
+    case noMatch
+    case message(id: Int, text: String, sentAt: Int64)
+    case ack(clientID: String?, id: Int)
+    case typing
+    case partnerLeft
+    case blocked
+    case pong
+    case draining(reconnectInMs: Int)
+    case error(code: String, message: String)
+
+    var json: JSONValue {
+        switch self {
+        case .welcome(let session, let token, let server):
+            return .object([("type", "welcome"), ("session", .string(session)), ("resume_token", .string(token)), ("server", .string(server))])
+        case .queued: return .object([("type", "queued")])
+        case .matched(let chat, let common):
+            return .object([("type", "matched"), ("chat", .string(chat)), ("common_interests", .array(common.map(JSONValue.string)))])
+        case .noMatch: return .object([("type", "no_match")])
+        case .message(let id, let text, let sentAt):
+            return .object([("type", "message"), ("id", .int(id)), ("text", .string(text)), ("sent_at", .int(Int(sentAt)))])
+        case .ack(let clientID, let id):
+            return .object([("type", "ack"), ("client_id", clientID.map(JSONValue.string) ?? .null), ("id", .int(id))])
+        case .typing: return .object([("type", "typing")])
+        case .partnerLeft: return .object([("type", "partner_left")])
+        case .blocked: return .object([("type", "blocked")])
+        case .pong: return .object([("type", "pong")])
+        case .draining(let ms): return .object([("type", "draining"), ("reconnect_in_ms", .int(ms))])
+        case .error(let code, let message):
+            return .object([("type", "error"), ("code", .string(code)), ("message", .string(message))])
+        }
+    }
+
+    var text: String { json.serialized() }
+}

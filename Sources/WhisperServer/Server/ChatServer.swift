@@ -1,0 +1,80 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import ServiceLifecycle
+
+/// The listening server as a lifecycle `Service`: serves until graceful shutdown, then drains.
+struct ChatServer: Service {
+    static let version = "0.1.0"
+
+    let configuration: ServerConfiguration
+    let hub: ChatHub
+    let group: MultiThreadedEventLoopGroup
+    let logger: Logger
+    /// Called with the bound port once listening (tests bind port 0).
+    var onListening: @Sendable (Int) -> Void = { _ in }
+
+    func run() async throws {
+        let heartbeats = group.makeIterator().map { loop in
+            HeartbeatRegistry(eventLoop: loop, interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace)
+        }
+        let hub = self.hub
+        let maxFrame = 4096
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 4096)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Receive buffers never shrink: a small ceiling keeps idle connections cheap (docs/memory.md).
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: maxFrame))
+            .childChannelInitializer { channel in
+                let heartbeat = heartbeats.first { $0.isOn(channel.eventLoop) }!
+                let upgrader = NIOWebSocketServerUpgrader(
+                    maxFrameSize: maxFrame, automaticErrorHandling: true,
+                    shouldUpgrade: { channel, head in
+                        let path = head.uri.split(separator: "?", maxSplits: 1).first ?? ""
+                        let ip = channel.remoteAddress?.ipAddress ?? "unknown"
+                        guard path == "/ws", hub.admission(ip: ip) == nil else { return channel.eventLoop.makeSucceededFuture(nil) }
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                    },
+                    upgradePipelineHandler: { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOWebSocketFrameAggregator(
+                                    minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: maxFrame))
+                            try channel.pipeline.syncOperations.addHandler(WebSocketChatHandler(hub: hub, heartbeat: heartbeat))
+                        }
+                    })
+                return channel.eventLoop.makeCompletedFuture {
+                    let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                            context.pipeline.removeHandler(name: HTTPRouteHandler.name, promise: nil)
+                        }))
+                    try channel.pipeline.syncOperations.addHandler(routes, name: HTTPRouteHandler.name)
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port).get()
+        let port = channel.localAddress?.port ?? configuration.port
+        logger.info("server.listening", metadata: ["port": "\(port)", "server": "\(configuration.serverName)"])
+        onListening(port)
+
+        let sweeper = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                hub.sweepQueue()
+            }
+        }
+        defer {
+            sweeper.cancel()
+            heartbeats.forEach { $0.cancel() }
+        }
+        try await withGracefulShutdownHandler {
+            try await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            Task { await Drain(hub: hub, configuration: configuration, logger: logger).run(closing: channel) }
+        }
+    }
+}
+

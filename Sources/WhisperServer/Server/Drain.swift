@@ -1,0 +1,40 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// The lame-duck drain: stop being ready, give the load balancer time to notice, then evict
+/// clients evenly over DRAIN_SPREAD so the rest of the fleet absorbs them without a storm.
+struct Drain {
+    /// 1012, "service restart": clients reconnect (to another instance).
+    static let serviceRestart = WebSocketErrorCode(codeNumber: 1012)
+
+    let hub: ChatHub
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    func run(closing listener: Channel) async {
+        let deadline = ContinuousClock.now + configuration.drainTimeout
+        hub.draining = true
+        logger.info("drain.started", metadata: ["connections": "\(hub.connectionCount)"])
+        try? await Task.sleep(for: min(configuration.drainGrace, configuration.drainTimeout))
+
+        let connections = hub.allConnections
+        let tick: Duration = .milliseconds(10)
+        let ticks = max(1, Int(configuration.drainSpread / tick))
+        let perTick = max(1, (connections.count + ticks - 1) / ticks)
+        var generator = SystemRandomNumberGenerator()
+        for batch in stride(from: 0, to: connections.count, by: perTick) {
+            guard ContinuousClock.now < deadline else { break }
+            for connection in connections[batch..<min(batch + perTick, connections.count)] {
+                connection.send(.draining(reconnectInMs: Int(generator.next(upperBound: UInt32(1000)))))
+                connection.close(code: Drain.serviceRestart)
+            }
+            try? await Task.sleep(for: tick)
+        }
+        while hub.connectionCount > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        logger.info("drain.finished", metadata: ["remaining": "\(hub.connectionCount)"])
+        try? await listener.close()
+    }
+}

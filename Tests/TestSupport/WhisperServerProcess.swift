@@ -1,0 +1,59 @@
+import Foundation
+import OpsKit
+
+/// The real whisper-server binary, started on a free loopback port with the given environment.
+package final class WhisperServerProcess: StoppableService {
+    package let port: Int
+    package let process: ServiceProcess
+    package let directory: TemporaryDirectory
+    package var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    private init(port: Int, process: ServiceProcess, directory: TemporaryDirectory) {
+        self.port = port
+        self.process = process
+        self.directory = directory
+    }
+
+    package static var binary: String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("whisper-server").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/whisper-server").path
+    }
+
+    package static func start(environment: [String: String] = [:]) async throws -> WhisperServerProcess {
+        let directory = try TemporaryDirectory(prefix: "whisper-server")
+        let port = try FreePort.next()
+        var variables = ["PATH": "/usr/bin:/bin", "LISTEN_ADDR": "127.0.0.1:\(port)", "SERVER_NAME": "test-\(port)", "LOG_LEVEL": "warning",
+            // Tests stop servers with SIGTERM: no load balancer needs time to notice.
+            "DRAIN_GRACE": "0s", "DRAIN_SPREAD": "100ms",
+        ]
+        variables.merge(environment) { _, new in new }
+        let process = try ServiceProcess(
+            name: "whisper-server", executable: binary, arguments: [], logPath: directory.file("server.log"), environment: variables)
+        let server = WhisperServerProcess(port: port, process: process, directory: directory)
+        do {
+            try await eventually("whisper-server on \(port)") {
+                (try? await HTTPClient().get(server.baseURL + "/live", timeout: .milliseconds(500)))?.status == 200
+            }
+        } catch {
+            await server.stop()
+            throw SupportError("\(error)\n\(process.logTail)")
+        }
+        return server
+    }
+
+    /// A metric's value from /metrics, by its full name with labels.
+    package func metric(_ name: String) async throws -> Double? {
+        let text = try await HTTPClient().get(baseURL + "/metrics").text
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+
+    package func stop() async {
+        process.stop()
+        directory.remove()
+    }
+}

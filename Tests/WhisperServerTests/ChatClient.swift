@@ -1,0 +1,47 @@
+import OpsKit
+import TestSupport
+import Testing
+
+/// A test's view of one chat user: send protocol messages, await the next ones.
+final class ChatClient: Sendable {
+    let socket: WebSocketClient
+
+    init(_ server: WhisperServerProcess, answerPings: Bool = true) async throws {
+        socket = try await WebSocketClient.connect(host: "127.0.0.1", port: server.port, answerPings: answerPings)
+    }
+
+    func send(_ json: String) async throws { try await socket.send(text: json) }
+
+    /// The next text frame as JSON, skipping pings; fails after `timeout`.
+    func next(timeout: Duration = .seconds(5)) async throws -> JSONValue {
+        while true {
+            switch try await socket.next(timeout: timeout) {
+            case .text(let text): return try JSONValue.parse(Array(text.utf8))
+            case .ping: continue
+            case .binary: throw SupportError("unexpected binary frame")
+            case .closed(let code): throw SupportError("closed with \(code.map(String.init) ?? "no code")")
+            }
+        }
+    }
+
+    /// The next message, which must have `type`.
+    @discardableResult
+    func expect(_ type: String, timeout: Duration = .seconds(5)) async throws -> JSONValue {
+        let message: JSONValue
+        do {
+            message = try await next(timeout: timeout)
+        } catch {
+            throw SupportError("waiting for \(type): \(error)")
+        }
+        #expect(message["type"] == .string(type), "expected \(type), got \(message.serialized())")
+        return message
+    }
+
+    /// Waits for the connection to close and returns the server's close code.
+    func closeCode(timeout: Duration = .seconds(5)) async throws -> UInt16? {
+        while true {
+            if case .closed(let code) = try await socket.next(timeout: timeout) { return code }
+        }
+    }
+}
+
