@@ -61,7 +61,7 @@ package final class HAProxyServer: StoppableService {
 
             """
         let configPath = try directory.write("haproxy.cfg", config)
-        _ = try Command.run(binary, ["-c", "-q", "-f", configPath])
+        _ = try await Offload.run { try Command.run(binary, ["-c", "-q", "-f", configPath]) }
         let process = try ServiceProcess(
             name: "haproxy", executable: binary, arguments: ["-db", "-f", configPath], logPath: directory.file("haproxy.log"))
         let server = HAProxyServer(
@@ -92,7 +92,8 @@ package final class HAProxyServer: StoppableService {
     }
 
     package func stop() async {
-        process.stop()
+        let process = self.process
+        _ = try? await Offload.run { process.stop() }
         directory.remove()
     }
 }

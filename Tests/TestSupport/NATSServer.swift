@@ -39,7 +39,8 @@ package final class NATSServer: StoppableService {
     }
 
     package func stop() async {
-        process.stop()
+        let process = self.process
+        _ = try? await Offload.run { process.stop() }
         directory.remove()
     }
 }

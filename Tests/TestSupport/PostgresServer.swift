@@ -35,16 +35,15 @@ package final class PostgresServer: StoppableService {
         let template = try await PostgresTemplate.shared.path()
         let directory = try TemporaryDirectory(prefix: "whisper-pg")
         try PostgresTools.giveToPostgres(directory.path)
-        try Command.run("/bin/cp", ["-a", template, directory.file("data")])
+        try await Offload.run { try Command.run("/bin/cp", ["-a", template, directory.file("data")]) }
         let port = try FreePort.next()
         let server = PostgresServer(port: port, directory: directory)
         do {
-            try PostgresTools.run(
-                "pg_ctl",
-                [
-                    "-D", server.dataDirectory, "-l", directory.file("postgres.log"), "-w", "-t", "30",
-                    "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
-                ])
+            let arguments = [
+                "-D", server.dataDirectory, "-l", directory.file("postgres.log"), "-w", "-t", "30",
+                "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+            ]
+            try await Offload.run { try PostgresTools.run("pg_ctl", arguments) }
             let admin = try await PostgresConnection.connect(url: server.superuserURL, timeout: .seconds(10))
             defer { admin.close() }
             try await admin.query("CREATE ROLE \(appUser) LOGIN PASSWORD '\(appPassword)'")
@@ -63,7 +62,7 @@ package final class PostgresServer: StoppableService {
     }
 
     package func stop() async {
-        halt()
+        _ = try? await Offload.run { [self] in halt() }
         directory.remove()
     }
 }
@@ -102,7 +101,7 @@ actor PostgresTemplate {
     static let shared = PostgresTemplate()
     private var created: String?
 
-    func path() throws -> String {
+    func path() async throws -> String {
         if let created { return created }
         let directory = try TemporaryDirectory(prefix: "whisper-pg-template-\(getpid())")
         try PostgresTools.giveToPostgres(directory.path)
@@ -110,12 +109,12 @@ actor PostgresTemplate {
         try directory.write("pwfile", PostgresServer.superuserPassword + "\n")
         try PostgresTools.giveToPostgres(passwordFile)
         let data = directory.file("data")
-        try PostgresTools.run(
+        try await Offload.run { try PostgresTools.run(
             "initdb",
             [
                 "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256",
                 "--pwfile=\(passwordFile)", "-E", "UTF8", "--locale=C", "--no-sync",
-            ])
+            ]) }
         created = data
         atexit { PostgresTemplate.removeAll() }
         return data

@@ -43,7 +43,8 @@ package final class RedisServer: StoppableService {
     }
 
     package func stop() async {
-        process.stop()
+        let process = self.process
+        _ = try? await Offload.run { process.stop() }
         directory.remove()
     }
 }

@@ -53,7 +53,8 @@ package final class WhisperServerProcess: StoppableService {
     }
 
     package func stop() async {
-        process.stop()
+        let process = self.process
+        _ = try? await Offload.run { process.stop() }
         directory.remove()
     }
 }

@@ -4,12 +4,12 @@ import TestSupport
 import Testing
 
 @Suite struct ConfigCommandTests {
-    @Test func showNamesWhereEachValueCameFrom() throws {
+    @Test func showNamesWhereEachValueCameFrom() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("whisperctl.yml", "deployment: prod\nredis:\n  addr: 10.0.0.3:6379\n  password: ${REDIS_PASSWORD}\n")
         try directory.write(".env", "REDIS_PASSWORD=dotenv-Secret-5\nNATS_URL=nats://10.0.0.4:4222\n")
-        let run = try WhisperctlBinary.run(
+        let run = try await WhisperctlBinary.run(
             ["config", "show", "--json", "--haproxy-stats", "http://10.0.0.2:8404/haproxy/stats"],
             environment: ["DATABASE_URL": "postgres://u:env-Secret-6@db:5432/whisper"], in: directory)
         #expect(run.status == 0, "\(run.stderr)")
@@ -39,41 +39,41 @@ import Testing
         #expect(origin["nats.monitor_url"] == "default")
     }
 
-    @Test func checkReportsProblemsWithFileAndLineAndExitCodes() throws {
+    @Test func checkReportsProblemsWithFileAndLineAndExitCodes() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("whisperctl.yml", "deployment: x\nredis:\n  address: 10.0.0.1:6379\nservers:\n  - name: ws1\n    url: notaurl\n")
-        let bad = try WhisperctlBinary.run(["config", "check"], in: directory)
+        let bad = try await WhisperctlBinary.run(["config", "check"], in: directory)
         #expect(bad.status == 2)
         #expect(bad.stdout.contains("whisperctl.yml:3: error: unknown key 'redis.address' (did you mean 'redis.addr'?)"))
         #expect(bad.stdout.contains("whisperctl.yml:5: error: servers: server 'ws1': URL 'notaurl' must start with http:// or https://"))
-        let json = try WhisperctlBinary.run(["config", "check", "--json"], in: directory)
+        let json = try await WhisperctlBinary.run(["config", "check", "--json"], in: directory)
         #expect(json.status == 2)
         #expect(try JSONValue.parse(Array(json.stdout.utf8))["valid"] == .bool(false))
 
         try directory.write("whisperctl.yml", "deployment: x\n")
-        let good = try WhisperctlBinary.run(["config", "check"], in: directory)
+        let good = try await WhisperctlBinary.run(["config", "check"], in: directory)
         #expect(good.status == 0, "\(good.stdout)")
         #expect(good.stdout.contains("whisperctl.yml: OK"))
 
         try directory.write("whisperctl.yml", "deployment: x\nservers: []\n")
-        #expect(try WhisperctlBinary.run(["config", "check"], in: directory).status == 1)
+        #expect(try await WhisperctlBinary.run(["config", "check"], in: directory).status == 1)
 
         try directory.write("whisperctl.yml", "deployment: [x\n")
-        let broken = try WhisperctlBinary.run(["config", "check"], in: directory)
+        let broken = try await WhisperctlBinary.run(["config", "check"], in: directory)
         #expect(broken.status == 2)
         #expect(broken.stdout.contains("whisperctl.yml:"))
     }
 
-    @Test func versionAndUsageErrors() throws {
+    @Test func versionAndUsageErrors() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let version = try WhisperctlBinary.run(["--version"], in: directory)
+        let version = try await WhisperctlBinary.run(["--version"], in: directory)
         #expect(version.status == 0)
         #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
-        let usage = try WhisperctlBinary.run(["status", "--timeout", "soon"], in: directory)
+        let usage = try await WhisperctlBinary.run(["status", "--timeout", "soon"], in: directory)
         #expect(usage.status == 64)
-        let server = try WhisperctlBinary.run(["status", "--server", "no-equals-sign"], in: directory)
+        let server = try await WhisperctlBinary.run(["status", "--server", "no-equals-sign"], in: directory)
         #expect(server.status == 64)
         #expect(server.stderr.contains("--server expects NAME=URL"))
     }
@@ -82,10 +82,10 @@ import Testing
 @Suite struct CompletionScriptTests {
     /// completions/ is generated from the argument parser; this keeps the committed scripts current.
     @Test(arguments: ["bash", "zsh", "fish"])
-    func committedScriptMatchesTheParser(shell: String) throws {
+    func committedScriptMatchesTheParser(shell: String) async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let run = try WhisperctlBinary.run(["--generate-completion-script", shell], in: directory)
+        let run = try await WhisperctlBinary.run(["--generate-completion-script", shell], in: directory)
         #expect(run.status == 0)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let committed = try String(contentsOf: root.appendingPathComponent("completions/whisperctl.\(shell)"), encoding: .utf8)

@@ -19,7 +19,7 @@ import Testing
             let cert = try stack.directory.write("whisper.pem", pem)
             try stack.writeConfig(certs: [cert])
             let env = ["DATABASE_URL": stack.postgres.url]
-            let json = try WhisperctlBinary.run(["status", "--json"], environment: env, in: stack.directory)
+            let json = try await WhisperctlBinary.run(["status", "--json"], environment: env, in: stack.directory)
             #expect(json.status == 0, "\(json.stdout)\n\(json.stderr)")
             let document = try JSONValue.parse(Array(json.stdout.utf8))
             #expect(document["overall"] == .string("ok"))
@@ -38,7 +38,7 @@ import Testing
             #expect(byName["postgres"]?["server_version"]?.stringValue?.isEmpty == false)
             #expect(byName["cert whisper.pem"]?["days_left"] == .int(199) || byName["cert whisper.pem"]?["days_left"] == .int(200))
 
-            let table = try WhisperctlBinary.run(["status"], environment: env, in: stack.directory)
+            let table = try await WhisperctlBinary.run(["status"], environment: env, in: stack.directory)
             #expect(table.status == 0)
             #expect(table.stdout.hasPrefix("test-stack: OK"))
             #expect(table.stdout.contains("COMPONENT"))
@@ -50,10 +50,10 @@ import Testing
         try await withService({ try await LocalStack.start() }) { stack in
             try stack.writeConfig()
             let env = ["DATABASE_URL": stack.postgres.url]
-            let before = try WhisperctlBinary.run(["status", "--json"], environment: env, in: stack.directory)
+            let before = try await WhisperctlBinary.run(["status", "--json"], environment: env, in: stack.directory)
             #expect(try components(before)["redis"]?["status"] == .string("ok"))
             stack.redis.process.kill9()
-            let after = try WhisperctlBinary.run(["status", "--json"], environment: env, in: stack.directory)
+            let after = try await WhisperctlBinary.run(["status", "--json"], environment: env, in: stack.directory)
             #expect(after.status == 2)
             let redis = try #require(try components(after)["redis"])
             #expect(redis["status"] == .string("critical"))
@@ -66,7 +66,7 @@ import Testing
         try await withService({ try await LocalStack.start() }) { stack in
             try stack.writeConfig()
             stack.servers[1].set("/ready", .init(status: 503, body: #"{"ready":false}"#))
-            let run = try WhisperctlBinary.run(["status", "--json"], environment: ["DATABASE_URL": stack.postgres.url], in: stack.directory)
+            let run = try await WhisperctlBinary.run(["status", "--json"], environment: ["DATABASE_URL": stack.postgres.url], in: stack.directory)
             let ws2 = try #require(try components(run)["ws2"])
             #expect(ws2["status"] == .string("warning"))
             #expect(ws2["ready"] == .bool(false))
@@ -81,7 +81,7 @@ import Testing
             try stack.writeConfig()
             await stack.servers[1].stop()
             try await stack.haproxy.waitFor(.down, servers: ["ws2"])
-            let run = try WhisperctlBinary.run(["status", "--json"], environment: ["DATABASE_URL": stack.postgres.url], in: stack.directory)
+            let run = try await WhisperctlBinary.run(["status", "--json"], environment: ["DATABASE_URL": stack.postgres.url], in: stack.directory)
             let haproxy = try #require(try components(run)["haproxy"])
             #expect(haproxy["status"] == .string("warning"))
             #expect(haproxy["detail"]?.stringValue?.hasPrefix("1/2 UP") == true)
@@ -100,7 +100,7 @@ import Testing
                 for index in 1...19 { arguments += ["--server", "ws\(index)=\(server.url)"] }
                 arguments += ["--server", "hung=\(hole.url)"]
                 try directory.write("whisperctl.yml", "haproxy:\n  stats_url: ~\nnats:\n  monitor_url: ~\npostgres:\n  url: ~\n")
-                let run = try WhisperctlBinary.run(arguments, in: directory)
+                let run = try await WhisperctlBinary.run(arguments, in: directory)
                 let byName = try components(run)
                 #expect(byName["hung"]?["status"] == .string("critical"))
                 #expect(byName["hung"]?["detail"] == .string("timed out after 1 s at \(hole.url)/health"))
@@ -126,7 +126,7 @@ import Testing
             postgres: {url: ~}
             certs: [\(expired), \(soon)]
             """)
-        let run = try WhisperctlBinary.run(["status", "--json"], in: directory)
+        let run = try await WhisperctlBinary.run(["status", "--json"], in: directory)
         let byName = try components(run)
         #expect(byName["cert expired.pem"]?["status"] == .string("critical"))
         #expect(byName["cert expired.pem"]?["detail"]?.stringValue?.hasPrefix("expired 2 days ago") == true)
@@ -135,18 +135,18 @@ import Testing
         #expect(run.status == 2)
     }
 
-    @Test func aMalformedConfigIsUnknownWithFileAndLine() throws {
+    @Test func aMalformedConfigIsUnknownWithFileAndLine() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("whisperctl.yml", "deployment: x\nredis:\n  addr: [unclosed\n")
-        let run = try WhisperctlBinary.run(["status"], in: directory)
+        let run = try await WhisperctlBinary.run(["status"], in: directory)
         #expect(run.status == 3)
         #expect(run.stderr.contains("whisperctl.yml:"), "\(run.stderr)")
         #expect(run.stderr.contains("invalid YAML"))
-        let json = try WhisperctlBinary.run(["status", "--json"], in: directory)
+        let json = try await WhisperctlBinary.run(["status", "--json"], in: directory)
         #expect(json.status == 3)
         #expect(try JSONValue.parse(Array(json.stdout.utf8))["overall"] == .string("unknown"))
-        let missing = try WhisperctlBinary.run(["status", "--config", "/nonexistent/w.yml"], in: directory)
+        let missing = try await WhisperctlBinary.run(["status", "--config", "/nonexistent/w.yml"], in: directory)
         #expect(missing.status == 3)
         #expect(missing.stderr.contains("/nonexistent/w.yml: error: no such file"))
     }
@@ -159,12 +159,12 @@ import Testing
             let good = ["DATABASE_URL": pg.url]
             let wrong = ["DATABASE_URL": "postgres://whisper:Wrong-Pass-31@127.0.0.1:\(pg.port)/whisper?sslmode=disable"]
             let runs = [
-                try WhisperctlBinary.run(["status"], environment: good, in: directory),
-                try WhisperctlBinary.run(["status", "--json"], environment: good, in: directory),
-                try WhisperctlBinary.run(["status", "--json"], environment: wrong, in: directory),
-                try WhisperctlBinary.run(["config", "show"], environment: good, in: directory),
-                try WhisperctlBinary.run(["config", "show", "--json"], environment: wrong, in: directory),
-                try WhisperctlBinary.run(["config", "check"], environment: good, in: directory),
+                try await WhisperctlBinary.run(["status"], environment: good, in: directory),
+                try await WhisperctlBinary.run(["status", "--json"], environment: good, in: directory),
+                try await WhisperctlBinary.run(["status", "--json"], environment: wrong, in: directory),
+                try await WhisperctlBinary.run(["config", "show"], environment: good, in: directory),
+                try await WhisperctlBinary.run(["config", "show", "--json"], environment: wrong, in: directory),
+                try await WhisperctlBinary.run(["config", "check"], environment: good, in: directory),
             ]
             #expect(runs[0].status == 0, "\(runs[0].stdout)")
             #expect(try components(runs[2])["postgres"]?["status"] == .string("critical"))
@@ -177,12 +177,12 @@ import Testing
         }
     }
 
-    @Test func watchRedrawsUntilInterrupted() throws {
+    @Test func watchRedrawsUntilInterrupted() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("whisperctl.yml", "servers: []\nhaproxy: {stats_url: ~}\nnats: {monitor_url: ~}\npostgres: {url: ~}\nredis: {addr: ~}\ncerts: [\(directory.file("c.pem"))]\n")
         try directory.write("c.pem", try CertificateFactory.selfSigned(commonName: "w", expiresIn: 100 * 86_400).certificate)
-        let run = try WhisperctlBinary.run(["status", "--json", "--watch", "1"], in: directory, interruptAfter: .milliseconds(2500))
+        let run = try await WhisperctlBinary.run(["status", "--json", "--watch", "1"], in: directory, interruptAfter: .milliseconds(2500))
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.count >= 2, "\(run.stdout)")
         for line in lines { #expect(try JSONValue.parse(Array(line.utf8))["overall"] == .string("ok")) }

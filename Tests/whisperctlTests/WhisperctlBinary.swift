@@ -20,10 +20,15 @@ enum WhisperctlBinary {
     static func run(
         _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory,
         interruptAfter: Duration? = nil
-    ) throws -> ProgramRun {
+    ) async throws -> ProgramRun {
         var base = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
         base.merge(environment) { _, new in new }
-        return try Command.capture(path, arguments, environment: base, directory: directory.path, interruptAfter: interruptAfter)
+        let path = self.path
+        let workingDirectory = directory.path
+        let variables = base
+        return try await Offload.run {
+            try Command.capture(path, arguments, environment: variables, directory: workingDirectory, interruptAfter: interruptAfter)
+        }
     }
 }
 
