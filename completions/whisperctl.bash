@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|help)
+    status|config|loadtest|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest help' -- "${cur}"))
         ;;
     esac
 }
@@ -298,6 +298,39 @@ _whisperctl_config_check() {
         return
         ;;
     '--server')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_loadtest() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--url --connections --chatting-pairs --rate --duration --ramp --threads)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--connections')
+        return
+        ;;
+    '--chatting-pairs')
+        return
+        ;;
+    '--rate')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--ramp')
+        return
+        ;;
+    '--threads')
         return
         ;;
     esac

@@ -52,13 +52,14 @@ _whisperctl() {
         local -ar subcommands=(
             'status:Probe every component of the deployment at once.'
             'config:Show or check the deployment configuration.'
+            'loadtest:Load a deployment through the real chat protocol and measure delivery.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|help)
+        status|config|loadtest|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -146,6 +147,25 @@ _whisperctl_config_check() {
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_loadtest() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--url[The WebSocket endpoint.]:ws\://host\:port/ws:'
+        '--connections[Connections to open.]:connections:'
+        '--chatting-pairs[Pairs of connections that chat; the rest stay idle.]:chatting-pairs:'
+        '--rate[Messages per second across all chatting connections.]:rate:'
+        '--duration[How long messages flow, e.g. 10s.]:duration:'
+        '--ramp[Open the connections evenly over this long.]:duration:'
+        '--threads[Event loop threads of the generator.]:threads:'
+        '--json[Print one JSON object.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

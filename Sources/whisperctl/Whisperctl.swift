@@ -12,7 +12,7 @@ struct Whisperctl: AsyncParsableCommand {
             Check-like commands exit 0 ok, 1 warning, 2 critical, 3 unknown.
             """,
         version: WhisperctlVersion.current,
-        subcommands: [Status.self, Config.self]
+        subcommands: [Status.self, Config.self, LoadTest.self]
     )
 }
 

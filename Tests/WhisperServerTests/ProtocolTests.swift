@@ -197,7 +197,7 @@ import Testing
         try await withService({ try await WhisperServerProcess.start() }) { server in
             let (a, b) = try await matchedPair(server)
             await a.socket.abort()
-            try await b.expect("partner_left", timeout: .seconds(2))
+            try await b.expect("partner_left", timeout: .seconds(5))
         }
     }
 

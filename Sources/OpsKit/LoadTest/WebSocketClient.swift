@@ -46,7 +46,9 @@ public final class WebSocketClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        HandshakeHandler(host: host, port: port, path: path, upgraded: upgraded, inbox: inbox, answerPings: answerPings))
+                        WebSocketHandshakeHandler(
+                            host: host, port: port, path: path, upgraded: upgraded,
+                            frameHandler: ClientFrameHandler(inbox: inbox, answerPings: answerPings)))
                 }
             }
         let channel: Channel
@@ -91,7 +93,7 @@ public final class WebSocketClient: Sendable {
 
 /// Performs the client side of the opening handshake (RFC 6455 section 4.1) on raw bytes, then
 /// replaces itself with the frame codec, handing on any frame bytes that came with the 101.
-private final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -99,17 +101,16 @@ private final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
     let port: Int
     let path: String
     let upgraded: EventLoopPromise<Void>
-    let inbox: Inbox
-    let answerPings: Bool
+    /// Receives the frames once the handshake is done.
+    let frameHandler: ChannelHandler
     private var received: ByteBuffer?
 
-    init(host: String, port: Int, path: String, upgraded: EventLoopPromise<Void>, inbox: Inbox, answerPings: Bool) {
+    init(host: String, port: Int, path: String, upgraded: EventLoopPromise<Void>, frameHandler: ChannelHandler) {
         self.host = host
         self.port = port
         self.path = path
         self.upgraded = upgraded
-        self.inbox = inbox
-        self.answerPings = answerPings
+        self.frameHandler = frameHandler
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -137,9 +138,9 @@ private final class HandshakeHandler: ChannelInboundHandler, RemovableChannelHan
         do {
             let operations = context.pipeline.syncOperations
             try operations.addHandler(WebSocketFrameEncoder(), position: .after(self))
-            let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20))
+            let decoder = ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 16))
             try operations.addHandler(decoder, position: .after(self))
-            try operations.addHandler(ClientFrameHandler(inbox: inbox, answerPings: answerPings), position: .last)
+            try operations.addHandler(frameHandler, position: .last)
         } catch {
             upgraded.fail(error)
             context.close(promise: nil)
