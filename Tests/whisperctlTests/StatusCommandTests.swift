@@ -103,7 +103,8 @@ import Testing
                 let run = try await WhisperctlBinary.run(arguments, in: directory)
                 let byName = try components(run)
                 #expect(byName["hung"]?["status"] == .string("critical"))
-                #expect(byName["hung"]?["detail"] == .string("timed out after 1 s at \(hole.url)/health"))
+                // The client's own timeout or the runner's bound, whichever reports first under load.
+                #expect(byName["hung"]?["detail"]?.stringValue?.hasPrefix("timed out after 1 s at \(hole.url)") == true)
                 #expect(byName["redis"]?["detail"] == .string("timed out after 1 s at \(hole.address)"))
                 for index in 1...19 { #expect(byName["ws\(index)"]?["status"] == .string("ok")) }
                 #expect(run.status == 2)

@@ -55,7 +55,7 @@ public struct StatusRunner: Sendable {
     public func run() async -> StatusReport {
         let environment = self.environment
         // A little past the clients' own timeouts, so their more precise errors usually win.
-        let limit = environment.timeout + .milliseconds(50)
+        let limit = environment.timeout + .milliseconds(100)
         let probes = plan()
         let reports = await withTaskGroup(of: (Int, ComponentReport).self) { group in
             for (index, probe) in probes.enumerated() {
