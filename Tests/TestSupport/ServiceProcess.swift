@@ -112,6 +112,7 @@ func spawnWithCleanSignals(
     } else {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
     }
+    markDescriptorsCloseOnExec()
     var child = pid_t()
     let cArguments = arguments.map { strdup($0) } + [nil]
     // Without an explicit environment the child inherits ours.
@@ -126,6 +127,18 @@ func spawnWithCleanSignals(
         throw SupportError("cannot start \(program): \(String(cString: strerror(result)))")
     }
     return child
+}
+
+/// Sets close-on-exec on every descriptor above stderr, so a child never inherits the test
+/// process's sockets: an inherited client socket would keep a connection open after the test
+/// closed it, and the server would never see the peer go.
+private func markDescriptorsCloseOnExec() {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+    for entry in entries {
+        guard let fd = Int32(entry), fd > 2 else { continue }
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
 }
 
 /// Runs a short command to completion.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A directory under /tmp removed when the test is done with it.
 package final class TemporaryDirectory: Sendable {
@@ -34,22 +35,33 @@ package struct SupportError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 }
 
-/// Free loopback TCP ports, found by binding port 0.
+/// Free loopback TCP ports for test servers.
 package enum FreePort {
+    private static let handedOut = NIOLockedValueBox<Set<Int>>([])
+
+    /// A port below the kernel's ephemeral range (32768 and up), so the many outgoing connections
+    /// of parallel tests can never take it between this check and the server's bind.
     package static func next() throws -> Int {
-        let (fd, port) = try boundSocket()
-        close(fd)
-        return port
+        for _ in 0..<200 {
+            let candidate = Int.random(in: 10_000..<32_000)
+            // Never hand out a port twice: two servers starting at once must not race for it.
+            guard handedOut.withLockedValue({ $0.insert(candidate).inserted }) else { continue }
+            if let (fd, port) = try? boundSocket(port: candidate) {
+                close(fd)
+                return port
+            }
+        }
+        throw SupportError("no free port found below 32000")
     }
 
-    /// A TCP socket bound to 127.0.0.1 on a port the kernel picked.
-    package static func boundSocket() throws -> (fd: Int32, port: Int) {
+    /// A TCP socket bound to 127.0.0.1 on `port`, or one the kernel picks.
+    package static func boundSocket(port: Int = 0) throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SupportError("socket failed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

@@ -194,10 +194,15 @@ import Testing
     }
 
     @Test func aVanishedPartnerIsReportedAtOnce() async throws {
-        try await withService({ try await WhisperServerProcess.start() }) { server in
+        try await withService({ try await WhisperServerProcess.start(environment: ["LOG_LEVEL": "debug"]) }) { server in
             let (a, b) = try await matchedPair(server)
             await a.socket.abort()
-            try await b.expect("partner_left", timeout: .seconds(5))
+            do {
+                try await b.expect("partner_left", timeout: .seconds(5))
+            } catch {
+                Issue.record("server log:\n\(server.process.logTail)")
+                throw error
+            }
         }
     }
 

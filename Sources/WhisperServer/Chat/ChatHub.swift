@@ -72,6 +72,7 @@ final class ChatHub: @unchecked Sendable {
     // MARK: Lifecycle of a connection
 
     func register(_ connection: ChatConnection) {
+        logger.debug("connection.opened", metadata: ["session": "\(connection.session)"])
         lock.withLock {
             connections[connection.session] = connection
             perIP[connection.ip, default: 0] += 1
@@ -91,6 +92,7 @@ final class ChatHub: @unchecked Sendable {
         }
         metrics.connections.subtract(1, ordering: .relaxed)
         metrics.disconnected(reason: reason)
+        logger.debug("connection.closed", metadata: ["session": "\(connection.session)", "reason": "\(reason)", "partner_told": "\(partner != nil)"])
         partner?.send(.partnerLeft)
     }
 
