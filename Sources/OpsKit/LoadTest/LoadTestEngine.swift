@@ -75,13 +75,12 @@ public final class LoadTestEngine: Sendable {
         let cpuBefore = await serverMetric(metricsURL, "process_cpu_seconds_total")
         if plan.rate > 0 && chatting > 0 {
             let sendTick = TimeAmount.milliseconds(5)
-            let perTickTotal = Double(plan.rate) * 0.005
             var tasks: [RepeatedTask] = []
             for (loopIndex, loop) in loops.enumerated() {
                 let senders = handlers.filter { $0.key % loops.count == loopIndex && $0.key < chatting }.map(\.value)
                 guard !senders.isEmpty else { continue }
-                let share = perTickTotal * Double(senders.count) / Double(chatting)
-                let sender = RoundRobinSender(senders: senders, perTick: share)
+                let share = Double(plan.rate) * Double(senders.count) / Double(chatting)
+                let sender = RoundRobinSender(senders: senders, perSecond: share)
                 tasks.append(loop.scheduleRepeatedTask(initialDelay: sendTick, delay: sendTick) { _ in sender.tick() })
             }
             try await Task.sleep(for: plan.duration)
@@ -217,23 +216,28 @@ final class LoopStats: @unchecked Sendable {
     }
 }
 
-/// Spreads a loop's share of messages over its chatting clients, carrying fractions between ticks.
+/// Spreads a loop's share of messages over its chatting clients. Each tick sends what is due by
+/// the clock since the start, so late ticks catch up and the rate holds whatever the tick jitter.
 final class RoundRobinSender: @unchecked Sendable {
     // Only its event loop's repeated task calls `tick`.
     private let senders: [LoadClientHandler]
-    private let perTick: Double
-    private var carry = 0.0
+    private let perSecond: Double
+    private var started: NIODeadline?
+    private var sentSoFar = 0
     private var next = 0
 
-    init(senders: [LoadClientHandler], perTick: Double) {
+    init(senders: [LoadClientHandler], perSecond: Double) {
         self.senders = senders
-        self.perTick = perTick
+        self.perSecond = perSecond
     }
 
     func tick() {
-        carry += perTick
-        var count = Int(carry)
-        carry -= Double(count)
+        let now = NIODeadline.now()
+        let start = started ?? now
+        started = start
+        let due = Int(perSecond * Double((now - start).nanoseconds) / 1e9)
+        var count = due - sentSoFar
+        sentSoFar = max(due, sentSoFar)
         while count > 0 {
             senders[next % senders.count].sendMessage()
             next += 1
@@ -272,9 +276,14 @@ final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
-            var payload = frame.unmaskedData
-            guard let text = payload.readString(length: payload.readableBytes) else { return }
-            receive(text)
+            let payload = frame.unmaskedData
+            // Relayed messages are the hot path: read them from the bytes without building a String.
+            if payload.readableBytesView.starts(with: LoadClientHandler.messagePrefix) {
+                recordDelivery(payload)
+            } else {
+                var copy = payload
+                receive(copy.readString(length: copy.readableBytes) ?? "")
+            }
         case .ping:
             write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
         default:
@@ -282,10 +291,11 @@ final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    static let messagePrefix = Array(#"{"type":"message""#.utf8)
+    static let textKey = Array(#""text":""#.utf8)
+
     private func receive(_ text: String) {
-        if text.hasPrefix(#"{"type":"message""#) {
-            recordDelivery(text)
-        } else if text.hasPrefix(#"{"type":"welcome""#), let interest {
+        if text.hasPrefix(#"{"type":"welcome""#), let interest {
             send(#"{"type":"find","interests":["\#(interest)"]}"#)
         } else if text.hasPrefix(#"{"type":"matched""#), !matched {
             matched = true
@@ -294,10 +304,21 @@ final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The text is "SEQUENCE SENT_NANOS" from the partner.
-    private func recordDelivery(_ text: String) {
-        guard let start = text.range(of: #""text":""#), let end = text[start.upperBound...].firstIndex(of: "\"") else { return }
-        let fields = text[start.upperBound..<end].split(separator: " ")
-        guard fields.count == 2, let sequence = Int(fields[0]), let sentAt = UInt64(fields[1]) else { return }
+    private func recordDelivery(_ payload: ByteBuffer) {
+        let bytes = payload.readableBytesView
+        guard let key = bytes.firstRange(of: LoadClientHandler.textKey) else { return }
+        var sequence = 0
+        var sentAt: UInt64 = 0
+        var index = key.upperBound
+        while index < bytes.endIndex, bytes[index] != UInt8(ascii: " ") {
+            sequence = sequence * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
+        index += 1
+        while index < bytes.endIndex, bytes[index] != UInt8(ascii: "\"") {
+            sentAt = sentAt * 10 + UInt64(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
         let now = DispatchTime.now().uptimeNanoseconds
         if sequence == expectedSequence {
             expectedSequence += 1

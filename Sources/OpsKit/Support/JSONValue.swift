@@ -75,8 +75,14 @@ public enum JSONValue: Sendable, Equatable {
         out += close
     }
 
-    private static func writeString(_ s: String, into out: inout String) {
+    /// Appends `s` as a JSON string literal; text needing no escapes is copied whole.
+    static func writeString(_ s: String, into out: inout String) {
         out += "\""
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

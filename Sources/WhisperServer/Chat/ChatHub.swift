@@ -165,18 +165,20 @@ final class ChatHub: @unchecked Sendable {
 
     private func relay(_ text: String, clientID: String?, from connection: ChatConnection, receivedAt: ContinuousClock.Instant) {
         metrics.messagesReceived.add(1, ordering: .relaxed)
-        guard let partner = lock.withLock({ pairings[connection.session]?.partner }) else {
-            connection.send(.error(code: "not_in_chat", message: "find a partner before sending messages"))
-            return
-        }
         if moderation.blocks(text) {
             metrics.messagesBlocked.add(1, ordering: .relaxed)
             connection.send(.blocked)
             return
         }
-        let id = lock.withLock {
+        // One lock for the hot path: the partner and the message id together.
+        let routed: (partner: ChatConnection, id: Int)? = lock.withLock {
+            guard let partner = pairings[connection.session]?.partner else { return nil }
             nextMessageID += 1
-            return nextMessageID
+            return (partner, nextMessageID)
+        }
+        guard let (partner, id) = routed else {
+            connection.send(.error(code: "not_in_chat", message: "find a partner before sending messages"))
+            return
         }
         let sentAt = Int64(Date().timeIntervalSince1970 * 1000)
         let metrics = self.metrics
