@@ -25,6 +25,12 @@ package final class HAProxyServer: StoppableService {
     package static func start(
         backend: String = "ws_servers", servers: [(name: String, port: Int)], tlsCertificate: String? = nil
     ) async throws -> HAProxyServer {
+        try await retryingStart { try await startOnce(backend: backend, servers: servers, tlsCertificate: tlsCertificate) }
+    }
+
+    private static func startOnce(
+        backend: String, servers: [(name: String, port: Int)], tlsCertificate: String?
+    ) async throws -> HAProxyServer {
         let binary = try Executables.require("haproxy")
         let directory = try TemporaryDirectory(prefix: "whisper-haproxy")
         let frontendPort = try FreePort.next()

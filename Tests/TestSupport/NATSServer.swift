@@ -18,6 +18,10 @@ package final class NATSServer: StoppableService {
     }
 
     package static func start(extraArguments: [String] = []) async throws -> NATSServer {
+        try await retryingStart { try await startOnce(extraArguments: extraArguments) }
+    }
+
+    private static func startOnce(extraArguments: [String] = []) async throws -> NATSServer {
         let binary = try Executables.require("nats-server")
         let directory = try TemporaryDirectory(prefix: "whisper-nats")
         let port = try FreePort.next()

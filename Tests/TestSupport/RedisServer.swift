@@ -16,6 +16,10 @@ package final class RedisServer: StoppableService {
 
     /// - Parameter password: sets `requirepass` when given.
     package static func start(password: String? = nil, extraArguments: [String] = []) async throws -> RedisServer {
+        try await retryingStart { try await startOnce(password: password, extraArguments: extraArguments) }
+    }
+
+    private static func startOnce(password: String? = nil, extraArguments: [String] = []) async throws -> RedisServer {
         let binary = try Executables.require("redis-server")
         let directory = try TemporaryDirectory(prefix: "whisper-redis")
         let port = try FreePort.next()

@@ -197,6 +197,20 @@ package func withService<Service: StoppableService, Result>(
     }
 }
 
+/// Starts a service, trying again on fresh ports when an attempt does not come up: on a loaded
+/// machine a port can still be taken between choosing it and the server binding it.
+package func retryingStart<Service>(attempts: Int = 3, _ start: () async throws -> Service) async throws -> Service {
+    var lastError: Error?
+    for _ in 0..<attempts {
+        do {
+            return try await start()
+        } catch {
+            lastError = error
+        }
+    }
+    throw lastError!
+}
+
 package protocol StoppableService: Sendable {
     func stop() async
 }

@@ -79,7 +79,7 @@ package enum FreePort {
 
 /// Polls `condition` until it holds or `timeout` passes.
 package func eventually(
-    timeout: Duration = .seconds(10), every interval: Duration = .milliseconds(50), _ what: String,
+    timeout: Duration = .seconds(20), every interval: Duration = .milliseconds(50), _ what: String,
     _ condition: () async -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout

@@ -22,6 +22,10 @@ package final class WhisperServerProcess: StoppableService {
     }
 
     package static func start(environment: [String: String] = [:]) async throws -> WhisperServerProcess {
+        try await retryingStart { try await startOnce(environment: environment) }
+    }
+
+    private static func startOnce(environment: [String: String] = [:]) async throws -> WhisperServerProcess {
         let directory = try TemporaryDirectory(prefix: "whisper-server")
         let port = try FreePort.next()
         var variables = ["PATH": "/usr/bin:/bin", "LISTEN_ADDR": "127.0.0.1:\(port)", "SERVER_NAME": "test-\(port)", "LOG_LEVEL": "warning",
