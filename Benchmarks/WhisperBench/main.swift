@@ -9,7 +9,7 @@ import TestSupport
 let arguments = CommandLine.arguments.dropFirst()
 let mode = arguments.first ?? "all"
 let runs = arguments.dropFirst().first.flatMap { Int($0) } ?? 15
-let whisperctl = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("whisperctl").path
+let whisperctl = ProductBinary.path("whisperctl")
 
 func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
 func ms(_ duration: Duration) -> String { String(format: "%.1f ms", duration.seconds * 1000) }

@@ -14,12 +14,7 @@ package final class WhisperServerProcess: StoppableService {
         self.directory = directory
     }
 
-    package static var binary: String {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("whisper-server").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/whisper-server").path
-    }
+    package static var binary: String { ProductBinary.path("whisper-server") }
 
     package static func start(environment: [String: String] = [:]) async throws -> WhisperServerProcess {
         try await retryingStart { try await startOnce(environment: environment) }
@@ -60,5 +55,15 @@ package final class WhisperServerProcess: StoppableService {
         let process = self.process
         _ = try? await Offload.run { process.stop() }
         directory.remove()
+    }
+}
+
+/// The package's own executables, built beside the test bundle (or the benchmark).
+package enum ProductBinary {
+    package static func path(_ name: String) -> String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/\(name)").path
     }
 }

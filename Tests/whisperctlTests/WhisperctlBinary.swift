@@ -4,14 +4,7 @@ import TestSupport
 
 /// Runs the built `whisperctl` binary the way an operator or a cron job does.
 enum WhisperctlBinary {
-    static var path: String {
-        // The test bundle sits beside the products in .build/<triple>/debug.
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let beside = bundleDirectory.appendingPathComponent("whisperctl").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/whisperctl").path
-    }
+    static var path: String { ProductBinary.path("whisperctl") }
 
     /// - Parameters:
     ///   - environment: added to a minimal environment (PATH, HOME), so the caller's REDIS_ADDR and
