@@ -1,0 +1,74 @@
+import Testing
+
+@testable import WhisperServer
+
+/// The server's pure logic, without I/O.
+@Suite struct LogicTests {
+    @Test func moderationMatchesWholeWordsInAnyCase() {
+        let moderation = Moderation(words: ["badword", "x-rated"])
+        #expect(moderation.blocks("a BadWord here"))
+        #expect(moderation.blocks("x-rated!"))
+        #expect(!moderation.blocks("badwords are fine"))
+        #expect(!moderation.blocks("clean"))
+        #expect(moderation.blocks("ünïcode and badword"))
+        let phrases = Moderation(words: ["very bad phrase"])
+        #expect(phrases.blocks("a Very Bad Phrase indeed"))
+        #expect(!phrases.blocks("very bad"))
+    }
+
+    @Test func matchmakerPrefersSameSetThenSharedThenFallback() {
+        let start = ContinuousClock.now
+        var matchmaker = Matchmaker(fallback: .seconds(5), timeout: .seconds(30))
+        #expect(matchmaker.find(session: "a", interests: ["x", "y"], now: start) == nil)
+        #expect(matchmaker.find(session: "b", interests: ["z"], now: start) == nil)
+        #expect(matchmaker.find(session: "w", interests: ["x"], now: start)?.first.session == "a")
+        #expect(matchmaker.find(session: "a2", interests: ["x", "y"], now: start) == nil)
+        #expect(matchmaker.find(session: "s", interests: ["q"], now: start) == nil)
+        let sameSet = matchmaker.find(session: "c", interests: ["y", "x"], now: start)
+        #expect(sameSet?.first.session == "a2")
+        #expect(sameSet?.commonInterests == ["x", "y"])
+        let shared = matchmaker.find(session: "d", interests: ["z", "k"], now: start)
+        #expect(shared?.first.session == "b")
+        #expect(shared?.commonInterests == ["z"])
+        #expect(matchmaker.find(session: "e", interests: ["nothing-shared"], now: start) == nil)
+        var fresh = Matchmaker(fallback: .seconds(5), timeout: .seconds(30))
+        _ = fresh.find(session: "a", interests: ["x"], now: start)
+        #expect(fresh.find(session: "b", interests: ["y"], now: start) == nil)
+        let swept = fresh.sweep(now: start + .seconds(6))
+        #expect(swept.matches.count == 1)
+        #expect(swept.matches[0].commonInterests == [])
+        _ = fresh.find(session: "c", interests: ["q"], now: start)
+        #expect(fresh.sweep(now: start + .seconds(31)).expired.map(\.session) == ["c"])
+    }
+
+    @Test func rateLimiterWarnsThenCloses() {
+        var limiter = RateLimiter(maxMessages: 3, maxBytes: 1000)
+        let now = ContinuousClock.now
+        for _ in 0..<3 { #expect(limiter.record(bytes: 10, at: now) == .allow) }
+        #expect(limiter.record(bytes: 10, at: now) == .limit)
+        for _ in 0..<(RateLimiter.toleratedDrops - 1) { #expect(limiter.record(bytes: 10, at: now) == .limit) }
+        #expect(limiter.record(bytes: 10, at: now) == .close)
+        #expect(limiter.record(bytes: 10, at: now + .seconds(11)) == .allow)
+        var bytes = RateLimiter(maxMessages: 100, maxBytes: 100)
+        #expect(bytes.record(bytes: 101, at: now) == .limit)
+    }
+
+    @Test func goStyleDurations() {
+        #expect(Duration(goStyle: "10s") == .seconds(10))
+        #expect(Duration(goStyle: "1m30s") == .seconds(90))
+        #expect(Duration(goStyle: "250ms") == .milliseconds(250))
+        #expect(Duration(goStyle: "3") == .seconds(3))
+        #expect(Duration(goStyle: "10 parsecs") == nil)
+        #expect(Duration(goStyle: "") == nil)
+    }
+
+    @Test func configurationRefusesBadValuesNamingTheVariable() throws {
+        #expect(throws: ServerConfiguration.InvalidSetting.self) { try ServerConfiguration.fromEnvironment(["MAX_CONNECTIONS": "0"]) }
+        #expect(throws: ServerConfiguration.InvalidSetting.self) { try ServerConfiguration.fromEnvironment(["LISTEN_ADDR": "nope"]) }
+        #expect(throws: ServerConfiguration.InvalidSetting.self) { try ServerConfiguration.fromEnvironment(["LOG_FORMAT": "xml"]) }
+        let config = try ServerConfiguration.fromEnvironment(["LISTEN_ADDR": ":9090", "DRAIN_TIMEOUT": "45s"])
+        #expect(config.port == 9090)
+        #expect(config.host == "0.0.0.0")
+        #expect(config.drainTimeout == .seconds(45))
+    }
+}
