@@ -72,15 +72,9 @@ package final class HAProxyServer: StoppableService {
             name: "haproxy", executable: binary, arguments: ["-db", "-f", configPath], logPath: directory.file("haproxy.log"))
         let server = HAProxyServer(
             frontendPort: frontendPort, statsPort: statsPort, backend: backend, process: process, directory: directory)
-        do {
-            try await eventually("haproxy stats on \(statsPort)") {
-                (try? await HTTPClient().get(server.statsURL + ";csv", timeout: .milliseconds(500)))?.status == 200
-            }
-        } catch {
-            await server.stop()
-            throw SupportError("\(error)\n\(process.logTail)")
+        return try await awaitReady(server, process: process, "haproxy stats on \(statsPort)") {
+            (try? await HTTPClient().get(server.statsURL + ";csv", timeout: .milliseconds(500)))?.status == 200
         }
-        return server
     }
 
     /// The current stats of the backend, as whisperctl reads them.

@@ -31,15 +31,9 @@ package final class NATSServer: StoppableService {
             arguments: ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)] + extraArguments,
             logPath: directory.file("nats.log"))
         let server = NATSServer(port: port, monitorPort: monitorPort, process: process, directory: directory)
-        do {
-            try await eventually("nats-server on \(port)") {
-                (try? await HTTPClient().get(server.monitorURL + "/healthz", timeout: .milliseconds(500)))?.status == 200
-            }
-        } catch {
-            await server.stop()
-            throw SupportError("\(error)\n\(process.logTail)")
+        return try await awaitReady(server, process: process, "nats-server on \(port)") {
+            (try? await HTTPClient().get(server.monitorURL + "/healthz", timeout: .milliseconds(500)))?.status == 200
         }
-        return server
     }
 
     package func stop() async {

@@ -33,17 +33,11 @@ package final class RedisServer: StoppableService {
         let server = RedisServer(port: port, process: process, directory: directory)
         var address = try RedisAddress(parsing: server.address)
         address.password = password
-        do {
-            try await eventually("redis-server on \(port)") {
-                guard let connection = try? await RedisConnection.connect(to: address, timeout: .milliseconds(500)) else { return false }
-                defer { connection.close() }
-                return (try? await connection.send(["PING"])) == .status("PONG")
-            }
-        } catch {
-            await server.stop()
-            throw SupportError("\(error)\n\(process.logTail)")
+        return try await awaitReady(server, process: process, "redis-server on \(port)") {
+            guard let connection = try? await RedisConnection.connect(to: address, timeout: .milliseconds(500)) else { return false }
+            defer { connection.close() }
+            return (try? await connection.send(["PING"])) == .status("PONG")
         }
-        return server
     }
 
     package func stop() async {

@@ -211,6 +211,19 @@ package func retryingStart<Service>(attempts: Int = 3, _ start: () async throws 
     throw lastError!
 }
 
+/// Waits until `ready` holds; otherwise stops the half-started service and fails with its log.
+package func awaitReady<Service: StoppableService>(
+    _ service: Service, process: ServiceProcess, _ what: String, _ ready: () async -> Bool
+) async throws -> Service {
+    do {
+        try await eventually(what, ready)
+        return service
+    } catch {
+        await service.stop()
+        throw SupportError("\(error)\n\(process.logTail)")
+    }
+}
+
 package protocol StoppableService: Sendable {
     func stop() async
 }

@@ -31,15 +31,9 @@ package final class WhisperServerProcess: StoppableService {
         let process = try ServiceProcess(
             name: "whisper-server", executable: binary, arguments: [], logPath: directory.file("server.log"), environment: variables)
         let server = WhisperServerProcess(port: port, process: process, directory: directory)
-        do {
-            try await eventually("whisper-server on \(port)") {
-                (try? await HTTPClient().get(server.baseURL + "/live", timeout: .milliseconds(500)))?.status == 200
-            }
-        } catch {
-            await server.stop()
-            throw SupportError("\(error)\n\(process.logTail)")
+        return try await awaitReady(server, process: process, "whisper-server on \(port)") {
+            (try? await HTTPClient().get(server.baseURL + "/live", timeout: .milliseconds(500)))?.status == 200
         }
-        return server
     }
 
     /// A metric's value from /metrics, by its full name with labels.
