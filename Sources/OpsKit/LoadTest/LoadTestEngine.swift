@@ -280,18 +280,21 @@ final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
             // Relayed messages are the hot path: read them from the bytes without building a String.
             if payload.readableBytesView.starts(with: LoadClientHandler.messagePrefix) {
                 recordDelivery(payload)
+            } else if payload.readableBytesView.starts(with: LoadClientHandler.ackPrefix) {
+                return  // one per message sent: nothing to check, so not worth a String
             } else {
                 var copy = payload
                 receive(copy.readString(length: copy.readableBytes) ?? "")
             }
         case .ping:
-            write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
+            write(WebSocketFrame(fin: true, opcode: .pong, maskKey: nextMask(), data: frame.unmaskedData))
         default:
             break
         }
     }
 
     static let messagePrefix = Array(#"{"type":"message""#.utf8)
+    static let ackPrefix = Array(#"{"type":"ack""#.utf8)
     static let textKey = Array(#""text":""#.utf8)
 
     private func receive(_ text: String) {
@@ -344,8 +347,14 @@ final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private func send(_ text: String) {
         guard let context else { return }
-        write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: context.channel.allocator.buffer(string: text)))
+        write(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMask(), data: context.channel.allocator.buffer(string: text)))
     }
+
+    /// Masking keys from a per-connection xorshift generator: a load generator needs masks that
+    /// vary, not the system's cryptographic generator on every frame.
+    private var masks = XorShiftGenerator(seed: UInt64.random(in: 1...UInt64.max))
+
+    private func nextMask() -> WebSocketMaskingKey { .random(using: &masks) }
 
     private func write(_ frame: WebSocketFrame) {
         context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
@@ -353,5 +362,19 @@ final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func closeConnection() {
         stats.eventLoop.execute { [self] in context?.close(promise: nil) }
+    }
+}
+
+/// xorshift64: cheap, varied numbers for masking keys.
+struct XorShiftGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
+
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
     }
 }
