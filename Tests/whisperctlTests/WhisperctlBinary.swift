@@ -25,6 +25,11 @@ enum WhisperctlBinary {
     }
 }
 
+/// The result of `body`, success or failure, so that nothing started is lost when a sibling fails.
+private func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+}
+
 /// A whole local deployment: Redis, NATS, PostgreSQL, two servers and HAProxy in front of them.
 final class LocalStack: StoppableService {
     let redis: RedisServer
@@ -46,18 +51,33 @@ final class LocalStack: StoppableService {
         self.directory = directory
     }
 
+    /// Starts everything, concurrently where it can; if any part fails, stops the parts that came up.
     static func start() async throws -> LocalStack {
-        async let redis = RedisServer.start()
-        async let nats = NATSServer.start()
-        async let postgres = PostgresServer.start()
-        let ws1 = try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 10))
-        let ws2 = try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 7))
-        let haproxy = try await HAProxyServer.start(servers: [("ws1", ws1.port), ("ws2", ws2.port)])
-        let stack = LocalStack(
-            redis: try await redis, nats: try await nats, postgres: try await postgres, servers: [ws1, ws2],
-            haproxy: haproxy, directory: try TemporaryDirectory(prefix: "whisper-stack"))
-        try await haproxy.waitFor(.up, servers: ["ws1", "ws2"])
-        return stack
+        async let redis = outcome { try await RedisServer.start() }
+        async let nats = outcome { try await NATSServer.start() }
+        async let postgres = outcome { try await PostgresServer.start() }
+        async let ws1 = outcome { try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 10)) }
+        async let ws2 = outcome { try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 7)) }
+        let (r, n, p, s1, s2) = await (redis, nats, postgres, ws1, ws2)
+        let candidates: [(any StoppableService)?] = [try? r.get(), try? n.get(), try? p.get(), try? s1.get(), try? s2.get()]
+        let started = candidates.compactMap { $0 }
+        do {
+            let servers = [try s1.get(), try s2.get()]
+            let haproxy = try await HAProxyServer.start(servers: [("ws1", servers[0].port), ("ws2", servers[1].port)])
+            let stack = LocalStack(
+                redis: try r.get(), nats: try n.get(), postgres: try p.get(), servers: servers, haproxy: haproxy,
+                directory: try TemporaryDirectory(prefix: "whisper-stack"))
+            do {
+                try await haproxy.waitFor(.up, servers: ["ws1", "ws2"])
+            } catch {
+                await stack.stop()
+                throw error
+            }
+            return stack
+        } catch {
+            for service in started { await service.stop() }
+            throw error
+        }
     }
 
     /// A whisperctl.yml describing this stack; `extra` lines are appended.
