@@ -39,7 +39,7 @@ import Testing
         try await withService({ try BlackHoleServer() }) { hole in
             try await withService({ try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes()) }) { server in
                 let client = HTTPClient()
-                async let hung = Result { try await client.get(hole.url + "/health", timeout: .milliseconds(400)) }
+                async let hung = Result(catching: { try await client.get(hole.url + "/health", timeout: .milliseconds(400)) })
                 let fast = try await client.get(server.url + "/health", timeout: .seconds(2))
                 #expect(fast.status == 200)
                 switch await hung {
@@ -93,11 +93,5 @@ import Testing
                 #expect(response.status == 200)
             }
         }
-    }
-}
-
-extension Result where Failure == Error {
-    init(_ body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

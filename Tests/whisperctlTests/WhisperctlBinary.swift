@@ -25,11 +25,6 @@ enum WhisperctlBinary {
     }
 }
 
-/// The result of `body`, success or failure, so that nothing started is lost when a sibling fails.
-private func outcome<T: Sendable>(_ body: () async throws -> T) async -> Result<T, Error> {
-    do { return .success(try await body()) } catch { return .failure(error) }
-}
-
 /// A whole local deployment: Redis, NATS, PostgreSQL, two servers and HAProxy in front of them.
 final class LocalStack: StoppableService {
     let redis: RedisServer
@@ -53,11 +48,11 @@ final class LocalStack: StoppableService {
 
     /// Starts everything, concurrently where it can; if any part fails, stops the parts that came up.
     static func start() async throws -> LocalStack {
-        async let redis = outcome { try await RedisServer.start() }
-        async let nats = outcome { try await NATSServer.start() }
-        async let postgres = outcome { try await PostgresServer.start() }
-        async let ws1 = outcome { try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 10)) }
-        async let ws2 = outcome { try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 7)) }
+        async let redis = Result(catching: { try await RedisServer.start() })
+        async let nats = Result(catching: { try await NATSServer.start() })
+        async let postgres = Result(catching: { try await PostgresServer.start() })
+        async let ws1 = Result(catching: { try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 10)) })
+        async let ws2 = Result(catching: { try await FixtureHTTPServer.start(routes: FixtureHTTPServer.healthyServerRoutes(connections: 7)) })
         let (r, n, p, s1, s2) = await (redis, nats, postgres, ws1, ws2)
         let candidates: [(any StoppableService)?] = [try? r.get(), try? n.get(), try? p.get(), try? s1.get(), try? s2.get()]
         let started = candidates.compactMap { $0 }

@@ -45,7 +45,6 @@ public final class LoadTestEngine: Sendable {
         let tick: Duration = .milliseconds(10)
         let batches = max(1, Int(plan.ramp / tick))
         let perBatch = max(1, (plan.connections + batches - 1) / batches)
-        var handlers: [Int: LoadClientHandler] = [:]
         let handlerBox = NIOLockedValueBox<[Int: LoadClientHandler]>([:])
         for batchStart in stride(from: 0, to: plan.connections, by: perBatch) {
             for index in batchStart..<min(batchStart + perBatch, plan.connections) {
@@ -69,7 +68,7 @@ public final class LoadTestEngine: Sendable {
         if let before = rssBefore, let after = await serverMetric(metricsURL, "process_resident_memory_bytes"), settled.established > 0 {
             report.serverBytesPerConnection = (after - before) / Double(settled.established)
         }
-        handlers = handlerBox.withLockedValue { $0 }
+        let handlers = handlerBox.withLockedValue { $0 }
 
         // Send: every 5 ms each loop sends its share of the rate, round-robin over its chatting clients.
         let cpuBefore = await serverMetric(metricsURL, "process_cpu_seconds_total")

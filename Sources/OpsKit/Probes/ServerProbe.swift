@@ -82,7 +82,8 @@ public struct ServerProbe: Sendable {
 }
 
 extension Result where Failure == Error {
-    init(catching body: () async throws -> Success) async {
+    /// The outcome of an async throwing call, so one failure does not discard its siblings' results.
+    package init(catching body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

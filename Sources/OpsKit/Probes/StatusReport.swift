@@ -20,7 +20,8 @@ public struct StatusReport: Sendable {
         ])
     }
 
-    static func iso8601(_ date: Date) -> String {
+    /// The timestamp format of every `--json` document.
+    public static func iso8601(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)

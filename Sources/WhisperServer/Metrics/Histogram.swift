@@ -25,8 +25,6 @@ final class Histogram: Sendable {
 
     func observe(_ duration: Duration) { observe(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18) }
 
-    var count: Int { state.withLockedValue { $0.count } }
-
     func render(into out: inout String) {
         let (counts, sum, count) = state.withLockedValue { ($0.counts, $0.sum, $0.count) }
         out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"

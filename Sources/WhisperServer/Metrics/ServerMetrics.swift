@@ -21,9 +21,6 @@ final class ServerMetrics: Sendable {
     func rejectConnection(reason: String) { rejected.withLockedValue { $0[reason, default: 0] += 1 } }
     func disconnected(reason: String) { disconnections.withLockedValue { $0[reason, default: 0] += 1 } }
 
-    func rejections(_ reason: String) -> Int { rejected.withLockedValue { $0[reason] ?? 0 } }
-    func disconnections(_ reason: String) -> Int { disconnections.withLockedValue { $0[reason] ?? 0 } }
-
     /// The text exposition format, version 0.0.4.
     func render(queueSize: Int, activeChats: Int) -> String {
         var out = ""

@@ -13,8 +13,6 @@ struct ChatServer: Service {
     let hub: ChatHub
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
-    /// Called with the bound port once listening (tests bind port 0).
-    var onListening: @Sendable (Int) -> Void = { _ in }
 
     func run() async throws {
         let heartbeats = group.makeIterator().map { loop in
@@ -58,7 +56,6 @@ struct ChatServer: Service {
             .bind(host: configuration.host, port: configuration.port).get()
         let port = channel.localAddress?.port ?? configuration.port
         logger.info("server.listening", metadata: ["port": "\(port)", "server": "\(configuration.serverName)"])
-        onListening(port)
 
         let sweeper = Task {
             while !Task.isCancelled {

@@ -65,7 +65,7 @@ struct Status: AsyncParsableCommand {
         if json {
             let body = JSONValue.object([
                 ("overall", .string(HealthStatus.unknown.rawValue)),
-                ("checked_at", .string(ISO8601DateFormatter().string(from: Date()))),
+                ("checked_at", .string(StatusReport.iso8601(Date()))),
                 ("error", .string(error.description)), ("components", .array([])),
             ])
             print(body.prettyPrinted())
