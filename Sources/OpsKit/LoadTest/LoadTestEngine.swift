@@ -70,10 +70,11 @@ public final class LoadTestEngine: Sendable {
         }
         let handlers = handlerBox.withLockedValue { $0 }
 
-        // Send: every 5 ms each loop sends its share of the rate, round-robin over its chatting clients.
+        // Send: every millisecond each loop sends its share of the rate, round-robin over its chatting
+        // clients. Coarser ticks send in bursts that queue up in the server and inflate the tail.
         let cpuBefore = await serverMetric(metricsURL, "process_cpu_seconds_total")
         if plan.rate > 0 && chatting > 0 {
-            let sendTick = TimeAmount.milliseconds(5)
+            let sendTick = TimeAmount.milliseconds(1)
             var tasks: [RepeatedTask] = []
             for (loopIndex, loop) in loops.enumerated() {
                 let senders = handlers.filter { $0.key % loops.count == loopIndex && $0.key < chatting }.map(\.value)
