@@ -74,7 +74,9 @@ let package = Package(
             dependencies: ["OpsKit", "TestSupport"],
             path: "Benchmarks/WhisperBench"
         ),
-        .testTarget(name: "OpsKitTests", dependencies: ["OpsKit", "TestSupport"]),
+        .testTarget(
+            name: "OpsKitTests",
+            dependencies: ["OpsKit", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "whisperctlTests", dependencies: ["whisperctl", "OpsKit", "TestSupport"]),
         .testTarget(name: "WhisperServerTests", dependencies: ["WhisperServer", "OpsKit", "TestSupport"]),
     ]

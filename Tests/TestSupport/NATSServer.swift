@@ -1,39 +1,70 @@
 import Foundation
+import NIOConcurrencyHelpers
 import OpsKit
 
-/// A real nats-server with its monitoring port, both on free loopback ports.
+/// A real nats-server with its monitoring port, both on free loopback ports. It can be killed and
+/// started again on the same ports, as a crashed and restarted server would be.
 package final class NATSServer: StoppableService {
     package let port: Int
     package let monitorPort: Int
-    package let process: ServiceProcess
     package let directory: TemporaryDirectory
+    private let arguments: [String]
+    private let current: NIOLockedValueBox<ServiceProcess>
+    package var process: ServiceProcess { current.withLockedValue { $0 } }
     package var url: String { "nats://127.0.0.1:\(port)" }
     package var monitorURL: String { "http://127.0.0.1:\(monitorPort)" }
 
-    private init(port: Int, monitorPort: Int, process: ServiceProcess, directory: TemporaryDirectory) {
+    private init(port: Int, monitorPort: Int, arguments: [String], process: ServiceProcess, directory: TemporaryDirectory) {
         self.port = port
         self.monitorPort = monitorPort
-        self.process = process
+        self.arguments = arguments
+        self.current = NIOLockedValueBox(process)
         self.directory = directory
     }
 
-    package static func start(extraArguments: [String] = []) async throws -> NATSServer {
-        try await retryingStart { try await startOnce(extraArguments: extraArguments) }
+    /// - Parameters:
+    ///   - extraArguments: e.g. `["--auth", TOKEN]`.
+    ///   - configuration: nats-server configuration text for what has no flag, e.g. `max_payload: 1024`.
+    package static func start(extraArguments: [String] = [], configuration: String? = nil) async throws -> NATSServer {
+        try await retryingStart { try await startOnce(extraArguments: extraArguments, configuration: configuration) }
     }
 
-    private static func startOnce(extraArguments: [String] = []) async throws -> NATSServer {
-        let binary = try Executables.require("nats-server")
+    private static func startOnce(extraArguments: [String], configuration: String?) async throws -> NATSServer {
         let directory = try TemporaryDirectory(prefix: "whisper-nats")
         let port = try FreePort.next()
         let monitorPort = try FreePort.next()
-        let process = try ServiceProcess(
-            name: "nats", executable: binary,
-            arguments: ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)] + extraArguments,
-            logPath: directory.file("nats.log"))
-        let server = NATSServer(port: port, monitorPort: monitorPort, process: process, directory: directory)
-        return try await awaitReady(server, process: process, "nats-server on \(port)") {
-            (try? await HTTPClient().get(server.monitorURL + "/healthz", timeout: .milliseconds(500)))?.status == 200
+        var arguments = ["-a", "127.0.0.1", "-p", String(port), "-m", String(monitorPort)] + extraArguments
+        if let configuration {
+            let path = directory.file("nats.conf")
+            try configuration.write(toFile: path, atomically: true, encoding: .utf8)
+            arguments += ["-c", path]
         }
+        let process = try spawn(arguments, directory: directory)
+        let server = NATSServer(port: port, monitorPort: monitorPort, arguments: arguments, process: process, directory: directory)
+        return try await awaitReady(server, process: process, "nats-server on \(port)") { await server.isHealthy() }
+    }
+
+    private static func spawn(_ arguments: [String], directory: TemporaryDirectory) throws -> ServiceProcess {
+        try ServiceProcess(
+            name: "nats", executable: try Executables.require("nats-server"), arguments: arguments,
+            logPath: directory.file("nats.log"))
+    }
+
+    private func isHealthy() async -> Bool {
+        (try? await HTTPClient().get(monitorURL + "/healthz", timeout: .milliseconds(500)))?.status == 200
+    }
+
+    /// Kills the server (SIGKILL, no goodbye to clients).
+    package func kill() async {
+        let process = self.process
+        _ = try? await Offload.run { process.kill9() }
+    }
+
+    /// Starts the server again on the same ports after `kill()`.
+    package func restart() async throws {
+        let process = try NATSServer.spawn(arguments, directory: directory)
+        current.withLockedValue { $0 = process }
+        try await eventually("nats-server back on \(port)") { await isHealthy() }
     }
 
     package func stop() async {

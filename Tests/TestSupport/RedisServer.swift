@@ -1,16 +1,23 @@
 import Foundation
+import NIOConcurrencyHelpers
 import OpsKit
 
-/// A real redis-server on a free loopback port, without persistence.
+/// A real redis-server on a free loopback port, without persistence. It can be killed and started
+/// again on the same port, as a crashed and restarted server would be.
 package final class RedisServer: StoppableService {
     package let port: Int
-    package let process: ServiceProcess
+    package let password: String?
     package let directory: TemporaryDirectory
+    private let arguments: [String]
+    private let current: NIOLockedValueBox<ServiceProcess>
+    package var process: ServiceProcess { current.withLockedValue { $0 } }
     package var address: String { "127.0.0.1:\(port)" }
 
-    private init(port: Int, process: ServiceProcess, directory: TemporaryDirectory) {
+    private init(port: Int, password: String?, arguments: [String], process: ServiceProcess, directory: TemporaryDirectory) {
         self.port = port
-        self.process = process
+        self.password = password
+        self.arguments = arguments
+        self.current = NIOLockedValueBox(process)
         self.directory = directory
     }
 
@@ -20,7 +27,6 @@ package final class RedisServer: StoppableService {
     }
 
     private static func startOnce(password: String? = nil, extraArguments: [String] = []) async throws -> RedisServer {
-        let binary = try Executables.require("redis-server")
         let directory = try TemporaryDirectory(prefix: "whisper-redis")
         let port = try FreePort.next()
         var arguments = [
@@ -28,16 +34,37 @@ package final class RedisServer: StoppableService {
             "--dir", directory.path, "--daemonize", "no", "--protected-mode", "no",
         ]
         if let password { arguments += ["--requirepass", password] }
-        let process = try ServiceProcess(
-            name: "redis", executable: binary, arguments: arguments + extraArguments, logPath: directory.file("redis.log"))
-        let server = RedisServer(port: port, process: process, directory: directory)
-        var address = try RedisAddress(parsing: server.address)
+        arguments += extraArguments
+        let process = try spawn(arguments, directory: directory)
+        let server = RedisServer(port: port, password: password, arguments: arguments, process: process, directory: directory)
+        return try await awaitReady(server, process: process, "redis-server on \(port)") { await server.answersPing() }
+    }
+
+    private static func spawn(_ arguments: [String], directory: TemporaryDirectory) throws -> ServiceProcess {
+        try ServiceProcess(
+            name: "redis", executable: try Executables.require("redis-server"), arguments: arguments,
+            logPath: directory.file("redis.log"))
+    }
+
+    private func answersPing() async -> Bool {
+        guard var address = try? RedisAddress(parsing: address) else { return false }
         address.password = password
-        return try await awaitReady(server, process: process, "redis-server on \(port)") {
-            guard let connection = try? await RedisConnection.connect(to: address, timeout: .milliseconds(500)) else { return false }
-            defer { connection.close() }
-            return (try? await connection.send(["PING"])) == .status("PONG")
-        }
+        guard let connection = try? await RedisConnection.connect(to: address, timeout: .milliseconds(500)) else { return false }
+        defer { connection.close() }
+        return (try? await connection.send(["PING"])) == .status("PONG")
+    }
+
+    /// Kills the server (SIGKILL); its data is gone, as after a crash without persistence.
+    package func kill() async {
+        let process = self.process
+        _ = try? await Offload.run { process.kill9() }
+    }
+
+    /// Starts the server again on the same port after `kill()`.
+    package func restart() async throws {
+        let process = try RedisServer.spawn(arguments, directory: directory)
+        current.withLockedValue { $0 = process }
+        try await eventually("redis-server back on \(port)") { await answersPing() }
     }
 
     package func stop() async {

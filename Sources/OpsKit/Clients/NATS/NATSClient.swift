@@ -1,0 +1,441 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A core NATS client over SwiftNIO: CONNECT with token or user/password, PUB/SUB/UNSUB, PING/PONG
+/// keep-alive, and reconnection with backoff that resubscribes everything. While disconnected,
+/// publishes wait in a bounded buffer and go out, in order, once the connection is back.
+///
+/// All mutable state sits behind `lock`; the channel does its own I/O on its event loop, hence
+/// `@unchecked Sendable`. Subscription handlers run on that event loop.
+public final class NATSClient: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Sent in CONNECT; shows up in the server's /connz.
+        public var name = "whisper"
+        /// Whether this connection receives what it publishes itself.
+        public var echo = true
+        public var connectTimeout: Duration = .seconds(2)
+        /// Reconnect delays grow from `minimum` to `maximum`, with jitter.
+        public var reconnectDelay: (minimum: Duration, maximum: Duration) = (.milliseconds(50), .seconds(2))
+        /// Bytes of publishes kept while disconnected; beyond that `publish` throws.
+        public var pendingLimit = 8 * 1024 * 1024
+        /// A keep-alive PING goes out this often; `maxOutstandingPings` unanswered ones mean the
+        /// server is gone even if TCP has not noticed (a stopped or partitioned server).
+        public var pingInterval: Duration = .seconds(2)
+        public var maxOutstandingPings = 2
+
+        public init() {}
+    }
+
+    public enum State: String, Sendable {
+        case disconnected, connecting, connected, closed
+    }
+
+    /// A subscription's handle; pass it to `unsubscribe`.
+    public struct Subscription: Sendable, Hashable {
+        public let sid: Int
+        public let subject: String
+    }
+
+    private struct SubscriptionEntry {
+        var subject: String
+        var queue: String?
+        var handler: @Sendable (NATSMessage) -> Void
+    }
+
+    private enum PongWaiter {
+        case keepAlive
+        case flush(EventLoopPromise<Void>)
+    }
+
+    public let address: NATSAddress
+    public let options: Options
+    let eventLoop: EventLoop
+    private let logger: Logger
+
+    private let lock = NIOLock()
+    private var state = State.disconnected
+    private var channel: Channel?
+    private var subscriptions: [Int: SubscriptionEntry] = [:]
+    private var nextSID = 1
+    private var pending: ByteBuffer = ByteBuffer()
+    private var serverMaxPayload = 1024 * 1024
+    private var pongWaiters: [PongWaiter] = []
+    private var reconnectAttempt = 0
+    private var keepAlive: RepeatedTask?
+    private var stateObservers: [@Sendable (State) -> Void] = []
+    private var lastError: String?
+
+    public init(address: NATSAddress, options: Options = Options(), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "whisper.nats")) {
+        self.address = address
+        self.options = options
+        self.eventLoop = group.next()
+        self.logger = logger
+    }
+
+    // MARK: Connection
+
+    public var currentState: State { lock.withLock { state } }
+    public var isConnected: Bool { currentState == .connected }
+    /// Why the last connection attempt or connection failed, for /health.
+    public var lastErrorDescription: String? { lock.withLock { lastError } }
+    /// The largest payload the server accepts, from its INFO.
+    public var maxPayload: Int { lock.withLock { serverMaxPayload } }
+
+    /// Calls `observer` on every state change, on the client's event loop.
+    public func onStateChange(_ observer: @escaping @Sendable (State) -> Void) {
+        lock.withLock { stateObservers.append(observer) }
+    }
+
+    /// Connects once and throws if that fails; after a success, a lost connection is re-established
+    /// in the background.
+    public func connect() async throws {
+        lock.withLock { state = .connecting }
+        do {
+            try await establish().get()
+        } catch {
+            setState(.disconnected)
+            throw error
+        }
+    }
+
+    /// Connects in the background and keeps trying until it succeeds or `close()` is called:
+    /// for servers that must start even when NATS is down.
+    public func start() {
+        lock.withLock { state = .connecting }
+        establish().whenFailure { [self] error in
+            logger.warning("nats.connect_failed", metadata: ["endpoint": "\(address)", "error": "\(error)"])
+            scheduleReconnect()
+        }
+    }
+
+    /// Closes the connection and stops reconnecting; pending flushes fail.
+    public func close() async {
+        let (channel, waiters, task): (Channel?, [PongWaiter], RepeatedTask?) = lock.withLock {
+            state = .closed
+            defer { self.channel = nil; pongWaiters = []; keepAlive = nil }
+            return (self.channel, pongWaiters, keepAlive)
+        }
+        task?.cancel()
+        failFlushes(waiters, OpsError(.io, "connection closed", endpoint: address.description))
+        try? await channel?.close()
+    }
+
+    private func establish() -> EventLoopFuture<Void> {
+        let handshake = eventLoop.makePromise(of: Void.self)
+        let timeout = options.connectTimeout.timeAmount
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(NATSOperationDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(NATSConnectionHandler(client: self, handshake: handshake))
+                }
+            }
+        let endpoint = address.description
+        let connectTimeout = options.connectTimeout
+        bootstrap.connect(host: address.host, port: address.port).whenFailure { error in
+            handshake.fail(NATSClient.describe(error, endpoint: endpoint, timeout: connectTimeout))
+        }
+        let deadline = eventLoop.scheduleTask(in: timeout * 2) {
+            handshake.fail(OpsError.timedOut(after: connectTimeout, endpoint: endpoint))
+        }
+        return handshake.futureResult.always { _ in deadline.cancel() }.flatMapError { [self] error in
+            lock.withLock { lastError = "\(error)" }
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+
+    static func describe(_ error: Error, endpoint: String, timeout: Duration) -> OpsError {
+        if let error = error as? OpsError { return error }
+        if error is ChannelError, case ChannelError.connectTimeout = error { return .timedOut(after: timeout, endpoint: endpoint) }
+        let text = "\(error)"
+        if text.contains("refused") { return OpsError(.connectionRefused, "connection refused", endpoint: endpoint) }
+        return OpsError(.io, text, endpoint: endpoint)
+    }
+
+    /// The CONNECT line for this client's options and credentials.
+    func connectLine() -> String {
+        var fields: [(String, JSONValue)] = [
+            ("verbose", .bool(false)), ("pedantic", .bool(false)), ("echo", .bool(options.echo)),
+            ("name", .string(options.name)), ("lang", "swift"), ("version", "0.1.0"), ("protocol", .int(1)),
+        ]
+        switch address.credentials {
+        case .none: break
+        case .token(let token): fields.append(("auth_token", .string(token)))
+        case .userPassword(let user, let password): fields += [("user", .string(user)), ("pass", .string(password))]
+        }
+        return "CONNECT \(JSONValue.object(fields).serialized())\r\nPING\r\n"
+    }
+
+    /// The handshake completed on `channel`: resubscribe, send what waited, start keep-alive.
+    func connected(_ channel: Channel, maxPayload: Int?) {
+        var buffer = channel.allocator.buffer(capacity: 256)
+        let accepted: Bool = lock.withLock {
+            guard state != .closed else { return false }
+            self.channel = channel
+            state = .connected
+            reconnectAttempt = 0
+            lastError = nil
+            if let maxPayload { serverMaxPayload = maxPayload }
+            for (sid, entry) in subscriptions.sorted(by: { $0.key < $1.key }) {
+                NATSClientOperation.subscribe(subject: entry.subject, queue: entry.queue, sid: sid, into: &buffer)
+            }
+            buffer.writeBuffer(&pending)
+            pending = ByteBuffer()
+            channel.writeAndFlush(buffer, promise: nil)
+            return true
+        }
+        guard accepted else {
+            channel.close(promise: nil)
+            return
+        }
+        startKeepAlive(on: channel)
+        logger.info("nats.connected", metadata: ["endpoint": "\(address)"])
+        notify(.connected)
+    }
+
+    /// The channel closed: fail what waited on it and reconnect unless closed on purpose.
+    func connectionLost(_ channel: Channel, error: Error?) {
+        let (wasCurrent, waiters, task, reconnect): (Bool, [PongWaiter], RepeatedTask?, Bool) = lock.withLock {
+            guard self.channel === channel else { return (false, [], nil, false) }
+            self.channel = nil
+            let waiters = pongWaiters
+            pongWaiters = []
+            defer { keepAlive = nil }
+            if let error { lastError = "\(error)" } else if lastError == nil { lastError = "connection lost" }
+            guard state != .closed else { return (true, waiters, keepAlive, false) }
+            state = .disconnected
+            return (true, waiters, keepAlive, true)
+        }
+        guard wasCurrent else { return }
+        task?.cancel()
+        failFlushes(waiters, OpsError(.io, "connection lost", endpoint: address.description))
+        if reconnect {
+            logger.warning("nats.disconnected", metadata: ["endpoint": "\(address)", "error": "\(error.map { "\($0)" } ?? "closed")"])
+            notify(.disconnected)
+            scheduleReconnect()
+        }
+    }
+
+    private func scheduleReconnect() {
+        let delay: Duration? = lock.withLock {
+            guard state != .closed else { return nil }
+            state = .disconnected
+            reconnectAttempt += 1
+            let minimum = Double(options.reconnectDelay.minimum.totalNanoseconds)
+            let maximum = Double(options.reconnectDelay.maximum.totalNanoseconds)
+            let base = min(maximum, minimum * pow(2, Double(min(reconnectAttempt - 1, 20))))
+            return .nanoseconds(Int64(base * Double.random(in: 0.8...1.2)))
+        }
+        guard let delay else { return }
+        eventLoop.scheduleTask(in: delay.timeAmount) { [self] in
+            guard currentState != .closed else { return }
+            lock.withLock { state = .connecting }
+            establish().whenFailure { [self] _ in scheduleReconnect() }
+        }
+    }
+
+    private func startKeepAlive(on channel: Channel) {
+        let interval = options.pingInterval.timeAmount
+        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+            let stale: Bool = lock.withLock {
+                guard self.channel === channel else { return false }
+                let outstanding = pongWaiters.count { if case .keepAlive = $0 { true } else { false } }
+                if outstanding >= options.maxOutstandingPings { return true }
+                pongWaiters.append(.keepAlive)
+                channel.writeAndFlush(channel.allocator.buffer(staticString: "PING\r\n"), promise: nil)
+                return false
+            }
+            if stale {
+                logger.warning("nats.stale_connection", metadata: ["endpoint": "\(address)"])
+                lock.withLock { lastError = "no PONG to \(options.maxOutstandingPings) PINGs" }
+                channel.close(promise: nil)
+            }
+        }
+        lock.withLock { if self.channel === channel { keepAlive = task } else { task.cancel() } }
+    }
+
+    private func notify(_ state: State) {
+        let observers = lock.withLock { stateObservers }
+        for observer in observers { observer(state) }
+    }
+
+    private func setState(_ new: State) {
+        lock.withLock { if state != .closed { state = new } }
+    }
+
+    // MARK: Publishing and subscribing
+
+    /// Publishes `payload` on `subject`. While disconnected the message waits in the pending buffer.
+    /// - Throws: when the payload exceeds the server's max_payload, the subject is invalid, the
+    ///   pending buffer is full, or the client is closed.
+    public func publish(_ payload: ByteBuffer, to subject: String) throws {
+        guard NATSClientOperation.isValidSubject(subject, allowWildcards: false) else {
+            throw OpsError(.invalidInput, "invalid subject '\(subject)'", endpoint: address.description)
+        }
+        try lock.withLock {
+            guard payload.readableBytes <= serverMaxPayload else {
+                throw OpsError(.invalidInput, "payload of \(payload.readableBytes) bytes exceeds the server's max_payload of \(serverMaxPayload) bytes", endpoint: address.description)
+            }
+            switch state {
+            case .connected:
+                guard let channel else { fallthrough }
+                var buffer = channel.allocator.buffer(capacity: subject.utf8.count + payload.readableBytes + 24)
+                NATSClientOperation.publish(subject: subject, payload: payload, into: &buffer)
+                channel.writeAndFlush(buffer, promise: nil)
+            case .disconnected, .connecting:
+                let size = NATSClientOperation.publishSize(subject: subject, payloadSize: payload.readableBytes)
+                guard pending.readableBytes + size <= options.pendingLimit else {
+                    throw OpsError(.io, "NATS is unavailable and the outbound buffer (\(options.pendingLimit) bytes) is full", endpoint: address.description)
+                }
+                NATSClientOperation.publish(subject: subject, payload: payload, into: &pending)
+            case .closed:
+                throw OpsError(.io, "connection is closed", endpoint: address.description)
+            }
+        }
+    }
+
+    public func publish(_ text: String, to subject: String) throws {
+        try publish(ByteBuffer(string: text), to: subject)
+    }
+
+    /// Subscribes to `subject` (wildcards allowed); `handler` runs on the client's event loop for
+    /// every message. Survives reconnects.
+    @discardableResult
+    public func subscribe(to subject: String, queue: String? = nil, handler: @escaping @Sendable (NATSMessage) -> Void) throws -> Subscription {
+        guard NATSClientOperation.isValidSubject(subject, allowWildcards: true) else {
+            throw OpsError(.invalidInput, "invalid subject '\(subject)'", endpoint: address.description)
+        }
+        return try lock.withLock {
+            guard state != .closed else { throw OpsError(.io, "connection is closed", endpoint: address.description) }
+            let sid = nextSID
+            nextSID += 1
+            subscriptions[sid] = SubscriptionEntry(subject: subject, queue: queue, handler: handler)
+            if state == .connected, let channel {
+                var buffer = channel.allocator.buffer(capacity: subject.utf8.count + 24)
+                NATSClientOperation.subscribe(subject: subject, queue: queue, sid: sid, into: &buffer)
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+            return Subscription(sid: sid, subject: subject)
+        }
+    }
+
+    public func unsubscribe(_ subscription: Subscription) {
+        lock.withLock {
+            guard subscriptions.removeValue(forKey: subscription.sid) != nil else { return }
+            if state == .connected, let channel {
+                var buffer = channel.allocator.buffer(capacity: 24)
+                NATSClientOperation.unsubscribe(sid: subscription.sid, into: &buffer)
+                channel.writeAndFlush(buffer, promise: nil)
+            }
+        }
+    }
+
+    public var subscriptionCount: Int { lock.withLock { subscriptions.count } }
+
+    /// Waits until the server has processed everything sent so far (a PING answered by PONG).
+    public func flush(timeout: Duration = .seconds(2)) async throws {
+        let promise = eventLoop.makePromise(of: Void.self)
+        try lock.withLock {
+            guard state == .connected, let channel else {
+                throw OpsError(.io, "not connected", endpoint: address.description)
+            }
+            pongWaiters.append(.flush(promise))
+            channel.writeAndFlush(channel.allocator.buffer(staticString: "PING\r\n"), promise: nil)
+        }
+        let endpoint = address.description
+        let deadline = eventLoop.scheduleTask(in: timeout.timeAmount) {
+            promise.fail(OpsError.timedOut(after: timeout, endpoint: endpoint))
+        }
+        defer { deadline.cancel() }
+        try await promise.futureResult.get()
+    }
+
+    // MARK: Inbound, from the channel handler
+
+    func received(_ operation: NATSServerOperation, on channel: Channel) {
+        switch operation {
+        case .msg(let sid, let message):
+            let handler = lock.withLock { subscriptions[sid]?.handler }
+            handler?(message)
+        case .ping:
+            channel.writeAndFlush(channel.allocator.buffer(staticString: "PONG\r\n"), promise: nil)
+        case .pong:
+            let waiter: PongWaiter? = lock.withLock { pongWaiters.isEmpty ? nil : pongWaiters.removeFirst() }
+            if case .flush(let promise) = waiter { promise.succeed() }
+        case .info(let maxPayload, _):
+            if let maxPayload { lock.withLock { serverMaxPayload = maxPayload } }
+        case .ok:
+            break
+        case .err(let text):
+            logger.error("nats.server_error", metadata: ["endpoint": "\(address)", "error": "\(text)"])
+            lock.withLock { lastError = text }
+        }
+    }
+
+    private func failFlushes(_ waiters: [PongWaiter], _ error: Error) {
+        for case .flush(let promise) in waiters { promise.fail(error) }
+    }
+}
+
+/// Runs the handshake (INFO → CONNECT + PING → PONG), then hands every operation to the client.
+final class NATSConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = NATSServerOperation
+
+    private let client: NATSClient
+    private let handshake: EventLoopPromise<Void>
+    private var handshaking = true
+    private var maxPayload: Int?
+
+    init(client: NATSClient, handshake: EventLoopPromise<Void>) {
+        self.client = client
+        self.handshake = handshake
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let operation = unwrapInboundIn(data)
+        guard handshaking else {
+            client.received(operation, on: context.channel)
+            return
+        }
+        switch operation {
+        case .info(let maxPayload, _):
+            self.maxPayload = maxPayload
+            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: client.connectLine())), promise: nil)
+        case .pong:
+            handshaking = false
+            client.connected(context.channel, maxPayload: maxPayload)
+            handshake.succeed()
+        case .err(let text):
+            let code: OpsError.Code = text.lowercased().contains("authorization") ? .authentication : .serverError
+            handshake.fail(OpsError(code, text.lowercased(), endpoint: client.address.description))
+            context.close(promise: nil)
+        case .ping:
+            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(staticString: "PONG\r\n")), promise: nil)
+        default:
+            break
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if handshaking {
+            handshake.fail(OpsError(.io, "server closed the connection during the handshake", endpoint: client.address.description))
+        } else {
+            client.connectionLost(context.channel, error: nil)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if handshaking {
+            handshake.fail(OpsError(.protocolError, "\(error)", endpoint: client.address.description))
+        } else {
+            client.connectionLost(context.channel, error: error)
+        }
+        context.close(promise: nil)
+    }
+}
