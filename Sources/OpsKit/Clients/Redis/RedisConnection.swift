@@ -145,7 +145,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
     }
 
-    private static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
+    static func decode(_ reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
         let r = reply.pointee
         func text() -> [UInt8] {
             guard let str = r.str, r.len > 0 else { return [] }
