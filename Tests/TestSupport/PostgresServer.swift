@@ -39,11 +39,7 @@ package final class PostgresServer: StoppableService {
         let port = try FreePort.next()
         let server = PostgresServer(port: port, directory: directory)
         do {
-            let arguments = [
-                "-D", server.dataDirectory, "-l", directory.file("postgres.log"), "-w", "-t", "30",
-                "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
-            ]
-            try await Offload.run { try PostgresTools.run("pg_ctl", arguments) }
+            try await server.startCluster()
             let admin = try await PostgresConnection.connect(url: server.superuserURL, timeout: .seconds(10))
             defer { admin.close() }
             try await admin.query("CREATE ROLE \(appUser) LOGIN PASSWORD '\(appPassword)'")
@@ -56,7 +52,20 @@ package final class PostgresServer: StoppableService {
         return server
     }
 
-    /// Stops the server at once (no checkpoint: the data is thrown away).
+    private func startCluster() async throws {
+        let arguments = [
+            "-D", dataDirectory, "-l", directory.file("postgres.log"), "-w", "-t", "30",
+            "-o", "-p \(port) -k \(directory.path) -c listen_addresses=127.0.0.1 -c fsync=off", "start",
+        ]
+        try await Offload.run { try PostgresTools.run("pg_ctl", arguments) }
+    }
+
+    /// Starts the server again on the same port after `halt()`; the data survives.
+    package func restart() async throws {
+        try await startCluster()
+    }
+
+    /// Stops the server at once, without a checkpoint, as a crash would; `restart()` recovers it.
     package func halt() {
         _ = try? PostgresTools.run("pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
     }

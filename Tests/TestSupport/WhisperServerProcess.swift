@@ -57,7 +57,13 @@ package enum ProductBinary {
     package static func path(_ name: String) -> String {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/\(name)").path
+        return (Repository.root as NSString).appendingPathComponent(".build/debug/\(name)")
     }
+}
+
+/// The checkout the tests were built from, for files such as migrations/.
+package enum Repository {
+    package static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    package static func path(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
 }
