@@ -6,8 +6,13 @@ import Testing
 final class ChatClient: Sendable {
     let socket: WebSocketClient
 
-    init(_ server: WhisperServerProcess, answerPings: Bool = true) async throws {
-        socket = try await WebSocketClient.connect(host: "127.0.0.1", port: server.port, answerPings: answerPings)
+    init(_ server: WhisperServerProcess, path: String = "/ws", answerPings: Bool = true) async throws {
+        socket = try await WebSocketClient.connect(host: "127.0.0.1", port: server.port, path: path, answerPings: answerPings)
+    }
+
+    /// Reconnects to `server` with a resume token, telling the last message id received.
+    static func resuming(_ server: WhisperServerProcess, token: String, lastID: Int? = nil) async throws -> ChatClient {
+        try await ChatClient(server, path: "/ws?resume=\(token)" + (lastID.map { "&last_id=\($0)" } ?? ""))
     }
 
     func send(_ json: String) async throws { try await socket.send(text: json) }

@@ -193,11 +193,12 @@ import Testing
         try await client.closeCode()
     }
 
-    @Test func aVanishedPartnerIsReportedAtOnce() async throws {
-        try await withService({ try await WhisperServerProcess.start(environment: ["LOG_LEVEL": "debug"]) }) { server in
+    @Test func aVanishedPartnerIsReconnectingAtOnceAndGoneAfterTheResumeWindow() async throws {
+        try await withService({ try await WhisperServerProcess.start(environment: ["LOG_LEVEL": "debug", "RESUME_WINDOW": "1s"]) }) { server in
             let (a, b) = try await matchedPair(server)
             await a.socket.abort()
             do {
+                try await b.expect("partner_reconnecting", timeout: .seconds(5))
                 try await b.expect("partner_left", timeout: .seconds(5))
             } catch {
                 Issue.record("server log:\n\(server.process.logTail)")
@@ -207,7 +208,7 @@ import Testing
     }
 
     @Test func aSilentPeerIsClosedByTheHeartbeat() async throws {
-        let environment = ["HEARTBEAT_INTERVAL": "1s", "HEARTBEAT_GRACE": "1s"]
+        let environment = ["HEARTBEAT_INTERVAL": "1s", "HEARTBEAT_GRACE": "1s", "RESUME_WINDOW": "0s"]
         try await withService({ try await WhisperServerProcess.start(environment: environment) }) { server in
             let silent = try await ChatClient(server, answerPings: false)
             let alive = try await ChatClient(server)

@@ -39,15 +39,17 @@ import Testing
             process.resume()
             Task { await server.stop() }
         }
-        // SIGSTOP: the server accepts bytes into its socket buffers but relays nothing.
+        // SIGSTOP once messages flow: the server accepts bytes into its socket buffers but relays nothing.
         Task {
-            try await Task.sleep(for: .milliseconds(1500))
+            try await eventually("messages flow") {
+                ((try? await server.metric(#"whisper_messages_total{type="received"}"#)) ?? 0) > 50
+            }
             process.pause()
         }
         let run = try await WhisperctlBinary.run(
             [
                 "loadtest", "--url", "ws://127.0.0.1:\(server.port)/ws", "--connections", "10", "--chatting-pairs", "5",
-                "--rate", "500", "--duration", "3s", "--ramp", "200ms", "--json",
+                "--rate", "500", "--duration", "4s", "--ramp", "200ms", "--json",
             ], in: directory)
         #expect(run.status == 1, "\(run.stdout)\n\(run.stderr)")
         let report = try JSONValue.parse(Array(run.stdout.utf8))

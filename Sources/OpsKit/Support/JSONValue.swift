@@ -111,6 +111,11 @@ extension JSONValue {
         return nil
     }
 
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public var intValue: Int? {
         switch self {
         case .int(let i): return i

@@ -69,6 +69,17 @@ struct Matchmaker {
         return (matches, expired)
     }
 
+    /// Pairs `session`, once it has waited past the fallback, with anyone still waiting.
+    mutating func fallbackPartner(for session: String, now: ContinuousClock.Instant) -> Waiting? {
+        guard let index = queue.firstIndex(where: { $0.session == session }) else { return nil }
+        let candidate = queue.remove(at: index)
+        if let partnerIndex = bestPartner(for: candidate, now: now, candidateWaited: true) {
+            return queue.remove(at: partnerIndex)
+        }
+        queue.insert(candidate, at: index)
+        return nil
+    }
+
     private func bestPartner(for user: Waiting, now: ContinuousClock.Instant, candidateWaited: Bool = false) -> Int? {
         if let same = queue.firstIndex(where: { $0.interests == user.interests && $0.session != user.session }) { return same }
         if !user.interests.isEmpty,

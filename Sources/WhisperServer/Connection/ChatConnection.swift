@@ -1,18 +1,20 @@
 import NIOCore
 import NIOWebSocket
 
-/// One client as the rest of the server sees it: who it is and how to reach it from any thread.
+/// One client connection as the rest of the server sees it: how to reach it from any thread.
 final class ChatConnection: Sendable, Hashable {
-    let session: String
-    let resumeToken: String
-    /// The peer address, only ever held in memory to count connections per IP.
+    /// New for every connection, also a resumed one.
+    let id: String
+    /// The client address (X-Forwarded-For from a trusted proxy, else the peer), only ever held in
+    /// memory to count connections per IP; anything stored uses `ipHash`.
     let ip: String
+    let ipHash: String
     let channel: Channel
 
-    init(session: String, resumeToken: String, ip: String, channel: Channel) {
-        self.session = session
-        self.resumeToken = resumeToken
+    init(id: String, ip: String, ipHash: String, channel: Channel) {
+        self.id = id
         self.ip = ip
+        self.ipHash = ipHash
         self.channel = channel
     }
 

@@ -11,11 +11,13 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let hub: ChatHub
     private let version: String
+    private let decision: NIOLoopBoundBox<ChatHub.Rejection?>
     private var head: HTTPRequestHead?
 
-    init(hub: ChatHub, version: String) {
+    init(hub: ChatHub, version: String, decision: NIOLoopBoundBox<ChatHub.Rejection?>) {
         self.hub = hub
         self.version = version
+        self.decision = decision
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -39,25 +41,38 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
             write(.ok, #"{"status":"alive"}"#, head: head, context: context)
         case "/ready":
             let ready = hub.isReady
-            write(ready ? .ok : .serviceUnavailable, ready ? #"{"ready":true}"# : #"{"ready":false,"draining":\#(hub.draining)}"#, head: head, context: context)
+            let failing = hub.backend.checks.filter { $0.status == .down }.map(\.name)
+            let body = ready ? #"{"ready":true}"# : JSONValue.object([
+                ("ready", .bool(false)), ("draining", .bool(hub.draining)), ("failing", .array(failing.map(JSONValue.string))),
+            ]).serialized()
+            write(ready ? .ok : .serviceUnavailable, body, head: head, context: context)
         case "/health":
-            let draining = hub.draining
+            let checks = hub.backend.checks + [hub.reports.check]
+            let status = checks.contains { $0.status == .down } ? "unhealthy" : checks.contains { $0.status == .degraded } ? "degraded" : "healthy"
             let body = JSONValue.object([
-                ("status", .string("healthy")), ("server", .string(hub.configuration.serverName)),
+                ("status", .string(status)), ("server", .string(hub.configuration.serverName)),
                 ("version", .string(version)),
                 ("uptime_seconds", .int(Int(-hub.metrics.startTime.timeIntervalSinceNow))),
-                ("connections", .int(hub.connectionCount)), ("draining", .bool(draining)),
-                ("checks", .object([("state", .string("embedded")), ("reports", .string("ok"))])),
+                ("connections", .int(hub.connectionCount)), ("draining", .bool(hub.draining)),
+                ("checks", .object(checks.map { check in
+                    (check.name, .string(check.status.rawValue + (check.detail.map { ": \($0)" } ?? "")))
+                })),
             ])
-            write(.ok, body.serialized(), head: head, context: context)
+            write(status == "unhealthy" ? .serviceUnavailable : .ok, body.serialized(), head: head, context: context)
         case "/metrics":
             let text = hub.metrics.render(queueSize: hub.queueSize, activeChats: hub.activeChats)
             write(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8", head: head, context: context)
         case "/ws":
             let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
-            if let rejection = hub.admission(ip: ip) {
+            if let rejection = decision.value ?? hub.admission(ip: ip) {
+                decision.value = nil
                 hub.metrics.rejectConnection(reason: rejection.rawValue)
-                let status: HTTPResponseStatus = rejection == .perIP ? .tooManyRequests : .serviceUnavailable
+                let status: HTTPResponseStatus =
+                    switch rejection {
+                    case .perIP: .tooManyRequests
+                    case .banned: .forbidden
+                    default: .serviceUnavailable
+                    }
                 write(status, #"{"error":"\#(rejection.rawValue)"}"#, head: head, context: context, close: true)
             } else {
                 write(.upgradeRequired, #"{"error":"expected a WebSocket upgrade"}"#, head: head, context: context, close: true)

@@ -8,6 +8,8 @@ final class ServerMetrics: Sendable {
     let messagesSent = Atomic<Int>(0)
     let messagesReceived = Atomic<Int>(0)
     let messagesBlocked = Atomic<Int>(0)
+    let resumed = Atomic<Int>(0)
+    let bans = Atomic<Int>(0)
     let messageLatency = Histogram(
         name: "whisper_message_latency_seconds", help: "Time from a frame received to its relay written to the partner.",
         bounds: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1])
@@ -35,7 +37,12 @@ final class ServerMetrics: Sendable {
         messageLatency.render(into: &out)
         matchDuration.render(into: &out)
         gauge("whisper_match_queue_size", "Users waiting for a partner.", Double(queueSize))
-        gauge("whisper_active_chats", "Chats in progress.", Double(activeChats))
+        gauge("whisper_active_chats", "Chats in progress with a side on this instance.", Double(activeChats))
+        func counter(_ name: String, _ help: String, _ value: Int) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+        }
+        counter("whisper_sessions_resumed_total", "Sessions taken back with a resume token.", resumed.load(ordering: .relaxed))
+        counter("whisper_bans_total", "IP hashes banned after repeated reports.", bans.load(ordering: .relaxed))
         func labelled(_ name: String, _ help: String, _ values: [String: Int]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n"
             for (reason, count) in values.sorted(by: { $0.key < $1.key }) { out += "\(name){reason=\"\(reason)\"} \(count)\n" }

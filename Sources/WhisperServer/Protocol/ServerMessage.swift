@@ -2,7 +2,7 @@ import OpsKit
 
 /// A frame the server sends (docs/protocol.md).
 enum ServerMessage: Sendable {
-    case welcome(session: String, resumeToken: String, server: String)
+    case welcome(session: String, resumeToken: String, server: String, resumed: Bool, chat: String?)
     case queued
     case matched(chat: String, commonInterests: [String])
     case noMatch
@@ -10,6 +10,8 @@ enum ServerMessage: Sendable {
     case ack(clientID: String?, id: Int)
     case typing
     case partnerLeft
+    case partnerReconnecting
+    case partnerBack
     case blocked
     case pong
     case draining(reconnectInMs: Int)
@@ -17,8 +19,11 @@ enum ServerMessage: Sendable {
 
     var json: JSONValue {
         switch self {
-        case .welcome(let session, let token, let server):
-            return .object([("type", "welcome"), ("session", .string(session)), ("resume_token", .string(token)), ("server", .string(server))])
+        case .welcome(let session, let token, let server, let resumed, let chat):
+            return .object([
+                ("type", "welcome"), ("session", .string(session)), ("resume_token", .string(token)), ("server", .string(server)),
+                ("resumed", .bool(resumed)), ("chat", chat.map(JSONValue.string) ?? .null),
+            ])
         case .queued: return .object([("type", "queued")])
         case .matched(let chat, let common):
             return .object([("type", "matched"), ("chat", .string(chat)), ("common_interests", .array(common.map(JSONValue.string)))])
@@ -29,6 +34,8 @@ enum ServerMessage: Sendable {
             return .object([("type", "ack"), ("client_id", clientID.map(JSONValue.string) ?? .null), ("id", .int(id))])
         case .typing: return .object([("type", "typing")])
         case .partnerLeft: return .object([("type", "partner_left")])
+        case .partnerReconnecting: return .object([("type", "partner_reconnecting")])
+        case .partnerBack: return .object([("type", "partner_back")])
         case .blocked: return .object([("type", "blocked")])
         case .pong: return .object([("type", "pong")])
         case .draining(let ms): return .object([("type", "draining"), ("reconnect_in_ms", .int(ms))])

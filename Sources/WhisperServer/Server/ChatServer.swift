@@ -28,24 +28,42 @@ struct ChatServer: Service {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: maxFrame))
             .childChannelInitializer { channel in
                 let heartbeat = heartbeats.first { $0.isOn(channel.eventLoop) }!
+                let configuration = self.configuration
+                // Why the upgrader declined, so the route handler answers with the right status.
+                let decision = NIOLoopBoundBox<ChatHub.Rejection?>(nil, eventLoop: channel.eventLoop)
+                @Sendable func clientIP(_ channel: Channel, _ head: HTTPRequestHead) -> String {
+                    ClientAddress.resolve(
+                        peer: channel.remoteAddress?.ipAddress ?? "unknown", forwardedFor: head.headers["X-Forwarded-For"],
+                        trusted: configuration.trustedProxies)
+                }
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: maxFrame, automaticErrorHandling: true,
                     shouldUpgrade: { channel, head in
                         let path = head.uri.split(separator: "?", maxSplits: 1).first ?? ""
-                        let ip = channel.remoteAddress?.ipAddress ?? "unknown"
-                        guard path == "/ws", hub.admission(ip: ip) == nil else { return channel.eventLoop.makeSucceededFuture(nil) }
-                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
+                        guard path == "/ws" else { return channel.eventLoop.makeSucceededFuture(nil) }
+                        let ip = clientIP(channel, head)
+                        if let rejection = hub.admission(ip: ip) {
+                            decision.value = rejection
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
+                        let promise = channel.eventLoop.makePromise(of: Bool.self)
+                        promise.completeWithTask { await hub.isBanned(ip: ip) }
+                        return promise.futureResult.map { banned in
+                            if banned { decision.value = .banned }
+                            return banned ? nil : HTTPHeaders()
+                        }
                     },
-                    upgradePipelineHandler: { channel, _ in
+                    upgradePipelineHandler: { channel, head in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: maxFrame))
-                            try channel.pipeline.syncOperations.addHandler(WebSocketChatHandler(hub: hub, heartbeat: heartbeat))
+                            try channel.pipeline.syncOperations.addHandler(
+                                WebSocketChatHandler(hub: hub, heartbeat: heartbeat, ip: clientIP(channel, head), resume: ResumeRequest(uri: head.uri)))
                         }
                     })
                 return channel.eventLoop.makeCompletedFuture {
-                    let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version)
+                    let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version, decision: decision)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                             context.pipeline.removeHandler(name: HTTPRouteHandler.name, promise: nil)

@@ -31,7 +31,7 @@ struct Drain {
             }
             try? await Task.sleep(for: tick)
         }
-        while hub.connectionCount > 0 && ContinuousClock.now < deadline {
+        while (hub.connectionCount > 0 || hub.unfinishedDepartures > 0) && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         logger.info("drain.finished", metadata: ["remaining": "\(hub.connectionCount)"])

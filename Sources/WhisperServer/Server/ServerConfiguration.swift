@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import OpsKit
 
 /// whisper-server's settings, read from the deployment's environment variables.
 struct ServerConfiguration: Sendable {
@@ -24,6 +25,21 @@ struct ServerConfiguration: Sendable {
     var logFormat = "json"
     /// Event loop threads; defaults to the core count.
     var threads = System.coreCount
+    /// Shared state and routing across instances; both or neither (embedded state).
+    var redisAddress: RedisAddress?
+    var natsAddress: NATSAddress?
+    var databaseURL: String?
+    var migrationsDirectory = "migrations"
+    var resumeWindow: Duration = .seconds(60)
+    /// Messages kept per session for resume.
+    var resumeBuffer = 256
+    var reportsToBan = 3
+    var banDuration: Duration = .seconds(86_400)
+    /// Peers whose X-Forwarded-For is believed (HAProxy's addresses).
+    var trustedProxies: [IPNetwork] = []
+    var ipHashSalt = "whisper"
+    /// Reports kept in memory while PostgreSQL is unreachable.
+    var reportQueueLimit = 10_000
 
     /// A variable with an invalid value: start-up stops with this message and exit code 78 (EX_CONFIG).
     struct InvalidSetting: Error, CustomStringConvertible {
@@ -79,6 +95,49 @@ struct ServerConfiguration: Sendable {
             }
             config.blockedWordsFile = file
         }
+        if let redis = text("REDIS_ADDR") {
+            do {
+                var address = try RedisAddress(parsing: redis)
+                if let password = environment["REDIS_PASSWORD"], !password.isEmpty { address.password = password }
+                config.redisAddress = address
+            } catch {
+                throw InvalidSetting(variable: "REDIS_ADDR", value: Redactor.redactURL(redis), expected: "host:port or redis://[:password@]host:port[/db]")
+            }
+        }
+        if let nats = text("NATS_URL") {
+            do {
+                config.natsAddress = try NATSAddress(parsing: nats)
+            } catch {
+                throw InvalidSetting(variable: "NATS_URL", value: Redactor.redactURL(nats), expected: "nats://[user:password@]host:port")
+            }
+        }
+        if (config.redisAddress == nil) != (config.natsAddress == nil) {
+            let missing = config.redisAddress == nil ? "REDIS_ADDR" : "NATS_URL"
+            throw InvalidSetting(variable: missing, value: "", expected: "to be set too: REDIS_ADDR and NATS_URL together enable the shared state")
+        }
+        if let url = text("DATABASE_URL") {
+            guard (try? PostgresConnectionInfo(parsing: url)) != nil else {
+                throw InvalidSetting(variable: "DATABASE_URL", value: Redactor.redactURL(url), expected: "postgres://user:password@host:5432/db")
+            }
+            config.databaseURL = url
+        }
+        config.migrationsDirectory = text("MIGRATIONS_DIR")
+            ?? (FileManager.default.fileExists(atPath: "migrations") || !FileManager.default.fileExists(atPath: "/migrations") ? "migrations" : "/migrations")
+        config.resumeWindow = try duration("RESUME_WINDOW") ?? config.resumeWindow
+        config.resumeBuffer = try positive("RESUME_BUFFER") ?? config.resumeBuffer
+        config.reportsToBan = try positive("REPORTS_TO_BAN") ?? config.reportsToBan
+        config.banDuration = try duration("BAN_DURATION") ?? config.banDuration
+        config.reportQueueLimit = try positive("REPORT_QUEUE_LIMIT") ?? config.reportQueueLimit
+        if let proxies = text("TRUSTED_PROXIES") {
+            config.trustedProxies = try proxies.split(separator: ",").map { item in
+                let entry = item.trimmingCharacters(in: .whitespaces)
+                guard let network = IPNetwork(parsing: entry) else {
+                    throw InvalidSetting(variable: "TRUSTED_PROXIES", value: entry, expected: "comma-separated IP addresses or CIDR blocks, e.g. 10.0.0.0/8,127.0.0.1")
+                }
+                return network
+            }
+        }
+        if let salt = environment["IP_HASH_SALT"], !salt.isEmpty { config.ipHashSalt = salt }
         if let level = text("LOG_LEVEL")?.lowercased() {
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(level) else {
                 throw InvalidSetting(variable: "LOG_LEVEL", value: level, expected: "trace|debug|info|notice|warning|error|critical")

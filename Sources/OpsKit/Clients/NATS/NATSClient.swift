@@ -52,7 +52,8 @@ public final class NATSClient: @unchecked Sendable {
 
     public let address: NATSAddress
     public let options: Options
-    let eventLoop: EventLoop
+    /// The loop the connection and its timers run on.
+    public let eventLoop: EventLoop
     private let logger: Logger
 
     private let lock = NIOLock()

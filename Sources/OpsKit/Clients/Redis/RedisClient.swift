@@ -27,7 +27,8 @@ public final class RedisClient: @unchecked Sendable {
 
     public let address: RedisAddress
     public let options: Options
-    let eventLoop: EventLoop
+    /// The loop the connection and its timers run on.
+    public let eventLoop: EventLoop
     private let logger: Logger
 
     private let lock = NIOLock()

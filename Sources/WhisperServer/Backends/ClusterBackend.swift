@@ -1,0 +1,266 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import OpsKit
+
+/// Shared state in Redis and routing through NATS, so users on different instances chat as if
+/// on one. Subjects: `match.found.<session>` for matches, `session.<session>` for partner events,
+/// `chat.<chat>.<session>` for messages to that session (docs/redis-keys.md).
+///
+/// Both clients are thread-safe; the subscriptions table sits behind `lock`, hence
+/// `@unchecked Sendable`.
+final class ClusterBackend: ChatBackend, @unchecked Sendable {
+    let redis: RedisClient
+    let nats: NATSClient
+    private let configuration: ServerConfiguration
+    private let logger: Logger
+    private let lock = NIOLock()
+    private var routes: [String: [NATSClient.Subscription]] = [:]
+    private var deliver: (@Sendable (PeerEvent, String) -> Void)?
+    private var depth = 0
+    private var monitor: RepeatedTask?
+    /// Sessions stay this long while connected; a crashed instance's sessions expire by themselves.
+    static let connectedTTL: Duration = .seconds(86_400)
+    static let bufferTTL: Duration = .seconds(3600)
+
+    init(configuration: ServerConfiguration, group: EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var redisOptions = RedisClient.Options()
+        redisOptions.commandTimeout = .seconds(1)
+        redis = RedisClient(address: configuration.redisAddress!, options: redisOptions, group: group, logger: logger)
+        var natsOptions = NATSClient.Options()
+        natsOptions.name = configuration.serverName
+        // This instance delivers to its own sessions directly; it never needs its own publishes back.
+        natsOptions.echo = false
+        natsOptions.pingInterval = .seconds(1)
+        nats = NATSClient(address: configuration.natsAddress!, options: natsOptions, group: group, logger: logger)
+    }
+
+    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void) {
+        lock.withLock { self.deliver = deliver }
+        redis.start()
+        nats.start()
+        // Redis has no keep-alive of its own: a PING a second notices a stopped server (the
+        // command times out) and keeps the queue depth fresh for /metrics.
+        monitor = redis.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            redis.pipeline([["PING"], ["ZCARD", RedisKeys.queue]]).whenSuccess { [self] replies in
+                if let count = replies.last?.int { lock.withLock { depth = count } }
+            }
+        }
+    }
+
+    func shutdown() async {
+        monitor?.cancel()
+        // Let publishes queued for sessions leaving now reach the server before the connection goes.
+        try? await nats.flush(timeout: .seconds(1))
+        await nats.close()
+        await redis.close()
+    }
+
+    // MARK: Sessions
+
+    func register(_ record: SessionRecord) async throws {
+        route(record.session)
+        let ttl = String(Self.connectedTTL.milliseconds)
+        _ = try await check(redis.pipeline([
+            ["HSET", RedisKeys.session(record.session), "token", record.resumeToken, "ip_hash", record.ipHash,
+             "server", record.server, "conn", record.connectionID, "state", "connected", "created_at", String(Int(Date().timeIntervalSince1970))],
+            ["PEXPIRE", RedisKeys.session(record.session), ttl],
+            ["SET", RedisKeys.resume(record.resumeToken), record.session, "PX", ttl],
+        ]).get())
+    }
+
+    func claim(resumeToken: String, connectionID: String) async throws -> SessionRecord? {
+        guard let session = try await redis.command("GET", RedisKeys.resume(resumeToken)).string else { return nil }
+        let reply = try await redis.run(
+            SessionScripts.claim, keys: [RedisKeys.session(session), RedisKeys.resume(resumeToken)],
+            arguments: [resumeToken, connectionID, configuration.serverName, String(Self.connectedTTL.milliseconds)])
+        guard let items = reply.array else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[index].string { fields[key] = items[index + 1].string }
+        }
+        route(session)
+        let previous = SessionRecord(
+            session: session, resumeToken: resumeToken, ipHash: fields["ip_hash"] ?? "", server: fields["server"] ?? "",
+            connectionID: fields["conn"] ?? "", chat: fields["chat"], partner: fields["partner"],
+            lastSentID: Int(fields["last_sent"] ?? "") ?? 0, lastDeliveredID: Int(fields["last_delivered"] ?? "") ?? 0)
+        // Still connected elsewhere (the client came back before the old connection was noticed
+        // gone): that connection closes quietly.
+        if fields["state"] == "connected", previous.connectionID != connectionID {
+            publish(.takeover(connectionID: previous.connectionID), to: session, chat: nil)
+        }
+        return previous
+    }
+
+    func awaitRouting() async throws {
+        try await nats.flush()
+    }
+
+    func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool {
+        let reply = try await redis.run(
+            SessionScripts.away, keys: [RedisKeys.session(record.session), RedisKeys.resume(record.resumeToken)],
+            arguments: [record.connectionID, String(max(1, window.milliseconds)), String(record.lastSentID), String(record.lastDeliveredID)])
+        return reply.int == 1
+    }
+
+    func isConnected(session: String) async throws -> Bool {
+        try await redis.command("HGET", RedisKeys.session(session), "state").string == "connected"
+    }
+
+    func forget(session: String) async {
+        stopRouting(session: session)
+        let token = try? await redis.command("HGET", RedisKeys.session(session), "token").string
+        var commands = [["DEL", RedisKeys.session(session), RedisKeys.buffer(session)]]
+        if let token { commands.append(["DEL", RedisKeys.resume(token)]) }
+        _ = try? await redis.pipeline(commands).get()
+        _ = try? await dequeue(session: session)
+    }
+
+    func stopRouting(session: String) {
+        let subscriptions = lock.withLock { routes.removeValue(forKey: session) } ?? []
+        for subscription in subscriptions { nats.unsubscribe(subscription) }
+    }
+
+    func setChat(_ chat: String, between first: String, and second: String) async throws {
+        _ = try await check(redis.pipeline([
+            ["HSET", RedisKeys.session(first), "chat", chat, "partner", second],
+            ["HSET", RedisKeys.session(second), "chat", chat, "partner", first],
+        ]).get())
+    }
+
+    func clearChat(of session: String) async throws {
+        _ = try await redis.command("HDEL", RedisKeys.session(session), "chat", "partner")
+    }
+
+    func ipHash(of session: String) async throws -> String? {
+        try await redis.command("HGET", RedisKeys.session(session), "ip_hash").string
+    }
+
+    func saveProgress(_ record: SessionRecord) async throws {
+        _ = try await redis.command(
+            "HSET", RedisKeys.session(record.session), "last_sent", String(record.lastSentID), "last_delivered", String(record.lastDeliveredID))
+    }
+
+    /// Subscribes this instance to everything addressed to `session`.
+    private func route(_ session: String) {
+        guard lock.withLock({ routes[session] == nil }) else { return }
+        let handler: @Sendable (NATSMessage) -> Void = { [weak self] message in
+            guard let self, let deliver = self.lock.withLock({ self.deliver }) else { return }
+            let bytes = Array(message.payload.readableBytesView)
+            guard let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) else {
+                self.logger.warning("nats.bad_event", metadata: ["subject": "\(message.subject)"])
+                return
+            }
+            deliver(event, session)
+        }
+        let subscriptions = ["match.found.\(session)", "session.\(session)", "chat.*.\(session)"].compactMap {
+            try? nats.subscribe(to: $0, handler: handler)
+        }
+        lock.withLock { routes[session] = subscriptions }
+    }
+
+    // MARK: Matching
+
+    func findPartner(session: String, interests: Set<String>, fallback: Duration) async throws -> MatchCandidate? {
+        let reply = try await redis.run(
+            MatchScripts.find, keys: [RedisKeys.queue],
+            arguments: [session, RedisKeys.interestSetHash(interests), String(fallback.milliseconds)] + interests.sorted())
+        return Self.candidate(reply)
+    }
+
+    func fallbackPartner(session: String) async throws -> MatchCandidate? {
+        Self.candidate(try await redis.run(MatchScripts.fallback, keys: [RedisKeys.queue], arguments: [session]))
+    }
+
+    @discardableResult
+    func dequeue(session: String) async throws -> Bool {
+        try await redis.run(MatchScripts.dequeue, keys: [RedisKeys.queue], arguments: [session]).int == 1
+    }
+
+    private static func candidate(_ reply: RESPValue) -> MatchCandidate? {
+        guard let items = reply.array, items.count == 3, let session = items[0].string else { return nil }
+        let waited = Duration.milliseconds(items[1].int ?? 0)
+        return MatchCandidate(session: session, interests: Set(items[2].array?.compactMap(\.string) ?? []), waited: waited)
+    }
+
+    var queueDepth: Int { lock.withLock { depth } }
+
+    // MARK: Routing
+
+    func publish(_ event: PeerEvent, to session: String, chat: String?) {
+        let subject: String
+        switch event {
+        case .matched: subject = "match.found.\(session)"
+        case .message: subject = "chat.\(chat ?? "none").\(session)"
+        default: subject = "session.\(session)"
+        }
+        do {
+            try nats.publish(event.json.serialized(), to: subject)
+        } catch {
+            logger.warning("nats.publish_failed", metadata: ["subject": "\(subject)", "error": "\(error)"])
+        }
+    }
+
+    func keep(_ message: BufferedMessage, for session: String) {
+        let key = RedisKeys.buffer(session)
+        let entry = "\(message.id)|\(message.sentAt)|\(message.text)"
+        // One write of three commands, not awaited: the hot path never waits on Redis.
+        _ = redis.pipeline([
+            ["RPUSH", key, entry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
+            ["PEXPIRE", key, String(Self.bufferTTL.milliseconds)],
+        ])
+    }
+
+    func kept(for session: String, after id: Int) async throws -> [BufferedMessage] {
+        let items = try await redis.command("LRANGE", RedisKeys.buffer(session), "0", "-1").array ?? []
+        return items.compactMap { item -> BufferedMessage? in
+            guard let text = item.string else { return nil }
+            let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count == 3, let id = Int(parts[0]), let sentAt = Int64(parts[1]) else { return nil }
+            return BufferedMessage(id: id, text: String(parts[2]), sentAt: sentAt)
+        }.filter { $0.id > id }
+    }
+
+    // MARK: Bans
+
+    func isBanned(ipHash: String) async throws -> Bool {
+        try await redis.command("EXISTS", RedisKeys.ban(ipHash)).int == 1
+    }
+
+    func countReport(against ipHash: String, threshold: Int, window: Duration, banFor: Duration) async throws -> Bool {
+        let key = RedisKeys.reports(ipHash)
+        let now = Int(Date().timeIntervalSince1970 * 1000)
+        let replies = try await check(redis.pipeline([
+            ["ZADD", key, String(now), "\(now)-\(UUID().uuidString)"],
+            ["ZREMRANGEBYSCORE", key, "-inf", String(now - Int(window.milliseconds))],
+            ["ZCARD", key],
+            ["PEXPIRE", key, String(window.milliseconds)],
+        ]).get())
+        guard (replies[2].int ?? 0) >= threshold else { return false }
+        let set = try await redis.command("SET", RedisKeys.ban(ipHash), "1", "PX", String(banFor.milliseconds), "NX")
+        return set == .status("OK")
+    }
+
+    // MARK: Health
+
+    var isAvailable: Bool { redis.isConnected && nats.isConnected }
+
+    var checks: [BackendCheck] {
+        [
+            BackendCheck(name: "redis", status: redis.isConnected ? .ok : .down, detail: redis.isConnected ? nil : redis.lastErrorDescription ?? "not connected"),
+            BackendCheck(name: "nats", status: nats.isConnected ? .ok : .down, detail: nats.isConnected ? nil : nats.lastErrorDescription ?? "not connected"),
+        ]
+    }
+
+    /// Throws the first error reply of a pipeline.
+    private func check(_ replies: [RESPValue]) throws -> [RESPValue] {
+        for reply in replies {
+            if case .error(let message) = reply { throw OpsError(.serverError, message, endpoint: redis.address.description) }
+        }
+        return replies
+    }
+}

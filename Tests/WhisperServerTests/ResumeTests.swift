@@ -1,0 +1,71 @@
+import OpsKit
+import TestSupport
+import Testing
+
+/// Session resume on one instance (the embedded state); across instances in ClusterTests.
+@Suite struct ResumeTests {
+    /// Two users chatting; returns them with the first one's resume token.
+    func chatting(_ server: WhisperServerProcess) async throws -> (a: ChatClient, b: ChatClient, token: String) {
+        let a = try await ChatClient(server)
+        let b = try await ChatClient(server)
+        let welcome = try await a.expect("welcome")
+        try await b.expect("welcome")
+        try await a.send(#"{"type":"find","interests":["resume"]}"#)
+        try await a.expect("queued")
+        try await b.send(#"{"type":"find","interests":["resume"]}"#)
+        try await b.expect("queued")
+        try await a.expect("matched")
+        try await b.expect("matched")
+        return (a, b, welcome["resume_token"]?.stringValue ?? "")
+    }
+
+    @Test func aDroppedUserResumesAndGetsWhatWasSentMeanwhileExactlyOnce() async throws {
+        try await withService({ try await WhisperServerProcess.start() }) { server in
+            let (a, b, token) = try await chatting(server)
+            try await b.send(#"{"type":"message","text":"before"}"#)
+            let before = try await a.expect("message")
+            let lastID = before["id"]?.intValue ?? 0
+            await a.socket.abort()
+            try await b.expect("ack")
+            try await b.expect("partner_reconnecting")
+            for index in 1...3 {
+                try await b.send(#"{"type":"message","text":"while away \#(index)"}"#)
+                try await b.expect("ack")
+            }
+            let back = try await ChatClient.resuming(server, token: token, lastID: lastID)
+            let welcome = try await back.expect("welcome")
+            #expect(welcome["resumed"] == .bool(true))
+            #expect(welcome["chat"]?.stringValue?.isEmpty == false)
+            for index in 1...3 {
+                #expect(try await back.expect("message")["text"]?.stringValue == "while away \(index)")
+            }
+            try await b.expect("partner_back")
+            try await back.send(#"{"type":"message","text":"I am back"}"#)
+            #expect(try await b.expect("message")["text"]?.stringValue == "I am back")
+            try await back.expect("ack")
+            #expect(try await server.metric("whisper_sessions_resumed_total") == 1)
+            // Nothing more: "before" was not replayed.
+            try await back.send(#"{"type":"ping"}"#)
+            try await back.expect("pong")
+        }
+    }
+
+    @Test func anUnknownTokenStartsAFreshSession() async throws {
+        try await withService({ try await WhisperServerProcess.start() }) { server in
+            let client = try await ChatClient.resuming(server, token: "no-such-token")
+            let welcome = try await client.expect("welcome")
+            #expect(welcome["resumed"] == .bool(false))
+            #expect(welcome["chat"] == .null)
+        }
+    }
+
+    @Test func aGoodbyeEndsTheChatAtOnceAndCannotBeResumed() async throws {
+        try await withService({ try await WhisperServerProcess.start() }) { server in
+            let (a, b, token) = try await chatting(server)
+            await a.socket.close(code: 1000)
+            try await b.expect("partner_left")
+            let again = try await ChatClient.resuming(server, token: token)
+            #expect(try await again.expect("welcome")["resumed"] == .bool(false))
+        }
+    }
+}
