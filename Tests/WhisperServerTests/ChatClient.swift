@@ -6,8 +6,12 @@ import Testing
 final class ChatClient: Sendable {
     let socket: WebSocketClient
 
-    init(_ server: WhisperServerProcess, path: String = "/ws", answerPings: Bool = true) async throws {
-        socket = try await WebSocketClient.connect(host: "127.0.0.1", port: server.port, path: path, answerPings: answerPings)
+    /// - Parameters:
+    ///   - from: the client's own loopback address (any 127.x.y.z), for per-IP behaviour.
+    ///   - headers: extra request headers, e.g. X-Forwarded-For.
+    init(_ server: WhisperServerProcess, path: String = "/ws", answerPings: Bool = true, from: String? = nil, headers: [(String, String)] = []) async throws {
+        socket = try await WebSocketClient.connect(
+            host: "127.0.0.1", port: server.port, path: path, answerPings: answerPings, sourceAddress: from, headers: headers)
     }
 
     /// Reconnects to `server` with a resume token, telling the last message id received.

@@ -34,19 +34,22 @@ public final class WebSocketClient: Sendable {
     ///   - group: the event loops to use.
     public static func connect(
         host: String, port: Int, path: String = "/ws", timeout: Duration = .seconds(5), answerPings: Bool = true,
+        sourceAddress: String? = nil, headers: [(String, String)] = [],
         group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> WebSocketClient {
         let endpoint = "ws://\(host):\(port)\(path)"
         let inbox = Inbox()
         let upgraded = group.next().makePromise(of: Void.self)
-        let bootstrap = ClientBootstrap(group: group)
-            .connectTimeout(TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))
+        var bootstrap = ClientBootstrap(group: group)
+        if let sourceAddress { bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: sourceAddress, port: 0)) }
+        bootstrap = bootstrap
+            .connectTimeout(timeout.timeAmount)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         WebSocketHandshakeHandler(
-                            host: host, port: port, path: path, upgraded: upgraded,
+                            host: host, port: port, path: path, headers: headers, upgraded: upgraded,
                             frameHandler: ClientFrameHandler(inbox: inbox, answerPings: answerPings)))
                 }
             }
@@ -99,15 +102,17 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     let host: String
     let port: Int
     let path: String
+    let headers: [(String, String)]
     let upgraded: EventLoopPromise<Void>
     /// Receives the frames once the handshake is done.
     let frameHandler: ChannelHandler
     private var received: ByteBuffer?
 
-    init(host: String, port: Int, path: String, upgraded: EventLoopPromise<Void>, frameHandler: ChannelHandler) {
+    init(host: String, port: Int, path: String, headers: [(String, String)] = [], upgraded: EventLoopPromise<Void>, frameHandler: ChannelHandler) {
         self.host = host
         self.port = port
         self.path = path
+        self.headers = headers
         self.upgraded = upgraded
         self.frameHandler = frameHandler
     }
@@ -116,6 +121,7 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         var nonce = [UInt8](repeating: 0, count: 16)
         for index in nonce.indices { nonce[index] = .random(in: 0...255) }
         let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + headers.map { "\($0.0): \($0.1)\r\n" }.joined()
             + "Sec-WebSocket-Key: \(base64(nonce))\r\nSec-WebSocket-Version: 13\r\n\r\n"
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
         context.fireChannelActive()
