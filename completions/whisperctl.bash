@@ -306,8 +306,8 @@ _whisperctl_config_check() {
 _whisperctl_loadtest() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=()
-    non_repeating_options=(--url --connections --chatting-pairs --rate --duration --ramp --threads)
+    repeating_options=(--url)
+    non_repeating_options=(--connections --chatting-pairs --rate --duration --ramp --threads)
     __whisperctl_offer_flags_options 0
 
     # Offer option value completions

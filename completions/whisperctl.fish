@@ -33,7 +33,7 @@ function __whisperctl_parse_tokens -S
                 __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
             end
         case 'loadtest'
-            __whisperctl_parse_subcommand 0 'url=' 'connections=' 'chatting-pairs=' 'rate=' 'duration=' 'ramp=' 'threads=' 'json' 'version' 'h/help'
+            __whisperctl_parse_subcommand 0 'url=+' 'connections=' 'chatting-pairs=' 'rate=' 'duration=' 'ramp=' 'threads=' 'json' 'version' 'h/help'
         case 'help'
             __whisperctl_parse_subcommand -r 1 'version'
         end
@@ -129,7 +129,7 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" json' -l 'json' -d 'Print JSON.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" version' -l 'version' -d 'Show the version.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" url' -l 'url' -d 'The WebSocket endpoint.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest"' -l 'url' -d 'A WebSocket endpoint; repeat it to spread clients over several servers (partners then sit on different ones).' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" connections' -l 'connections' -d 'Connections to open.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" chatting-pairs' -l 'chatting-pairs' -d 'Pairs of connections that chat; the rest stay idle.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" rate' -l 'rate' -d 'Messages per second across all chatting connections.' -rfka ''

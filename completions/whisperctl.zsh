@@ -158,7 +158,7 @@ _whisperctl_config_check() {
 _whisperctl_loadtest() {
     local -i ret=1
     local -ar arg_specs=(
-        '--url[The WebSocket endpoint.]:ws\://host\:port/ws:'
+        '*--url[A WebSocket endpoint; repeat it to spread clients over several servers (partners then sit on different ones).]:ws\://host\:port/ws:'
         '--connections[Connections to open.]:connections:'
         '--chatting-pairs[Pairs of connections that chat; the rest stay idle.]:chatting-pairs:'
         '--rate[Messages per second across all chatting connections.]:rate:'

@@ -346,3 +346,31 @@ final class Cluster: Sendable {
         }
     }
 }
+
+@Suite struct RollingUpdateTests {
+    @Test func drainingOneInstanceMidLoadLosesNothing() async throws {
+        try await Cluster.run(environment: ["DRAIN_SPREAD": "500ms"]) { cluster in
+            let one = cluster.one
+            Task {
+                try await eventually("messages flow") {
+                    ((try? await one.metric(#"whisper_messages_total{type="received"}"#)) ?? 0) > 200
+                }
+                one.process.signal(SIGTERM)
+            }
+            let urls = [cluster.one, cluster.two].flatMap { ["--url", "ws://127.0.0.1:\($0.port)/ws"] }
+            let run = try await Offload.run {
+                try Command.capture(
+                    ProductBinary.path("whisperctl"),
+                    ["loadtest"] + urls + ["--connections", "40", "--chatting-pairs", "20", "--rate", "400", "--duration", "4s", "--ramp", "200ms", "--json"],
+                    environment: ["PATH": "/usr/bin:/bin"], directory: "/")
+            }
+            let report = try JSONValue.parse(Array(run.stdout.utf8))
+            #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+            #expect(report["lost"] == .int(0) && report["duplicated"] == .int(0))
+            #expect((report["resumed"]?.intValue ?? 0) >= 20, "every client of the drained instance resumed on the other")
+            #expect(report["resume_failures"] == .int(0))
+            #expect((report["sent"]?.intValue ?? 0) > 1000)
+            #expect(one.process.waitForExitCode(timeout: .seconds(10)) == 0)
+        }
+    }
+}

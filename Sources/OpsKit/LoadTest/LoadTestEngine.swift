@@ -37,23 +37,25 @@ public final class LoadTestEngine: Sendable {
         let loops = Array(group.makeIterator())
         let stats = loops.map { LoopStats(eventLoop: $0) }
         let progress = NIOLockedValueBox(Progress())
-        let metricsURL = "http://\(plan.host):\(plan.port)/metrics"
-        let rssBefore = await serverMetric(metricsURL, "process_resident_memory_bytes")
+        let rssBefore = await serverMetricSum("process_resident_memory_bytes")
 
         // Ramp: connect in batches every 10 ms so the whole set takes `ramp`.
         let rampStarted = ContinuousClock.now
         let tick: Duration = .milliseconds(10)
         let batches = max(1, Int(plan.ramp / tick))
         let perBatch = max(1, (plan.connections + batches - 1) / batches)
-        let handlerBox = NIOLockedValueBox<[Int: LoadClientHandler]>([:])
+        let chatting = plan.chattingPairs * 2
+        let clients = (0..<plan.connections).map { index in
+            LoadClient(
+                index: index, interest: index < chatting ? "lt-\(index / 2)" : nil, plan: plan,
+                stats: stats[index % loops.count], progress: progress)
+        }
         for batchStart in stride(from: 0, to: plan.connections, by: perBatch) {
-            for index in batchStart..<min(batchStart + perBatch, plan.connections) {
-                let loopIndex = index % loops.count
-                connect(index: index, loop: loops[loopIndex], stats: stats[loopIndex], progress: progress, handlers: handlerBox)
+            for client in clients[batchStart..<min(batchStart + perBatch, plan.connections)] {
+                client.eventLoop.execute { client.connect() }
             }
             if batchStart + perBatch < plan.connections { try await Task.sleep(for: tick) }
         }
-        let chatting = plan.chattingPairs * 2
         try await waitUntil(timeout: plan.ramp + .seconds(30)) {
             let p = progress.withLockedValue { $0 }
             return p.established + p.failed >= plan.connections && p.matched >= chatting - p.failedChatting
@@ -65,19 +67,18 @@ public final class LoadTestEngine: Sendable {
         report.connectErrors = settled.failed
         report.connectRate = Double(settled.established) / max(rampElapsed.seconds, 0.001)
         try await Task.sleep(for: .milliseconds(500))
-        if let before = rssBefore, let after = await serverMetric(metricsURL, "process_resident_memory_bytes"), settled.established > 0 {
+        if let before = rssBefore, let after = await serverMetricSum("process_resident_memory_bytes"), settled.established > 0 {
             report.serverBytesPerConnection = (after - before) / Double(settled.established)
         }
-        let handlers = handlerBox.withLockedValue { $0 }
 
         // Send: every millisecond each loop sends its share of the rate, round-robin over its chatting
         // clients. Coarser ticks send in bursts that queue up in the server and inflate the tail.
-        let cpuBefore = await serverMetric(metricsURL, "process_cpu_seconds_total")
+        let cpuBefore = await serverMetricSum("process_cpu_seconds_total")
         if plan.rate > 0 && chatting > 0 {
             let sendTick = TimeAmount.milliseconds(1)
             var tasks: [RepeatedTask] = []
             for (loopIndex, loop) in loops.enumerated() {
-                let senders = handlers.filter { $0.key % loops.count == loopIndex && $0.key < chatting }.map(\.value)
+                let senders = clients.filter { $0.index % loops.count == loopIndex && $0.isChatting }
                 guard !senders.isEmpty else { continue }
                 let share = Double(plan.rate) * Double(senders.count) / Double(chatting)
                 let sender = RoundRobinSender(senders: senders, perSecond: share)
@@ -86,68 +87,31 @@ public final class LoadTestEngine: Sendable {
             try await Task.sleep(for: plan.duration)
             for task in tasks { task.cancel() }
         }
-        let cpuAfter = await serverMetric(metricsURL, "process_cpu_seconds_total")
+        let cpuAfter = await serverMetricSum("process_cpu_seconds_total")
 
-        // Let in-flight messages land, then gather each loop's figures on its own loop.
-        try? await waitUntil(timeout: .seconds(3)) {
+        // Let in-flight messages land (a resuming client gets what it missed on its return), then
+        // gather each loop's figures on its own loop.
+        try? await waitUntil(timeout: .seconds(5)) {
             let totals = try? await self.collect(stats)
             return totals.map { $0.delivered >= $0.sent } ?? false
         }
         let totals = try await collect(stats)
         report.sent = totals.sent
-        report.achievedRate = Double(totals.sent) / max((plan.duration).seconds, 0.001)
+        report.achievedRate = Double(totals.sent) / max(plan.duration.seconds, 0.001)
         report.delivered = totals.delivered
         report.duplicated = totals.duplicated
         report.outOfOrder = totals.outOfOrder
+        let final = progress.withLockedValue { $0 }
+        report.resumed = final.resumed
+        report.resumeFailures = final.resumeFailures
         let h = totals.histogram
         report.latencyMicroseconds = (h.valueAtPercentile(50), h.valueAtPercentile(95), h.valueAtPercentile(99), h.max)
         if let before = cpuBefore, let after = cpuAfter, totals.delivered > 0 {
             report.serverCPUPer10kMessages = (after - before) / Double(totals.delivered) * 10_000
         }
-        for handler in handlers.values { handler.closeConnection() }
+        for client in clients { client.eventLoop.execute { client.finish() } }
         report.elapsed = ContinuousClock.now - started
         return report
-    }
-
-    private func connect(
-        index: Int, loop: EventLoop, stats: LoopStats, progress: NIOLockedValueBox<Progress>,
-        handlers: NIOLockedValueBox<[Int: LoadClientHandler]>
-    ) {
-        let plan = self.plan
-        let chatting = index < plan.chattingPairs * 2
-        let upgraded = loop.makePromise(of: Void.self)
-        let interest = chatting ? "lt-\(index / 2)" : nil
-        var bootstrap = ClientBootstrap(group: loop)
-        // On loopback every client gets its own source address (any 127.x.y.z works), as real
-        // users have: per-IP limits behave as in production and no one address runs out of ports.
-        if plan.host.hasPrefix("127."), let source = try? SocketAddress(ipAddress: LoadTestEngine.sourceAddress(index), port: 0) {
-            bootstrap = bootstrap.bind(to: source)
-        }
-        bootstrap
-            .connectTimeout(.seconds(10))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 1 << 16))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let handler = LoadClientHandler(index: index, interest: interest, stats: stats, progress: progress)
-                    handlers.withLockedValue { $0[index] = handler }
-                    try channel.pipeline.syncOperations.addHandler(
-                        WebSocketHandshakeHandler(host: plan.host, port: plan.port, path: plan.path, upgraded: upgraded, frameHandler: handler))
-                }
-            }
-            .connect(host: plan.host, port: plan.port)
-            .flatMap { _ in upgraded.futureResult }
-            .whenComplete { result in
-                progress.withLockedValue { progress in
-                    switch result {
-                    case .success: progress.established += 1
-                    case .failure:
-                        progress.failed += 1
-                        if chatting { progress.failedChatting += 1 }
-                    }
-                }
-                if case .failure = result { upgraded.fail(OpsError(.io, "connect failed")) }
-            }
     }
 
     static func sourceAddress(_ index: Int) -> String {
@@ -167,12 +131,17 @@ public final class LoadTestEngine: Sendable {
         return totals
     }
 
-    private func serverMetric(_ url: String, _ name: String) async -> Double? {
-        guard let text = try? await http.get(url, timeout: .seconds(5)).text else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Double(line.dropFirst(name.count + 1))
+    /// A metric summed over every target server; nil if any does not answer.
+    private func serverMetricSum(_ name: String) async -> Double? {
+        var total = 0.0
+        for url in Set(plan.targets.map(\.metricsURL)) {
+            guard let text = try? await http.get(url, timeout: .seconds(5)).text else { return nil }
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
+                let value = Double(line.dropFirst(name.count + 1))
+            else { return nil }
+            total += value
         }
-        return nil
+        return total
     }
 
     private func waitUntil(timeout: Duration, _ condition: () async -> Bool) async throws {
@@ -189,6 +158,8 @@ struct Progress {
     var failed = 0
     var failedChatting = 0
     var matched = 0
+    var resumed = 0
+    var resumeFailures = 0
 }
 
 struct LoopTotals {
@@ -220,13 +191,13 @@ final class LoopStats: @unchecked Sendable {
 /// the clock since the start, so late ticks catch up and the rate holds whatever the tick jitter.
 final class RoundRobinSender: @unchecked Sendable {
     // Only its event loop's repeated task calls `tick`.
-    private let senders: [LoadClientHandler]
+    private let senders: [LoadClient]
     private let perSecond: Double
     private var started: NIODeadline?
     private var sentSoFar = 0
     private var next = 0
 
-    init(senders: [LoadClientHandler], perSecond: Double) {
+    init(senders: [LoadClient], perSecond: Double) {
         self.senders = senders
         self.perSecond = perSecond
     }
@@ -243,125 +214,6 @@ final class RoundRobinSender: @unchecked Sendable {
             next += 1
             count -= 1
         }
-    }
-}
-
-/// One simulated user after the handshake: finds its partner, sends and checks messages.
-/// Lives on its channel's event loop, like all its state; `@unchecked Sendable` for that reason.
-final class LoadClientHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
-
-    let index: Int
-    let interest: String?
-    let stats: LoopStats
-    let progress: NIOLockedValueBox<Progress>
-    private var context: ChannelHandlerContext?
-    private var matched = false
-    private var nextSequence = 0
-    private var expectedSequence = 0
-    private var missing = Set<Int>()
-
-    init(index: Int, interest: String?, stats: LoopStats, progress: NIOLockedValueBox<Progress>) {
-        self.index = index
-        self.interest = interest
-        self.stats = stats
-        self.progress = progress
-    }
-
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
-        switch frame.opcode {
-        case .text:
-            let payload = frame.unmaskedData
-            // Relayed messages are the hot path: read them from the bytes without building a String.
-            if payload.readableBytesView.starts(with: LoadClientHandler.messagePrefix) {
-                recordDelivery(payload)
-            } else if payload.readableBytesView.starts(with: LoadClientHandler.ackPrefix) {
-                return  // one per message sent: nothing to check, so not worth a String
-            } else {
-                var copy = payload
-                receive(copy.readString(length: copy.readableBytes) ?? "")
-            }
-        case .ping:
-            write(WebSocketFrame(fin: true, opcode: .pong, maskKey: nextMask(), data: frame.unmaskedData))
-        default:
-            break
-        }
-    }
-
-    static let messagePrefix = Array(#"{"type":"message""#.utf8)
-    static let ackPrefix = Array(#"{"type":"ack""#.utf8)
-    static let textKey = Array(#""text":""#.utf8)
-
-    private func receive(_ text: String) {
-        if text.hasPrefix(#"{"type":"welcome""#), let interest {
-            send(#"{"type":"find","interests":["\#(interest)"]}"#)
-        } else if text.hasPrefix(#"{"type":"matched""#), !matched {
-            matched = true
-            progress.withLockedValue { $0.matched += 1 }
-        }
-    }
-
-    /// The text is "SEQUENCE SENT_NANOS" from the partner.
-    private func recordDelivery(_ payload: ByteBuffer) {
-        let bytes = payload.readableBytesView
-        guard let key = bytes.firstRange(of: LoadClientHandler.textKey) else { return }
-        var sequence = 0
-        var sentAt: UInt64 = 0
-        var index = key.upperBound
-        while index < bytes.endIndex, bytes[index] != UInt8(ascii: " ") {
-            sequence = sequence * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
-            index += 1
-        }
-        index += 1
-        while index < bytes.endIndex, bytes[index] != UInt8(ascii: "\"") {
-            sentAt = sentAt * 10 + UInt64(bytes[index] &- UInt8(ascii: "0"))
-            index += 1
-        }
-        let now = DispatchTime.now().uptimeNanoseconds
-        if sequence == expectedSequence {
-            expectedSequence += 1
-        } else if sequence > expectedSequence {
-            stats.outOfOrder += 1
-            for gap in expectedSequence..<sequence { missing.insert(gap) }
-            expectedSequence = sequence + 1
-        } else if missing.remove(sequence) == nil {
-            stats.duplicated += 1
-            return
-        }
-        stats.delivered += 1
-        _ = stats.histogram.record(now > sentAt ? (now - sentAt) / 1000 : 0)
-    }
-
-    func sendMessage() {
-        guard matched, context != nil else { return }
-        let text = "\(nextSequence) \(DispatchTime.now().uptimeNanoseconds)"
-        nextSequence += 1
-        stats.sent += 1
-        send(#"{"type":"message","text":"\#(text)"}"#)
-    }
-
-    private func send(_ text: String) {
-        guard let context else { return }
-        write(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMask(), data: context.channel.allocator.buffer(string: text)))
-    }
-
-    /// Masking keys from a per-connection xorshift generator: a load generator needs masks that
-    /// vary, not the system's cryptographic generator on every frame.
-    private var masks = XorShiftGenerator(seed: UInt64.random(in: 1...UInt64.max))
-
-    private func nextMask() -> WebSocketMaskingKey { .random(using: &masks) }
-
-    private func write(_ frame: WebSocketFrame) {
-        context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
-    }
-
-    func closeConnection() {
-        stats.eventLoop.execute { [self] in context?.close(promise: nil) }
     }
 }
 

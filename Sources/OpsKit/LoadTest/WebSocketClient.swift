@@ -210,7 +210,9 @@ private final class ClientFrameHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             finish(code: payload.readInteger(as: UInt16.self))
-            context.close(promise: nil)
+            // Answer the close, as RFC 6455 asks, then hang up.
+            let echo = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(echo)).whenComplete { _ in context.close(promise: nil) }
         default:
             break
         }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// One client connection as the rest of the server sees it: how to reach it from any thread.
 final class ChatConnection: Sendable, Hashable {
@@ -10,6 +11,10 @@ final class ChatConnection: Sendable, Hashable {
     let ip: String
     let ipHash: String
     let channel: Channel
+    /// Set once our close frame is on its way: the connection closes when the client answers.
+    let closeSent = Atomic<Bool>(false)
+    /// How long a client has to answer our close frame before the TCP connection is cut.
+    static let closeGrace: TimeAmount = .seconds(1)
 
     init(id: String, ip: String, ipHash: String, channel: Channel) {
         self.id = id
@@ -28,14 +33,23 @@ final class ChatConnection: Sendable, Hashable {
         channel.writeAndFlush(frame).whenSuccess { written() }
     }
 
-    /// Sends a close frame with `code`, then closes the TCP connection.
+    /// Starts the closing handshake (RFC 6455 §7): our close frame, then the TCP connection closes
+    /// when the client's close frame arrives or after `closeGrace`. Frames the client sent before
+    /// it saw ours are still read and handled, so a message in flight is not lost.
     func close(code: WebSocketErrorCode) {
+        guard !closeSent.exchange(true, ordering: .relaxed) else { return }
         var data = channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: code)
         let channel = self.channel
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)).whenComplete { _ in
-            channel.close(promise: nil)
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)).whenComplete { result in
+            guard case .success = result else { return channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: ChatConnection.closeGrace) { channel.close(promise: nil) }
         }
+    }
+
+    /// Closes the TCP connection now, without a closing handshake.
+    func abort() {
+        channel.close(promise: nil)
     }
 
     static func == (lhs: ChatConnection, rhs: ChatConnection) -> Bool { lhs === rhs }

@@ -76,10 +76,17 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
         case .connectionClose:
             var data = frame.unmaskedData
             let code = data.readWebSocketErrorCode() ?? .normalClosure
+            guard let connection else { return }
+            if connection.closeSent.load(ordering: .relaxed) {
+                // The client answered our close: the handshake is complete.
+                context.close(promise: nil)
+                return
+            }
             closeReason = "client_closed"
             // A deliberate goodbye (normal closure, or the page going away) ends the session.
             resumable = !(code == .normalClosure || code == .goingAway)
-            connection?.close(code: code)
+            connection.close(code: code)
+            context.close(promise: nil)
         default:
             break
         }

@@ -13,8 +13,11 @@ struct LoadTest: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The WebSocket endpoint.", valueName: "ws://host:port/ws"))
-    var url: String = "ws://127.0.0.1:8080/ws"
+    @Option(
+        help: ArgumentHelp(
+            "A WebSocket endpoint; repeat it to spread clients over several servers (partners then sit on different ones).",
+            valueName: "ws://host:port/ws"))
+    var url: [String] = []
 
     @Option(help: "Connections to open.")
     var connections: Int = 100
@@ -41,7 +44,7 @@ struct LoadTest: AsyncParsableCommand {
         let plan: LoadTestPlan
         do {
             plan = try LoadTestPlan(
-                url: url, connections: connections, chattingPairs: chattingPairs, rate: rate, duration: duration, ramp: ramp,
+                urls: url.isEmpty ? ["ws://127.0.0.1:8080/ws"] : url, connections: connections, chattingPairs: chattingPairs, rate: rate, duration: duration, ramp: ramp,
                 threads: threads)
         } catch let error as OpsError {
             throw ValidationError(error.message)
@@ -62,6 +65,7 @@ struct LoadTest: AsyncParsableCommand {
         var lines = [
             "connections   \(report.connections) (\(report.connectErrors) errors, \(Int(report.connectRate))/s)",
             "messages      sent \(report.sent) (\(Int(report.achievedRate))/s), delivered \(report.delivered), lost \(report.lost), duplicated \(report.duplicated), out of order \(report.outOfOrder)",
+            "resumes       \(report.resumed) resumed, \(report.resumeFailures) failed",
             "latency       p50 \(ms(l.p50))  p95 \(ms(l.p95))  p99 \(ms(l.p99))  max \(ms(l.max))",
         ]
         if let bytes = report.serverBytesPerConnection {
@@ -70,7 +74,7 @@ struct LoadTest: AsyncParsableCommand {
         if let cpu = report.serverCPUPer10kMessages {
             lines.append(String(format: "server CPU    %.3f s per 10,000 messages", cpu))
         }
-        lines.append(report.passed ? "PASSED" : "FAILED: messages were lost or duplicated")
+        lines.append(report.passed ? "PASSED" : "FAILED: messages were lost or duplicated, or a session could not be resumed")
         return lines.joined(separator: "\n")
     }
 }

@@ -1,0 +1,273 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOWebSocket
+
+/// One simulated user across its connections: finds its partner, sends and checks messages, and
+/// when its connection ends (a drain's 1012, or a drop) reconnects to the next target and resumes
+/// its session, telling the server the last message id it has. Messages that arrive after the
+/// resume count as delivered, not lost.
+///
+/// Lives on one event loop, like all its state and every connection it opens; `@unchecked
+/// Sendable` for that reason.
+final class LoadClient: @unchecked Sendable {
+    let index: Int
+    let interest: String?
+    let plan: LoadTestPlan
+    let stats: LoopStats
+    let progress: NIOLockedValueBox<Progress>
+    var eventLoop: EventLoop { stats.eventLoop }
+    var isChatting: Bool { interest != nil }
+
+    private var context: ChannelHandlerContext?
+    private var target: Int
+    private var everConnected = false
+    private var matched = false
+    private var finished = false
+    /// From the server's `draining` (or a close) until the session is back: nothing is sent.
+    private var paused = false
+    private var reconnectInMs = 0
+    private var reconnectAttempts = 0
+    private var resumeToken: String?
+    private var lastMessageID: Int?
+    private var nextSequence = 0
+    private var expectedSequence = 0
+    private var missing = Set<Int>()
+    /// Masking keys from a per-client xorshift generator: a load generator needs masks that
+    /// vary, not the system's cryptographic generator on every frame.
+    private var masks = XorShiftGenerator(seed: UInt64.random(in: 1...UInt64.max))
+
+    static let messagePrefix = Array(#"{"type":"message","id":"#.utf8)
+    static let ackPrefix = Array(#"{"type":"ack""#.utf8)
+    static let textKey = Array(#""text":""#.utf8)
+    static let maxReconnectAttempts = 50
+
+    init(index: Int, interest: String?, plan: LoadTestPlan, stats: LoopStats, progress: NIOLockedValueBox<Progress>) {
+        self.index = index
+        self.interest = interest
+        self.plan = plan
+        self.stats = stats
+        self.progress = progress
+        target = index % plan.targets.count
+    }
+
+    // MARK: Connections
+
+    func connect() {
+        let destination = plan.targets[target]
+        var path = destination.path
+        if let resumeToken {
+            path += "?resume=\(resumeToken)" + (lastMessageID.map { "&last_id=\($0)" } ?? "")
+        }
+        let upgraded = eventLoop.makePromise(of: Void.self)
+        var bootstrap = ClientBootstrap(group: eventLoop)
+        // On loopback every client gets its own source address (any 127.x.y.z works), as real
+        // users have: per-IP limits behave as in production and no one address runs out of ports.
+        if destination.host.hasPrefix("127."), let source = try? SocketAddress(ipAddress: LoadTestEngine.sourceAddress(index), port: 0) {
+            bootstrap = bootstrap.bind(to: source)
+        }
+        bootstrap
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 1 << 16))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        WebSocketHandshakeHandler(
+                            host: destination.host, port: destination.port, path: path, upgraded: upgraded,
+                            frameHandler: LoadClientHandler(client: self)))
+                }
+            }
+            .connect(host: destination.host, port: destination.port)
+            .flatMap { _ in upgraded.futureResult }
+            .whenComplete { [self] result in
+                switch result {
+                case .success:
+                    reconnectAttempts = 0
+                    if !everConnected {
+                        everConnected = true
+                        progress.withLockedValue { $0.established += 1 }
+                    }
+                case .failure:
+                    upgraded.fail(OpsError(.io, "connect failed"))
+                    if everConnected {
+                        retryResume()
+                    } else {
+                        progress.withLockedValue { progress in
+                            progress.failed += 1
+                            if isChatting { progress.failedChatting += 1 }
+                        }
+                    }
+                }
+            }
+    }
+
+    func attached(_ context: ChannelHandlerContext) { self.context = context }
+
+    /// The connection ended. Unless the test is over, come back on the next target and resume.
+    func detached() {
+        context = nil
+        guard !finished, everConnected else { return }
+        paused = true
+        guard resumeToken != nil else {
+            progress.withLockedValue { $0.resumeFailures += 1 }
+            return
+        }
+        target = (target + 1) % plan.targets.count
+        let delay = reconnectInMs
+        reconnectInMs = 0
+        eventLoop.scheduleTask(in: .milliseconds(Int64(delay))) { [self] in connect() }
+    }
+
+    private func retryResume() {
+        reconnectAttempts += 1
+        guard !finished else { return }
+        guard reconnectAttempts <= LoadClient.maxReconnectAttempts else {
+            progress.withLockedValue { $0.resumeFailures += 1 }
+            return
+        }
+        target = (target + 1) % plan.targets.count
+        eventLoop.scheduleTask(in: .milliseconds(Int64(min(1000, 20 * reconnectAttempts)))) { [self] in connect() }
+    }
+
+    func finish() {
+        finished = true
+        context?.close(promise: nil)
+    }
+
+    // MARK: Frames
+
+    func received(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        switch frame.opcode {
+        case .text:
+            let payload = frame.unmaskedData
+            // Relayed messages are the hot path: read them from the bytes without building a String.
+            if payload.readableBytesView.starts(with: LoadClient.messagePrefix) {
+                recordDelivery(payload)
+            } else if payload.readableBytesView.starts(with: LoadClient.ackPrefix) {
+                return  // one per message sent: nothing to check, so not worth a String
+            } else {
+                var copy = payload
+                receive(copy.readString(length: copy.readableBytes) ?? "", context: context)
+            }
+        case .ping:
+            write(WebSocketFrame(fin: true, opcode: .pong, maskKey: nextMask(), data: frame.unmaskedData), context: context)
+        case .connectionClose:
+            // Answer the server's close (RFC 6455), then hang up; `detached` brings the session back.
+            paused = true
+            let echo = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: nextMask(), data: frame.unmaskedData)
+            context.writeAndFlush(NIOAny(echo)).whenComplete { _ in context.close(promise: nil) }
+        default:
+            break
+        }
+    }
+
+    private func receive(_ text: String, context: ChannelHandlerContext) {
+        let interesting = [#"{"type":"welcome""#, #"{"type":"matched""#, #"{"type":"draining""#]
+        guard interesting.contains(where: { text.hasPrefix($0) }), let message = try? JSONValue.parse(Array(text.utf8)) else { return }
+        switch message["type"]?.stringValue {
+        case "welcome":
+            guard resumeToken == nil else {
+                // Back after a dropped or drained connection.
+                if message["resumed"] == .bool(true) {
+                    progress.withLockedValue { $0.resumed += 1 }
+                    paused = false
+                } else {
+                    progress.withLockedValue { $0.resumeFailures += 1 }
+                    matched = false
+                }
+                return
+            }
+            resumeToken = message["resume_token"]?.stringValue
+            if let interest { send(#"{"type":"find","interests":["\#(interest)"]}"#, context: context) }
+        case "matched":
+            guard !matched else { return }
+            matched = true
+            progress.withLockedValue { $0.matched += 1 }
+        case "draining":
+            // Evicted from a server going down: stop sending, come back after the pause it asks for.
+            paused = true
+            reconnectInMs = message["reconnect_in_ms"]?.intValue ?? 0
+        default:
+            break
+        }
+    }
+
+    /// `{"type":"message","id":ID,"text":"SEQUENCE SENT_NANOS",...}` from the partner.
+    private func recordDelivery(_ payload: ByteBuffer) {
+        let bytes = payload.readableBytesView
+        var index = bytes.startIndex + LoadClient.messagePrefix.count
+        var id = 0
+        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            id = id * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
+        lastMessageID = id
+        guard let key = bytes[index...].firstRange(of: LoadClient.textKey) else { return }
+        var sequence = 0
+        var sentAt: UInt64 = 0
+        index = key.upperBound
+        while index < bytes.endIndex, bytes[index] != UInt8(ascii: " ") {
+            sequence = sequence * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
+        index += 1
+        while index < bytes.endIndex, bytes[index] != UInt8(ascii: "\"") {
+            sentAt = sentAt * 10 + UInt64(bytes[index] &- UInt8(ascii: "0"))
+            index += 1
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if sequence == expectedSequence {
+            expectedSequence += 1
+        } else if sequence > expectedSequence {
+            stats.outOfOrder += 1
+            for gap in expectedSequence..<sequence { missing.insert(gap) }
+            expectedSequence = sequence + 1
+        } else if missing.remove(sequence) == nil {
+            stats.duplicated += 1
+            return
+        }
+        stats.delivered += 1
+        _ = stats.histogram.record(now > sentAt ? (now - sentAt) / 1000 : 0)
+    }
+
+    func sendMessage() {
+        guard matched, !paused, let context else { return }
+        let text = "\(nextSequence) \(DispatchTime.now().uptimeNanoseconds)"
+        nextSequence += 1
+        stats.sent += 1
+        send(#"{"type":"message","text":"\#(text)"}"#, context: context)
+    }
+
+    private func send(_ text: String, context: ChannelHandlerContext) {
+        write(WebSocketFrame(fin: true, opcode: .text, maskKey: nextMask(), data: context.channel.allocator.buffer(string: text)), context: context)
+    }
+
+    private func nextMask() -> WebSocketMaskingKey { .random(using: &masks) }
+
+    private func write(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
+        context.writeAndFlush(NIOAny(frame), promise: nil)
+    }
+}
+
+/// Hands one connection's frames to its `LoadClient`.
+final class LoadClientHandler: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let client: LoadClient
+
+    init(client: LoadClient) { self.client = client }
+
+    func handlerAdded(context: ChannelHandlerContext) { client.attached(context) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        client.received(unwrapInboundIn(data), context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        client.detached()
+        context.fireChannelInactive()
+    }
+}
