@@ -87,6 +87,11 @@ public final class WebSocketClient: Sendable {
         try? await channel.close()
     }
 
+    /// Stops reading from the socket, as a stuck client does: the server's writes back up.
+    public func stopReading() async {
+        try? await channel.setOption(.autoRead, value: false)
+    }
+
     /// Drops the TCP connection without a close frame, as a vanished client does.
     public func abort() async {
         try? await channel.close()

@@ -3,7 +3,7 @@ import OpsKit
 /// Where each piece of shared state lives in Redis (docs/redis-keys.md). Everything the matching
 /// scripts touch carries the `{match}` hash tag, so on Redis Cluster it sits in one slot.
 enum RedisKeys {
-    static let queue = "{match}:queue"
+    static let queue = RedisProbe.matchQueueKey
     static func session(_ id: String) -> String { "session:\(id)" }
     static func resume(_ token: String) -> String { "resume:\(token)" }
     static func buffer(_ session: String) -> String { "buffer:\(session)" }

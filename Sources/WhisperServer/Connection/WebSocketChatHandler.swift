@@ -23,6 +23,7 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     private var resumable = true
     private var ready = false
     private var early: [WebSocketFrame] = []
+    private var slowConsumer: Scheduled<Void>?
 
     init(hub: ChatHub, heartbeat: HeartbeatRegistry, ip: String, resume: ResumeRequest?) {
         self.hub = hub
@@ -46,7 +47,25 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
+    /// A client that stops reading fills our buffers: past WRITE_TIMEOUT unwritable, it goes.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            slowConsumer?.cancel()
+            slowConsumer = nil
+        } else if slowConsumer == nil {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let channel = context.channel
+            slowConsumer = context.eventLoop.scheduleTask(in: hub.configuration.writeTimeout.timeAmount) {
+                guard !channel.isWritable else { return }
+                loopBound.value.closeReason = "write_timeout"
+                channel.close(promise: nil)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        slowConsumer?.cancel()
         heartbeat.remove(self)
         if let connection { hub.disconnect(connection, reason: closeReason, resumable: resumable) }
         connection = nil

@@ -24,6 +24,9 @@ struct ChatServer: Service {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Beyond 64 KiB queued for one client the channel turns unwritable; WRITE_TIMEOUT
+            // later a client that still does not read is closed (WebSocketChatHandler).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
             // Receive buffers never shrink: a small ceiling keeps idle connections cheap (docs/memory.md).
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: maxFrame))
             .childChannelInitializer { channel in
@@ -64,9 +67,12 @@ struct ChatServer: Service {
                     })
                 return channel.eventLoop.makeCompletedFuture {
                     let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version, decision: decision)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ReadTimeoutHandler(timeout: configuration.readTimeout.timeAmount), name: ReadTimeoutHandler.name)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                             context.pipeline.removeHandler(name: HTTPRouteHandler.name, promise: nil)
+                            context.pipeline.removeHandler(name: ReadTimeoutHandler.name, promise: nil)
                         }))
                     try channel.pipeline.syncOperations.addHandler(routes, name: HTTPRouteHandler.name)
                 }
