@@ -87,7 +87,7 @@ private func client(for redis: RedisServer, password: String? = nil, commandTime
 
     @Test func aStoppedServerTimesCommandsOutAndIsReconnectedAfter() async throws {
         try await withService({ try await RedisServer.start() }) { redis in
-            let client = try client(for: redis, commandTimeout: .milliseconds(300))
+            let client = try client(for: redis, commandTimeout: .seconds(1))
             try await client.connect()
             redis.process.pause()
             let error = await #expect(throws: OpsError.self) { try await client.command("PING") }

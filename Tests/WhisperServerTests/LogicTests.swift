@@ -1,3 +1,5 @@
+import NIOCore
+import OpsKit
 import Testing
 
 @testable import WhisperServer
@@ -70,5 +72,22 @@ import Testing
         #expect(config.port == 9090)
         #expect(config.host == "0.0.0.0")
         #expect(config.drainTimeout == .seconds(45))
+    }
+}
+
+@Suite struct ServerMessageEncodingTests {
+    @Test func theFastPathWritesWhatJSONValueWould() throws {
+        let samples: [ServerMessage] = [
+            .message(id: 1_732_000_000_123_456, text: "plain text", sentAt: 1_732_000_000_123),
+            .message(id: 7, text: "quote \" backslash \\ newline \n tab \t é 😀", sentAt: 0),
+            .ack(clientID: "c-1", id: 9), .ack(clientID: nil, id: 10), .ack(clientID: "we\"ird", id: 11),
+            .partnerBack, .welcome(session: "s", resumeToken: "t", server: "ws", resumed: true, chat: nil),
+        ]
+        for message in samples {
+            var buffer = ByteBuffer()
+            message.encode(into: &buffer)
+            let written = try JSONValue.parse(Array(buffer.readableBytesView))
+            #expect(written == message.json, "\(message)")
+        }
     }
 }

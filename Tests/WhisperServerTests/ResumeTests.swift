@@ -1,4 +1,5 @@
 import OpsKit
+@testable import WhisperServer
 import TestSupport
 import Testing
 
@@ -20,14 +21,19 @@ import Testing
     }
 
     @Test func aDroppedUserResumesAndGetsWhatWasSentMeanwhileExactlyOnce() async throws {
-        try await withService({ try await WhisperServerProcess.start() }) { server in
+        try await withService({ try await WhisperServerProcess.start(environment: ["LOG_LEVEL": "debug"]) }) { server in
             let (a, b, token) = try await chatting(server)
             try await b.send(#"{"type":"message","text":"before"}"#)
             let before = try await a.expect("message")
             let lastID = before["id"]?.intValue ?? 0
             await a.socket.abort()
             try await b.expect("ack")
-            try await b.expect("partner_reconnecting")
+            do {
+                try await b.expect("partner_reconnecting", timeout: .seconds(10))
+            } catch {
+                Issue.record("server log:\n\(server.process.logTail)")
+                throw error
+            }
             for index in 1...3 {
                 try await b.send(#"{"type":"message","text":"while away \#(index)"}"#)
                 try await b.expect("ack")
@@ -67,5 +73,16 @@ import Testing
             let again = try await ChatClient.resuming(server, token: token)
             #expect(try await again.expect("welcome")["resumed"] == .bool(false))
         }
+    }
+}
+
+@Suite struct MessageRingTests {
+    @Test func keepsTheLastMessagesInOrder() {
+        var ring = MessageRing(capacity: 3)
+        for id in 1...5 { ring.append(BufferedMessage(id: id, text: "m\(id)", sentAt: 0)) }
+        #expect(ring.messages(after: 0).map(\.id) == [3, 4, 5])
+        #expect(ring.messages(after: 3).map(\.id) == [4, 5])
+        ring.append(BufferedMessage(id: 6, text: "m6", sentAt: 0))
+        #expect(ring.messages(after: 0).map(\.id) == [4, 5, 6])
     }
 }

@@ -16,7 +16,7 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
     private var matchmaker: Matchmaker
     private var sessions: [String: Entry] = [:]
     private var tokens: [String: String] = [:]
-    private var buffers: [String: [BufferedMessage]] = [:]
+    private var buffers: [String: MessageRing] = [:]
     private var bans: [String: ContinuousClock.Instant] = [:]
     private var reports: [String: [ContinuousClock.Instant]] = [:]
     private var awaySincePurge = 0
@@ -156,13 +156,12 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
     func keep(_ message: BufferedMessage, for session: String) {
         lock.withLock {
             guard sessions[session] != nil else { return }
-            buffers[session, default: []].append(message)
-            if buffers[session]!.count > bufferLimit { buffers[session]!.removeFirst(buffers[session]!.count - bufferLimit) }
+            buffers[session, default: MessageRing(capacity: bufferLimit)].append(message)
         }
     }
 
     func kept(for session: String, after id: Int) async throws -> [BufferedMessage] {
-        lock.withLock { (buffers[session] ?? []).filter { $0.id > id } }
+        lock.withLock { buffers[session]?.messages(after: id) ?? [] }
     }
 
     // MARK: Bans
@@ -192,4 +191,26 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
 
     var isAvailable: Bool { true }
     var checks: [BackendCheck] { [BackendCheck(name: "state", status: .ok, detail: "embedded")] }
+}
+
+/// The last `capacity` messages for one session, oldest first; appending is O(1).
+struct MessageRing {
+    private var storage: [BufferedMessage] = []
+    private var start = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    mutating func append(_ message: BufferedMessage) {
+        if storage.count < capacity {
+            storage.append(message)
+        } else {
+            storage[start] = message
+            start = (start + 1) % capacity
+        }
+    }
+
+    func messages(after id: Int) -> [BufferedMessage] {
+        (storage[start...] + storage[..<start]).filter { $0.id > id }
+    }
 }

@@ -25,7 +25,9 @@ final class ChatConnection: Sendable, Hashable {
 
     /// Writes one text frame; `written` runs on the connection's event loop once it is on the wire.
     func send(_ message: ServerMessage, written: (@Sendable () -> Void)? = nil) {
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(string: message.text))
+        var data = channel.allocator.buffer(capacity: 128)
+        message.encode(into: &data)
+        let frame = WebSocketFrame(fin: true, opcode: .text, data: data)
         guard let written else {
             channel.writeAndFlush(frame, promise: nil)
             return

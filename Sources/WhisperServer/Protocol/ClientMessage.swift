@@ -59,7 +59,8 @@ enum ClientMessage: Equatable, Sendable {
                 throw Rejection(code: "bad_request", message: "'text' must be a string")
             }
             guard !text.isEmpty else { throw Rejection(code: "bad_request", message: "'text' is empty") }
-            guard text.count <= maxTextLength else {
+            // Counting characters walks grapheme clusters; a text with few enough bytes needs no count.
+            guard text.utf8.count <= maxTextLength || text.count <= maxTextLength else {
                 throw Rejection(code: "too_long", message: "'text' is longer than \(maxTextLength) characters")
             }
             let clientID = value["client_id"]

@@ -1,3 +1,4 @@
+import NIOCore
 import OpsKit
 
 /// A frame the server sends (docs/protocol.md).
@@ -45,4 +46,39 @@ enum ServerMessage: Sendable {
     }
 
     var text: String { json.serialized() }
+
+    /// Writes the frame's JSON into `buffer`. Chat messages and acks, one of each per message
+    /// relayed, are written straight from their fields; the rest go through `JSONValue`.
+    func encode(into buffer: inout ByteBuffer) {
+        switch self {
+        case .message(let id, let text, let sentAt):
+            buffer.writeStaticString(#"{"type":"message","id":"#)
+            buffer.writeString(String(id))
+            buffer.writeStaticString(#","text":"#)
+            ServerMessage.writeJSONString(text, into: &buffer)
+            buffer.writeStaticString(#","sent_at":"#)
+            buffer.writeString(String(sentAt))
+            buffer.writeStaticString("}")
+        case .ack(let clientID, let id):
+            buffer.writeStaticString(#"{"type":"ack","client_id":"#)
+            if let clientID { ServerMessage.writeJSONString(clientID, into: &buffer) } else { buffer.writeStaticString("null") }
+            buffer.writeStaticString(#","id":"#)
+            buffer.writeString(String(id))
+            buffer.writeStaticString("}")
+        default:
+            buffer.writeString(text)
+        }
+    }
+
+    /// A JSON string literal; text with nothing to escape (the usual case) is copied as is.
+    static func writeJSONString(_ value: String, into buffer: inout ByteBuffer) {
+        let plain = value.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        guard plain else {
+            buffer.writeString(JSONValue.string(value).serialized())
+            return
+        }
+        buffer.writeStaticString("\"")
+        buffer.writeString(value)
+        buffer.writeStaticString("\"")
+    }
 }
