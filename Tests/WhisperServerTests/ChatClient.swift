@@ -54,3 +54,19 @@ final class ChatClient: Sendable {
     }
 }
 
+
+/// Two users on `server` who found each other through `interests`, with the first one's welcome
+/// (its `resume_token`, for resume tests).
+func matchedPair(_ server: WhisperServerProcess, interests: String = #"["music"]"#) async throws -> (a: ChatClient, b: ChatClient, welcome: JSONValue) {
+    let a = try await ChatClient(server)
+    let b = try await ChatClient(server)
+    let welcome = try await a.expect("welcome")
+    try await b.expect("welcome")
+    try await a.send(#"{"type":"find","interests":\#(interests)}"#)
+    try await a.expect("queued")
+    try await b.send(#"{"type":"find","interests":\#(interests)}"#)
+    try await b.expect("queued")
+    try await a.expect("matched")
+    try await b.expect("matched")
+    return (a, b, welcome)
+}

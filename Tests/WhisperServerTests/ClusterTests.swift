@@ -28,7 +28,9 @@ final class Cluster: Sendable {
         var started: [any StoppableService] = [redis, nats]
         func stopAll() async { for service in started.reversed() { await service.stop() } }
         do {
-            var variables = ["REDIS_ADDR": redis.address, "NATS_URL": nats.url, "MATCH_FALLBACK": "300ms", "RESUME_WINDOW": "5s"]
+            var variables = [
+                "REDIS_ADDR": redis.address, "NATS_URL": nats.url, "MATCH_FALLBACK": "300ms", "RESUME_WINDOW": "5s", "LOG_LEVEL": "info",
+            ]
             if withPostgres {
                 let server = try await PostgresServer.start()
                 started.append(server)
@@ -48,9 +50,14 @@ final class Cluster: Sendable {
             started.append(two)
             let cluster = Cluster(redis: redis, nats: nats, postgres: postgres, one: one, two: two)
             try await eventually("both servers ready") { await cluster.bothReady() }
-            let result = try await body(cluster)
-            await stopAll()
-            return result
+            do {
+                let result = try await body(cluster)
+                await stopAll()
+                return result
+            } catch {
+                Issue.record("ws-one log:\n\(one.process.logTail)\nws-two log:\n\(two.process.logTail)")
+                throw error
+            }
         } catch {
             await stopAll()
             throw error

@@ -5,18 +5,9 @@ import Testing
 
 /// Session resume on one instance (the embedded state); across instances in ClusterTests.
 @Suite struct ResumeTests {
-    /// Two users chatting; returns them with the first one's resume token.
+    /// Two users chatting, with the first one's resume token.
     func chatting(_ server: WhisperServerProcess) async throws -> (a: ChatClient, b: ChatClient, token: String) {
-        let a = try await ChatClient(server)
-        let b = try await ChatClient(server)
-        let welcome = try await a.expect("welcome")
-        try await b.expect("welcome")
-        try await a.send(#"{"type":"find","interests":["resume"]}"#)
-        try await a.expect("queued")
-        try await b.send(#"{"type":"find","interests":["resume"]}"#)
-        try await b.expect("queued")
-        try await a.expect("matched")
-        try await b.expect("matched")
+        let (a, b, welcome) = try await matchedPair(server, interests: #"["resume"]"#)
         return (a, b, welcome["resume_token"]?.stringValue ?? "")
     }
 

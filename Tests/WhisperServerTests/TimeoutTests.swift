@@ -35,16 +35,7 @@ import Testing
     @Test func aClientThatStopsReadingIsClosedAfterTheWriteTimeout() async throws {
         let environment = ["WRITE_TIMEOUT": "500ms", "MAX_MSGS_PER_10S": "100000", "MAX_BYTES_PER_10S": "100000000"]
         try await withService({ try await WhisperServerProcess.start(environment: environment) }) { server in
-            let stuck = try await ChatClient(server)
-            let sender = try await ChatClient(server)
-            try await stuck.expect("welcome")
-            try await sender.expect("welcome")
-            try await stuck.send(#"{"type":"find","interests":["slow"]}"#)
-            try await stuck.expect("queued")
-            try await sender.send(#"{"type":"find","interests":["slow"]}"#)
-            try await sender.expect("queued")
-            try await stuck.expect("matched")
-            try await sender.expect("matched")
+            let (stuck, sender, _) = try await matchedPair(server, interests: #"["slow"]"#)
             await stuck.socket.stopReading()
             let text = String(repeating: "x", count: 1900)
             // Several MB: more than the kernel's socket buffers and our 64 KiB high water mark.

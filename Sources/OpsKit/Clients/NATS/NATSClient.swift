@@ -64,7 +64,7 @@ public final class NATSClient: @unchecked Sendable {
     private var pending: ByteBuffer = ByteBuffer()
     private var serverMaxPayload = 1024 * 1024
     private var pongWaiters: [PongWaiter] = []
-    private var reconnectAttempt = 0
+    private var backoff: ReconnectBackoff
     private var keepAlive: RepeatedTask?
     private var stateObservers: [@Sendable (State) -> Void] = []
     private var lastError: String?
@@ -72,6 +72,7 @@ public final class NATSClient: @unchecked Sendable {
     public init(address: NATSAddress, options: Options = Options(), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "whisper.nats")) {
         self.address = address
         self.options = options
+        self.backoff = ReconnectBackoff(minimum: options.reconnectDelay.minimum, maximum: options.reconnectDelay.maximum)
         self.eventLoop = group.next()
         self.logger = logger
     }
@@ -138,9 +139,12 @@ public final class NATSClient: @unchecked Sendable {
             }
         let endpoint = address.description
         let connectTimeout = options.connectTimeout
-        bootstrap.connect(host: address.host, port: address.port).whenFailure { error in
+        let connecting = bootstrap.connect(host: address.host, port: address.port)
+        connecting.whenFailure { error in
             handshake.fail(NATSClient.describe(error, endpoint: endpoint, timeout: connectTimeout))
         }
+        // A connection whose handshake failed or came too late is not kept half-open.
+        handshake.futureResult.whenFailure { _ in connecting.whenSuccess { $0.close(promise: nil) } }
         let deadline = eventLoop.scheduleTask(in: timeout * 2) {
             handshake.fail(OpsError.timedOut(after: connectTimeout, endpoint: endpoint))
         }
@@ -176,10 +180,11 @@ public final class NATSClient: @unchecked Sendable {
     func connected(_ channel: Channel, maxPayload: Int?) {
         var buffer = channel.allocator.buffer(capacity: 256)
         let accepted: Bool = lock.withLock {
-            guard state != .closed else { return false }
+            // Only one connection at a time: a late handshake after a newer one lost the race.
+            guard state != .closed, self.channel == nil else { return false }
             self.channel = channel
             state = .connected
-            reconnectAttempt = 0
+            backoff.reset()
             lastError = nil
             if let maxPayload { serverMaxPayload = maxPayload }
             for (sid, entry) in subscriptions.sorted(by: { $0.key < $1.key }) {
@@ -224,19 +229,18 @@ public final class NATSClient: @unchecked Sendable {
 
     private func scheduleReconnect() {
         let delay: Duration? = lock.withLock {
-            guard state != .closed else { return nil }
+            guard state != .closed, state != .connected else { return nil }
             state = .disconnected
-            reconnectAttempt += 1
-            let minimum = Double(options.reconnectDelay.minimum.totalNanoseconds)
-            let maximum = Double(options.reconnectDelay.maximum.totalNanoseconds)
-            let base = min(maximum, minimum * pow(2, Double(min(reconnectAttempt - 1, 20))))
-            return .nanoseconds(Int64(base * Double.random(in: 0.8...1.2)))
+            return backoff.next()
         }
         guard let delay else { return }
         eventLoop.scheduleTask(in: delay.timeAmount) { [self] in
-            guard currentState != .closed else { return }
-            lock.withLock { state = .connecting }
-            establish().whenFailure { [self] _ in scheduleReconnect() }
+            let go: Bool = lock.withLock {
+                guard state == .disconnected else { return false }
+                state = .connecting
+                return true
+            }
+            if go { establish().whenFailure { [self] _ in scheduleReconnect() } }
         }
     }
 

@@ -34,13 +34,14 @@ public final class RedisClient: @unchecked Sendable {
     private let lock = NIOLock()
     private var state = State.disconnected
     private var channel: Channel?
-    private var reconnectAttempt = 0
+    private var backoff: ReconnectBackoff
     private var lastError: String?
     private var observers: [@Sendable (State) -> Void] = []
 
     public init(address: RedisAddress, options: Options = Options(), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "whisper.redis")) {
         self.address = address
         self.options = options
+        self.backoff = ReconnectBackoff(minimum: options.reconnectDelay.minimum, maximum: options.reconnectDelay.maximum)
         self.eventLoop = group.next()
         self.logger = logger
     }
@@ -141,10 +142,11 @@ public final class RedisClient: @unchecked Sendable {
 
     private func connected(_ channel: Channel) {
         let accepted: Bool = lock.withLock {
-            guard state != .closed else { return false }
+            // Only one connection at a time: a late handshake after a newer one lost the race.
+            guard state != .closed, self.channel == nil else { return false }
             self.channel = channel
             state = .connected
-            reconnectAttempt = 0
+            backoff.reset()
             lastError = nil
             return true
         }
@@ -174,19 +176,18 @@ public final class RedisClient: @unchecked Sendable {
 
     private func scheduleReconnect() {
         let delay: Duration? = lock.withLock {
-            guard state != .closed else { return nil }
+            guard state != .closed, state != .connected else { return nil }
             state = .disconnected
-            reconnectAttempt += 1
-            let minimum = Double(options.reconnectDelay.minimum.totalNanoseconds)
-            let maximum = Double(options.reconnectDelay.maximum.totalNanoseconds)
-            let base = min(maximum, minimum * Double(1 << min(reconnectAttempt - 1, 20)))
-            return .nanoseconds(Int64(base * Double.random(in: 0.8...1.2)))
+            return backoff.next()
         }
         guard let delay else { return }
         eventLoop.scheduleTask(in: delay.timeAmount) { [self] in
-            guard currentState != .closed else { return }
-            lock.withLock { state = .connecting }
-            establish().whenFailure { [self] _ in scheduleReconnect() }
+            let go: Bool = lock.withLock {
+                guard state == .disconnected else { return false }
+                state = .connecting
+                return true
+            }
+            if go { establish().whenFailure { [self] _ in scheduleReconnect() } }
         }
     }
 
