@@ -153,6 +153,23 @@ final class Cluster: Sendable {
         }
     }
 
+    @Test func theRateLimitFollowsASessionToTheOtherInstance() async throws {
+        try await Cluster.run(environment: ["MAX_MSGS_PER_10S": "6"]) { cluster in
+            let (a, b, token) = try await cluster.pairAcross()
+            for _ in 1...5 {
+                try await a.send(#"{"type":"message","text":"x"}"#)
+                try await a.expect("ack")
+                try await b.expect("message")
+            }
+            await a.socket.abort()
+            try await b.expect("partner_reconnecting")
+            let back = try await ChatClient.resuming(cluster.two, token: token)
+            #expect(try await back.expect("welcome")["resumed"] == .bool(true))
+            try await back.send(#"{"type":"message","text":"one more"}"#)
+            #expect(try await back.expect("error")["code"] == "rate_limited")
+        }
+    }
+
     @Test func aDrainedInstanceHandsItsUsersToTheOther() async throws {
         try await Cluster.run { cluster in
             let (a, b, token) = try await cluster.pairAcross()

@@ -91,3 +91,24 @@ import Testing
         }
     }
 }
+
+@Suite struct RateCarryOverTests {
+    @Test func aWindowSurvivesAHandOverAndExpiresOnTime() {
+        let start = ContinuousClock.now
+        var limiter = RateLimiter(maxMessages: 3, maxBytes: 1000)
+        for _ in 0..<3 { #expect(limiter.record(bytes: 10, at: start) == .allow) }
+        let counters = limiter.counters(now: start + .seconds(2), wallClockMs: 100_000)
+        #expect(counters == RateCounters(windowStartMs: 98_000, messages: 3, bytes: 30))
+
+        var resumed = RateLimiter(maxMessages: 3, maxBytes: 1000)
+        let later = ContinuousClock.now
+        resumed.restore(counters!, now: later, wallClockMs: 101_000)
+        #expect(resumed.record(bytes: 10, at: later) == .limit)
+        // The window began 3 s before `later`: 7 s on, a new one starts.
+        #expect(resumed.record(bytes: 10, at: later + .seconds(7)) == .allow)
+
+        var stale = RateLimiter(maxMessages: 3, maxBytes: 1000)
+        stale.restore(counters!, now: later, wallClockMs: 200_000)
+        #expect(stale.record(bytes: 10, at: later) == .allow)
+    }
+}

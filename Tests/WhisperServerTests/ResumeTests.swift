@@ -47,6 +47,23 @@ import Testing
         }
     }
 
+    @Test func reconnectingDoesNotResetTheRateLimit() async throws {
+        try await withService({ try await WhisperServerProcess.start(environment: ["MAX_MSGS_PER_10S": "6"]) }) { server in
+            let (a, b, token) = try await chatting(server)
+            for index in 1...5 {
+                try await a.send(#"{"type":"message","text":"m\#(index)"}"#)
+                try await a.expect("ack")
+                try await b.expect("message")
+            }
+            await a.socket.abort()
+            let back = try await ChatClient.resuming(server, token: token)
+            #expect(try await back.expect("welcome")["resumed"] == .bool(true))
+            // find + 5 messages used the 6 of this window.
+            try await back.send(#"{"type":"message","text":"one more"}"#)
+            #expect(try await back.expect("error")["code"] == "rate_limited")
+        }
+    }
+
     @Test func anUnknownTokenStartsAFreshSession() async throws {
         try await withService({ try await WhisperServerProcess.start() }) { server in
             let client = try await ChatClient.resuming(server, token: "no-such-token")

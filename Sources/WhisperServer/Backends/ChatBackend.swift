@@ -17,6 +17,8 @@ struct SessionRecord: Sendable, Equatable {
     var lastSentID: Int = 0
     /// The last message id written to this session's socket.
     var lastDeliveredID: Int = 0
+    /// The rate-limit window when the connection ended, so a reconnection does not reset it.
+    var rate: RateCounters?
 }
 
 /// A user waiting in the queue who was picked as a partner.

@@ -87,7 +87,10 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         let previous = SessionRecord(
             session: session, resumeToken: resumeToken, ipHash: fields["ip_hash"] ?? "", server: fields["server"] ?? "",
             connectionID: fields["conn"] ?? "", chat: fields["chat"], partner: fields["partner"],
-            lastSentID: Int(fields["last_sent"] ?? "") ?? 0, lastDeliveredID: Int(fields["last_delivered"] ?? "") ?? 0)
+            lastSentID: Int(fields["last_sent"] ?? "") ?? 0, lastDeliveredID: Int(fields["last_delivered"] ?? "") ?? 0,
+            rate: Int64(fields["rate_since"] ?? "").flatMap { since in
+                since > 0 ? RateCounters(windowStartMs: since, messages: Int(fields["rate_msgs"] ?? "") ?? 0, bytes: Int(fields["rate_bytes"] ?? "") ?? 0) : nil
+            })
         // Still connected elsewhere (the client came back before the old connection was noticed
         // gone): that connection closes quietly.
         if fields["state"] == "connected", previous.connectionID != connectionID {
@@ -103,7 +106,10 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool {
         let reply = try await redis.run(
             SessionScripts.away, keys: [RedisKeys.session(record.session), RedisKeys.resume(record.resumeToken)],
-            arguments: [record.connectionID, String(max(1, window.milliseconds)), String(record.lastSentID), String(record.lastDeliveredID)])
+            arguments: [
+                record.connectionID, String(max(1, window.milliseconds)), String(record.lastSentID), String(record.lastDeliveredID),
+                String(record.rate?.windowStartMs ?? 0), String(record.rate?.messages ?? 0), String(record.rate?.bytes ?? 0),
+            ])
         return reply.int == 1
     }
 

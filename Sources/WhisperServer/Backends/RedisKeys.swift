@@ -104,11 +104,13 @@ enum MatchScripts {
 
 /// Session bookkeeping that must not race between instances.
 enum SessionScripts {
-    /// KEYS: session, resume token key. ARGV: connection id, window ms, last sent, last delivered.
-    /// Marks the session away, unless a newer connection owns it.
+    /// KEYS: session, resume token key. ARGV: connection id, window ms, last sent, last delivered,
+    /// rate window start (ms), messages, bytes. Marks the session away, unless a newer connection
+    /// owns it.
     static let away = RedisScript(name: "away", source: """
         if redis.call('HGET', KEYS[1], 'conn') ~= ARGV[1] then return 0 end
-        redis.call('HSET', KEYS[1], 'state', 'away', 'last_sent', ARGV[3], 'last_delivered', ARGV[4])
+        redis.call('HSET', KEYS[1], 'state', 'away', 'last_sent', ARGV[3], 'last_delivered', ARGV[4],
+          'rate_since', ARGV[5], 'rate_msgs', ARGV[6], 'rate_bytes', ARGV[7])
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
         redis.call('PEXPIRE', KEYS[2], ARGV[2])
         return 1

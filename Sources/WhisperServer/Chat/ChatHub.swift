@@ -107,30 +107,31 @@ final class ChatHub: @unchecked Sendable {
     // MARK: Lifecycle of a connection
 
     /// Starts a session for a new connection, or resumes the one `resume` names.
-    /// - Returns: a future on the connection's event loop, done once the client has its welcome.
-    func open(_ connection: ChatConnection, resume: ResumeRequest?) -> EventLoopFuture<Void> {
+    /// - Returns: a future on the connection's event loop, done once the client has its welcome,
+    ///   with the rate-limit window a resumed session had.
+    func open(_ connection: ChatConnection, resume: ResumeRequest?) -> EventLoopFuture<RateCounters?> {
         lock.withLock {
             connectionTotal += 1
             perIP[connection.ip, default: 0] += 1
         }
         metrics.connections.add(1, ordering: .relaxed)
-        let promise = connection.channel.eventLoop.makePromise(of: Void.self)
+        let promise = connection.channel.eventLoop.makePromise(of: RateCounters?.self)
         promise.completeWithTask { await self.start(connection, resume: resume) }
         return promise.futureResult
     }
 
-    private func start(_ connection: ChatConnection, resume: ResumeRequest?) async {
+    private func start(_ connection: ChatConnection, resume: ResumeRequest?) async -> RateCounters? {
         do {
             if let resume, let previous = try await backend.claim(resumeToken: resume.token, connectionID: connection.id) {
                 await resumeSession(previous, on: connection, lastID: resume.lastID)
-                return
+                return previous.rate
             }
             let record = SessionRecord(
                 session: SessionID.make(), resumeToken: SessionID.make(bytes: 24), ipHash: connection.ipHash,
                 server: configuration.serverName, connectionID: connection.id)
             try await backend.register(record)
             let local = LocalSession(record: record, connection: connection)
-            guard adopt(local) else { return }
+            guard adopt(local) else { return nil }
             logger.debug("session.started", metadata: ["session": "\(record.session)"])
             connection.send(.welcome(session: record.session, resumeToken: record.resumeToken, server: configuration.serverName, resumed: false, chat: nil))
         } catch {
@@ -138,6 +139,7 @@ final class ChatHub: @unchecked Sendable {
             connection.send(.error(code: "unavailable", message: "the chat service is unavailable; try again shortly"))
             connection.close(code: .unexpectedServerError)
         }
+        return nil
     }
 
     /// Makes `local` this connection's session; false if the connection already closed.
@@ -190,7 +192,7 @@ final class ChatHub: @unchecked Sendable {
     /// The connection is gone. Unless the client said goodbye (or resume is off), its session
     /// waits RESUME_WINDOW for it and the partner hears `partner_reconnecting`; otherwise the
     /// partner hears `partner_left` at once.
-    func disconnect(_ connection: ChatConnection, reason: String, resumable: Bool) {
+    func disconnect(_ connection: ChatConnection, reason: String, resumable: Bool, rate: RateCounters? = nil) {
         let local: LocalSession? = lock.withLock {
             connectionTotal -= 1
             perIP[connection.ip, default: 1] -= 1
@@ -202,7 +204,8 @@ final class ChatHub: @unchecked Sendable {
         metrics.connections.subtract(1, ordering: .relaxed)
         metrics.disconnected(reason: reason)
         guard let local, !local.quiet else { return }
-        let (record, wasQueued) = lock.withLock { (local.record, local.queuedSince != nil) }
+        var (record, wasQueued) = lock.withLock { (local.record, local.queuedSince != nil) }
+        record.rate = rate
         logger.debug("connection.closed", metadata: ["session": "\(record.session)", "reason": "\(reason)"])
         let window = configuration.resumeWindow
         lock.withLock { unfinished += 1 }

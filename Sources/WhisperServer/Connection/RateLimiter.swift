@@ -1,3 +1,6 @@
+import Foundation
+import OpsKit
+
 /// Counts a connection's messages and bytes per 10-second window.
 struct RateLimiter {
     enum Verdict: Equatable {
@@ -24,6 +27,23 @@ struct RateLimiter {
         self.maxBytes = maxBytes
     }
 
+    /// The current window, in wall-clock terms, to carry to another connection or instance.
+    func counters(now: ContinuousClock.Instant = .now, wallClockMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) -> RateCounters? {
+        guard let start = windowStart, now - start < RateLimiter.window else { return nil }
+        return RateCounters(windowStartMs: wallClockMs - (now - start).milliseconds, messages: messages, bytes: bytes)
+    }
+
+    /// Continues a window counted on an earlier connection of the session, so reconnecting does
+    /// not reset the limit.
+    mutating func restore(_ counters: RateCounters, now: ContinuousClock.Instant = .now, wallClockMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
+        let age = Duration.milliseconds(max(0, wallClockMs - counters.windowStartMs))
+        guard age < RateLimiter.window else { return }
+        windowStart = now - age
+        messages = counters.messages
+        bytes = counters.bytes
+        drops = 0
+    }
+
     mutating func record(bytes size: Int, at now: ContinuousClock.Instant) -> Verdict {
         if let start = windowStart, now - start < RateLimiter.window {
             messages += 1
@@ -38,4 +58,11 @@ struct RateLimiter {
         drops += 1
         return drops > RateLimiter.toleratedDrops ? .close : .limit
     }
+}
+
+/// A rate-limit window as a session keeps it between connections (in Redis across instances).
+struct RateCounters: Sendable, Equatable {
+    var windowStartMs: Int64
+    var messages: Int
+    var bytes: Int
 }

@@ -38,8 +38,9 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
         self.connection = connection
         heartbeat.add(self, channel: context.channel)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        hub.open(connection, resume: resume).whenComplete { _ in
+        hub.open(connection, resume: resume).whenComplete { result in
             let (handler, context) = loopBound.value
+            if case .success(let counters?) = result { handler.limiter.restore(counters) }
             handler.ready = true
             let frames = handler.early
             handler.early = []
@@ -67,7 +68,7 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     func channelInactive(context: ChannelHandlerContext) {
         slowConsumer?.cancel()
         heartbeat.remove(self)
-        if let connection { hub.disconnect(connection, reason: closeReason, resumable: resumable) }
+        if let connection { hub.disconnect(connection, reason: closeReason, resumable: resumable, rate: limiter.counters()) }
         connection = nil
         context.fireChannelInactive()
     }
