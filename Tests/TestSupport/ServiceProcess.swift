@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import NIOConcurrencyHelpers
 
 /// A real server process started for a test, its output kept in a log file for failure reports.
@@ -23,7 +24,10 @@ package final class ServiceProcess: @unchecked Sendable {
             program = setpriv
             argv = [setpriv, "--pdeathsig", "KILL", "--"] + argv
         }
-        pid = try spawnWithCleanSignals(program: program, arguments: argv, outputPath: logPath, environment: environment)
+        let (spawnProgram, spawnArguments) = (program, argv)
+        pid = try Spawner.run {
+            try spawnWithCleanSignals(program: spawnProgram, arguments: spawnArguments, outputPath: logPath, environment: environment)
+        }
     }
 
     deinit { stop() }
@@ -84,6 +88,31 @@ package final class ServiceProcess: @unchecked Sendable {
         }
     }
     package func resume() { kill(pid, SIGCONT) }
+}
+
+/// Spawns services from one thread that lives as long as the test process. The kernel's
+/// parent-death signal (setpriv --pdeathsig) fires when the *thread* that spawned a child exits,
+/// and the threads behind Swift concurrency come and go: a server spawned from one was killed
+/// some seconds later, when that thread retired.
+enum Spawner {
+    private static let thread: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let result = NIOLockedValueBox<Result<T, Error>?>(nil)
+        thread.submit { state in
+            let outcome: Result<T, Error> =
+                state == .active ? Result { try body() } : .failure(SupportError("the spawner thread is not running"))
+            result.withLockedValue { $0 = outcome }
+            done.signal()
+        }
+        done.wait()
+        return try result.withLockedValue { $0! }.get()
+    }
 }
 
 /// Starts `program` with default signal dispositions and an empty mask, stdin from /dev/null,

@@ -124,6 +124,17 @@ final class Cluster: Sendable {
         }
     }
 
+    @Test func idleChatsSurviveLongerThanTheReadTimeout() async throws {
+        // Also guards the test harness: servers once died some seconds in, with the thread that
+        // had spawned them (the kernel's parent-death signal).
+        try await Cluster.run { cluster in
+            let (a, b, _) = try await cluster.pairAcross()
+            try await Task.sleep(for: .seconds(12))
+            try await b.send(#"{"type":"message","text":"still there?"}"#)
+            #expect(try await a.expect("message")["text"] == "still there?")
+        }
+    }
+
     @Test func aUserResumesOnTheOtherInstanceWithNothingLostOrDuplicated() async throws {
         try await Cluster.run { cluster in
             let (a, b, token) = try await cluster.pairAcross()
@@ -150,6 +161,40 @@ final class Cluster: Sendable {
             #expect(try await b.expect("message")["text"] == "hello again")
             try await b.send(#"{"type":"message","text":"welcome back"}"#)
             #expect(try await back.expect("message")["text"] == "welcome back")
+        }
+    }
+
+    @Test func aUserSurvivesTheirInstanceCrashing() async throws {
+        try await Cluster.run { cluster in
+            let (a, b, token) = try await cluster.pairAcross()
+            try await b.send(#"{"type":"message","text":"first"}"#)
+            let first = try await a.expect("message")
+            try await b.expect("ack")
+            try await Offload.run { cluster.one.process.kill9() }
+            for index in 1...3 {
+                try await b.send(#"{"type":"message","text":"into the void \#(index)"}"#)
+                try await b.expect("ack")
+            }
+            let back = try await ChatClient.resuming(cluster.two, token: token, lastID: first["id"]?.intValue)
+            #expect(try await back.expect("welcome")["resumed"] == .bool(true))
+            for index in 1...3 {
+                #expect(try await back.expect("message")["text"] == .string("into the void \(index)"))
+            }
+            try await b.expect("partner_back")
+            try await back.send(#"{"type":"message","text":"survived"}"#)
+            #expect(try await b.expect("message")["text"] == "survived")
+        }
+    }
+
+    @Test func aPartnerWhoseInstanceCrashedAndNeverCameBackHasLeft() async throws {
+        try await Cluster.run(environment: ["RESUME_WINDOW": "1s"]) { cluster in
+            let (_, b, _) = try await cluster.pairAcross()
+            try await Offload.run { cluster.one.process.kill9() }
+            // Noticed once the crashed instance's liveness key expires (5 s), checked every 2 s.
+            try await b.expect("partner_reconnecting", timeout: .seconds(15))
+            try await b.expect("partner_left", timeout: .seconds(5))
+            try await b.send(#"{"type":"find","interests":["next"]}"#)
+            try await b.expect("queued")
         }
     }
 
@@ -271,7 +316,14 @@ final class Cluster: Sendable {
         try await Cluster.run { cluster in
             let (a, b, _) = try await cluster.pairAcross()
             cluster.nats.process.pause()
-            try await eventually(timeout: .seconds(10), "/ready is 503") { await !cluster.ready(cluster.one) }
+            // Both notice (keep-alive PINGs unanswered); whichever reconnects first, the message
+            // sent meanwhile must reach b: live, or from the resume buffer when b's instance
+            // catches up after it resubscribed.
+            try await eventually(timeout: .seconds(10), "/ready is 503") {
+                let one = await cluster.ready(cluster.one)
+                let two = await cluster.ready(cluster.two)
+                return !one && !two
+            }
             #expect(try await cluster.health(cluster.one)["checks"]?["nats"]?.stringValue?.hasPrefix("down") == true)
             try await a.send(#"{"type":"message","text":"while NATS sleeps"}"#)
             try await a.expect("ack")
@@ -294,6 +346,24 @@ final class Cluster: Sendable {
             try await a.send(#"{"type":"message","text":"after restart"}"#)
             try await a.expect("ack")
             #expect(try await b.expect("message")["text"] == "after restart")
+        }
+    }
+
+    @Test func anInstanceThatMissedMessagesWhileCutOffCatchesUp() async throws {
+        try await Cluster.run { cluster in
+            let (a, b, _) = try await cluster.pairAcross()
+            // NATS restarts while ws-two is frozen: ws-one is back first and publishes to a
+            // subject nobody listens to yet. ws-two must find the message in Redis when it returns.
+            await cluster.nats.kill()
+            cluster.two.process.pause()
+            try await cluster.nats.restart()
+            try await eventually(timeout: .seconds(10), "ws-one reconnected") { await cluster.ready(cluster.one) }
+            try await a.send(#"{"type":"message","text":"while you were away"}"#)
+            try await a.expect("ack")
+            cluster.two.process.resume()
+            #expect(try await b.expect("message", timeout: .seconds(10))["text"] == "while you were away")
+            try await a.send(#"{"type":"message","text":"and live again"}"#)
+            #expect(try await b.expect("message")["text"] == "and live again")
         }
     }
 

@@ -32,6 +32,16 @@ import Testing
         }
     }
 
+    @Test func anIdleWebSocketOutlivesTheReadTimeout() async throws {
+        try await withService({ try await WhisperServerProcess.start(environment: ["READ_TIMEOUT": "300ms"]) }) { server in
+            let client = try await ChatClient(server)
+            try await client.expect("welcome")
+            try await Task.sleep(for: .seconds(1))
+            try await client.send(#"{"type":"ping"}"#)
+            try await client.expect("pong")
+        }
+    }
+
     @Test func aClientThatStopsReadingIsClosedAfterTheWriteTimeout() async throws {
         let environment = ["WRITE_TIMEOUT": "500ms", "MAX_MSGS_PER_10S": "100000", "MAX_BYTES_PER_10S": "100000000"]
         try await withService({ try await WhisperServerProcess.start(environment: environment) }) { server in

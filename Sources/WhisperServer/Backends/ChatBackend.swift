@@ -94,8 +94,9 @@ struct BackendCheck: Sendable, Equatable {
 /// or in Redis and NATS (`ClusterBackend`). The hub keeps the connections of this instance and
 /// asks the backend for everything that other instances must see.
 protocol ChatBackend: AnyObject, Sendable {
-    /// Starts connecting; events for local sessions go to `deliver(event, session)`.
-    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void)
+    /// Starts connecting; events for local sessions go to `deliver(event, session)`, and
+    /// `restored` runs whenever routing comes back after an outage.
+    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void, restored: @escaping @Sendable () -> Void)
     func shutdown() async
 
     // MARK: Sessions
@@ -109,8 +110,11 @@ protocol ChatBackend: AnyObject, Sendable {
     /// The connection closed: keep the session for `window` unless a newer connection owns it.
     /// - Returns: whether the session was still this connection's.
     func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool
-    /// Whether the session is connected somewhere (not away, not expired).
+    /// Whether the session is connected somewhere (not away, not expired, its instance alive).
     func isConnected(session: String) async throws -> Bool
+    /// Which of `sessions` are not connected anywhere: away, expired, or on an instance that
+    /// stopped without saying so (a crash).
+    func unreachable(_ sessions: [String]) async throws -> Set<String>
     /// Forgets the session and stops routing it here.
     func forget(session: String) async
     func stopRouting(session: String)

@@ -24,6 +24,8 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     /// Sessions stay this long while connected; a crashed instance's sessions expire by themselves.
     static let connectedTTL: Duration = .seconds(86_400)
     static let bufferTTL: Duration = .seconds(3600)
+    /// An instance that has not refreshed its `server:<name>` key for this long is gone.
+    static let liveness: Duration = .seconds(5)
 
     init(configuration: ServerConfiguration, group: EventLoopGroup, logger: Logger) {
         self.configuration = configuration
@@ -39,21 +41,30 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         nats = NATSClient(address: configuration.natsAddress!, options: natsOptions, group: group, logger: logger)
     }
 
-    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void) {
+    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void, restored: @escaping @Sendable () -> Void) {
         lock.withLock { self.deliver = deliver }
+        nats.onStateChange { state in
+            if state == .connected { restored() }
+        }
         redis.start()
         nats.start()
-        // Redis has no keep-alive of its own: a PING a second notices a stopped server (the
-        // command times out) and keeps the queue depth fresh for /metrics.
-        monitor = redis.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
-            redis.pipeline([["PING"], ["ZCARD", RedisKeys.queue]]).whenSuccess { [self] replies in
-                if let count = replies.last?.int { lock.withLock { depth = count } }
+        // Each second: a PING notices a stopped Redis (the command times out), the queue depth
+        // stays fresh for /metrics, and this instance's liveness key is renewed, so partners of
+        // its users learn if it dies without draining.
+        let liveness = [
+            "SET", RedisKeys.server(configuration.serverName), String(ProcessInfo.processInfo.processIdentifier), "PX",
+            String(Self.liveness.milliseconds),
+        ]
+        monitor = redis.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { [self] _ in
+            redis.pipeline([["PING"], ["ZCARD", RedisKeys.queue], liveness]).whenSuccess { [self] replies in
+                if let count = replies[1].int { lock.withLock { depth = count } }
             }
         }
     }
 
     func shutdown() async {
         monitor?.cancel()
+        _ = try? await redis.command("DEL", RedisKeys.server(configuration.serverName))
         // Let publishes queued for sessions leaving now reach the server before the connection goes.
         try? await nats.flush(timeout: .seconds(1))
         await nats.close()
@@ -114,7 +125,29 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     }
 
     func isConnected(session: String) async throws -> Bool {
-        try await redis.command("HGET", RedisKeys.session(session), "state").string == "connected"
+        try await unreachable([session]).isEmpty
+    }
+
+    func unreachable(_ sessions: [String]) async throws -> Set<String> {
+        guard !sessions.isEmpty else { return [] }
+        let states = try await check(redis.pipeline(sessions.map { ["HMGET", RedisKeys.session($0), "state", "server"] }).get())
+        var gone = Set<String>()
+        var onServer: [String: [String]] = [:]
+        for (session, reply) in zip(sessions, states) {
+            let fields = reply.array ?? []
+            guard fields.count == 2, fields[0].string == "connected", let server = fields[1].string else {
+                gone.insert(session)
+                continue
+            }
+            onServer[server, default: []].append(session)
+        }
+        let servers = Array(onServer.keys)
+        guard !servers.isEmpty else { return gone }
+        let alive = try await check(redis.pipeline(servers.map { ["EXISTS", RedisKeys.server($0)] }).get())
+        for (server, reply) in zip(servers, alive) where reply.int != 1 {
+            gone.formUnion(onServer[server] ?? [])
+        }
+        return gone
     }
 
     func forget(session: String) async {

@@ -27,7 +27,7 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
         bufferLimit = configuration.resumeBuffer
     }
 
-    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void) {}
+    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void, restored: @escaping @Sendable () -> Void) {}
     func shutdown() async {}
 
     // MARK: Sessions
@@ -72,6 +72,10 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
 
     func isConnected(session: String) async throws -> Bool {
         lock.withLock { sessions[session]?.connected ?? false }
+    }
+
+    func unreachable(_ sessions: [String]) async throws -> Set<String> {
+        lock.withLock { Set(sessions.filter { !(self.sessions[$0]?.connected ?? false) }) }
     }
 
     func forget(session: String) async {

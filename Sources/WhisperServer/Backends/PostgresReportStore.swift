@@ -104,3 +104,8 @@ final class PostgresReportStore: ReportStore, Service {
         }
     }
 }
+
+extension PostgresReportStore: CustomStringConvertible {
+    /// What the service group logs: the endpoint without its password.
+    var description: String { "PostgresReportStore(\(Redactor.redactURL(url)))" }
+}

@@ -8,6 +8,8 @@ enum RedisKeys {
     static func resume(_ token: String) -> String { "resume:\(token)" }
     static func buffer(_ session: String) -> String { "buffer:\(session)" }
     static func ban(_ ipHash: String) -> String { "ban:\(ipHash)" }
+    /// Present while the instance is alive (refreshed every second, expires after 5 s).
+    static func server(_ name: String) -> String { "server:\(name)" }
     static func reports(_ ipHash: String) -> String { "reports:\(ipHash)" }
 
     /// The exact-interest-set key's suffix: a short digest of the sorted set.

@@ -32,6 +32,8 @@ final class ChatHub: @unchecked Sendable {
         var held: [BufferedMessage] = []
         /// Taken over by a newer connection: leaves without telling anyone.
         var quiet = false
+        /// The partner is known to be away (told `partner_reconnecting`, not yet back).
+        var partnerAway = false
         var control: Task<Void, Never>?
 
         init(record: SessionRecord, connection: ChatConnection) {
@@ -64,7 +66,12 @@ final class ChatHub: @unchecked Sendable {
         self.backend = backend
         self.hasher = IPHasher(salt: configuration.ipHashSalt)
         self.logger = logger
-        backend.start { [weak self] event, session in self?.receive(event, for: session) }
+        backend.start(
+            deliver: { [weak self] event, session in self?.receive(event, for: session) },
+            restored: { [weak self] in
+                guard let self else { return }
+                Task { await self.catchUp() }
+            })
     }
 
     // MARK: Admission
@@ -169,24 +176,41 @@ final class ChatHub: @unchecked Sendable {
         connection.send(.welcome(session: record.session, resumeToken: record.resumeToken, server: configuration.serverName, resumed: true, chat: record.chat))
         metrics.resumed.add(1, ordering: .relaxed)
         logger.debug("session.resumed", metadata: ["session": "\(record.session)"])
-        // Routing first, then the buffer: a message is either in what we read or arrives live
-        // after it, and ids drop whatever is both.
+        if let lastID { lock.withLock { local.record.lastDeliveredID = lastID } }
+        await replay(local)
+        let (partner, chat) = lock.withLock { (local.record.partner, local.record.chat) }
+        if let partner, let chat { send(.partnerBack, to: partner, chat: chat) }
+    }
+
+    /// Delivers what `local` missed from its resume buffer, then what arrived live meanwhile (held
+    /// while `replaying`). Routing first, then the buffer: a message is either in what is read or
+    /// arrives live after it, and ids drop whatever is both.
+    private func replay(_ local: LocalSession) async {
+        let (session, after) = lock.withLock {
+            local.replaying = true
+            return (local.record.session, local.record.lastDeliveredID)
+        }
         var missed: [BufferedMessage] = []
         do {
             try await backend.awaitRouting()
-            missed = try await backend.kept(for: record.session, after: lastID ?? previous.lastDeliveredID)
+            missed = try await backend.kept(for: session, after: after)
         } catch {
-            logger.warning("session.replay_failed", metadata: ["session": "\(record.session)", "error": "\(error)"])
+            logger.warning("session.replay_failed", metadata: ["session": "\(session)", "error": "\(error)"])
         }
-        let (held, partner, chat): ([BufferedMessage], String?, String?) = lock.withLock {
-            if let lastID { local.record.lastDeliveredID = lastID }
-            let held = local.held
-            local.held = []
-            local.replaying = false
-            return (held, local.record.partner, local.record.chat)
+        let held: [BufferedMessage] = lock.withLock {
+            defer { local.held = []; local.replaying = false }
+            return local.held
         }
         for message in missed + held { deliver(message, to: local, wallMicros: nil) }
-        if let partner, let chat { send(.partnerBack, to: partner, chat: chat) }
+    }
+
+    /// The message bus is back after an outage: what was published while this instance could not
+    /// hear it is in the resume buffers, so every local session in a chat catches up from there.
+    func catchUp() async {
+        let chatting = lock.withLock { sessions.values.filter { $0.record.chat != nil && !$0.replaying } }
+        guard !chatting.isEmpty else { return }
+        logger.info("bus.catch_up", metadata: ["sessions": "\(chatting.count)"])
+        for local in chatting { await replay(local) }
     }
 
     /// The connection is gone. Unless the client said goodbye (or resume is off), its session
@@ -352,11 +376,20 @@ final class ChatHub: @unchecked Sendable {
             }
             if hadChat { connection.send(.partnerLeft) }
         case .partnerReconnecting:
-            guard let partner = lock.withLock({ local.record.partner }) else { return }
+            let partner: String? = lock.withLock {
+                guard let partner = local.record.partner, !local.partnerAway else { return nil }
+                local.partnerAway = true
+                return partner
+            }
+            guard let partner else { return }
             connection.send(.partnerReconnecting)
             expireIfGone(partner: partner, of: local)
         case .partnerBack:
-            if lock.withLock({ local.record.chat != nil }) { connection.send(.partnerBack) }
+            let chatting: Bool = lock.withLock {
+                local.partnerAway = false
+                return local.record.chat != nil
+            }
+            if chatting { connection.send(.partnerBack) }
         case .takeover(let connectionID):
             guard connectionID == connection.id else { return }
             lock.withLock {
@@ -480,6 +513,22 @@ final class ChatHub: @unchecked Sendable {
     }
 
     // MARK: Periodic work
+
+    /// Partners on other instances that vanished without a word (their instance crashed) are
+    /// treated as reconnecting: the user hears `partner_reconnecting`, then `partner_left` unless
+    /// the partner resumes within the window.
+    func checkRemotePartners() async {
+        let watched: [(LocalSession, String)] = lock.withLock {
+            sessions.values.compactMap { local in
+                guard let partner = local.record.partner, !local.partnerAway, sessions[partner] == nil else { return nil }
+                return (local, partner)
+            }
+        }
+        guard !watched.isEmpty, let gone = try? await backend.unreachable(watched.map(\.1)) else { return }
+        for (local, partner) in watched where gone.contains(partner) {
+            if lock.withLock({ local.record.partner == partner }) { apply(.partnerReconnecting, to: local) }
+        }
+    }
 
     /// Gives up on users queued past MATCH_TIMEOUT and pairs those past MATCH_FALLBACK with anyone.
     func sweepQueue(now: ContinuousClock.Instant = .now) {

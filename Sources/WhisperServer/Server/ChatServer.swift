@@ -82,9 +82,12 @@ struct ChatServer: Service {
         logger.info("server.listening", metadata: ["port": "\(port)", "server": "\(configuration.serverName)"])
 
         let sweeper = Task {
+            var ticks = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
                 hub.sweepQueue()
+                ticks += 1
+                if ticks % 8 == 0 { await hub.checkRemotePartners() }
             }
         }
         defer {
@@ -99,3 +102,8 @@ struct ChatServer: Service {
     }
 }
 
+
+extension ChatServer: CustomStringConvertible {
+    /// What the service group logs: never the configuration, which holds credentials.
+    var description: String { "ChatServer(\(configuration.serverName), port \(configuration.port))" }
+}
