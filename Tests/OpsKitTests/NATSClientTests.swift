@@ -18,11 +18,13 @@ final class Received: Sendable {
     }
 }
 
-private func fastOptions(echo: Bool = true) -> NATSClient.Options {
+/// Quick reconnects; keep-alive as in production unless a test is about noticing a dead server
+/// (an aggressive one would drop healthy connections on a loaded test machine).
+private func fastOptions(echo: Bool = true, pingInterval: Duration = .seconds(2)) -> NATSClient.Options {
     var options = NATSClient.Options()
     options.echo = echo
     options.reconnectDelay = (.milliseconds(20), .milliseconds(200))
-    options.pingInterval = .milliseconds(300)
+    options.pingInterval = pingInterval
     return options
 }
 
@@ -141,7 +143,7 @@ private func fastOptions(echo: Bool = true) -> NATSClient.Options {
 
     @Test func aStoppedServerIsNoticedByKeepAliveAndRecoveredFrom() async throws {
         try await withService({ try await NATSServer.start() }) { nats in
-            let client = NATSClient(address: try NATSAddress(parsing: nats.url), options: fastOptions())
+            let client = NATSClient(address: try NATSAddress(parsing: nats.url), options: fastOptions(pingInterval: .milliseconds(300)))
             try await client.connect()
             nats.process.pause()
             try await eventually(timeout: .seconds(10), "the stale connection is dropped") { !client.isConnected }

@@ -3,7 +3,7 @@ import OpsKit
 import TestSupport
 import Testing
 
-private func client(for redis: RedisServer, password: String? = nil, commandTimeout: Duration = .seconds(2)) throws -> RedisClient {
+private func client(for redis: RedisServer, password: String? = nil, commandTimeout: Duration = .seconds(10)) throws -> RedisClient {
     var address = try RedisAddress(parsing: redis.address)
     address.password = password
     var options = RedisClient.Options()

@@ -31,13 +31,13 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         var redisOptions = RedisClient.Options()
-        redisOptions.commandTimeout = .seconds(1)
+        redisOptions.commandTimeout = configuration.redisTimeout
         redis = RedisClient(address: configuration.redisAddress!, options: redisOptions, group: group, logger: logger)
         var natsOptions = NATSClient.Options()
         natsOptions.name = configuration.serverName
         // This instance delivers to its own sessions directly; it never needs its own publishes back.
         natsOptions.echo = false
-        natsOptions.pingInterval = .seconds(1)
+        natsOptions.pingInterval = configuration.natsPingInterval
         nats = NATSClient(address: configuration.natsAddress!, options: natsOptions, group: group, logger: logger)
     }
 

@@ -30,6 +30,10 @@ struct ServerConfiguration: Sendable {
     var natsAddress: NATSAddress?
     var databaseURL: String?
     var migrationsDirectory = "migrations"
+    /// A Redis command unanswered this long drops the connection (a stopped or partitioned server).
+    var redisTimeout: Duration = .seconds(2)
+    /// NATS keep-alive: two unanswered PINGs this far apart drop the connection.
+    var natsPingInterval: Duration = .seconds(2)
     var resumeWindow: Duration = .seconds(60)
     /// Messages kept per session for resume.
     var resumeBuffer = 256
@@ -123,6 +127,8 @@ struct ServerConfiguration: Sendable {
         }
         config.migrationsDirectory = text("MIGRATIONS_DIR")
             ?? (FileManager.default.fileExists(atPath: "migrations") || !FileManager.default.fileExists(atPath: "/migrations") ? "migrations" : "/migrations")
+        config.redisTimeout = try duration("REDIS_TIMEOUT") ?? config.redisTimeout
+        config.natsPingInterval = try duration("NATS_PING_INTERVAL") ?? config.natsPingInterval
         config.resumeWindow = try duration("RESUME_WINDOW") ?? config.resumeWindow
         config.resumeBuffer = try positive("RESUME_BUFFER") ?? config.resumeBuffer
         config.reportsToBan = try positive("REPORTS_TO_BAN") ?? config.reportsToBan
