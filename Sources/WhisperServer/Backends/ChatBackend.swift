@@ -122,8 +122,6 @@ protocol ChatBackend: AnyObject, Sendable {
     func clearChat(of session: String) async throws
     /// The salted IP hash of a session, wherever it is connected.
     func ipHash(of session: String) async throws -> String?
-    /// Records the last ids sent and delivered, for a resume elsewhere.
-    func saveProgress(_ record: SessionRecord) async throws
 
     // MARK: Matching
     /// Matches `session` with a waiting user (the same interests first, then any shared one,

@@ -179,11 +179,6 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         try await redis.command("HGET", RedisKeys.session(session), "ip_hash").string
     }
 
-    func saveProgress(_ record: SessionRecord) async throws {
-        _ = try await redis.command(
-            "HSET", RedisKeys.session(record.session), "last_sent", String(record.lastSentID), "last_delivered", String(record.lastDeliveredID))
-    }
-
     /// Subscribes this instance to everything addressed to `session`.
     private func route(_ session: String) {
         guard lock.withLock({ routes[session] == nil }) else { return }

@@ -104,13 +104,6 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
         lock.withLock { sessions[session]?.record.ipHash }
     }
 
-    func saveProgress(_ record: SessionRecord) async throws {
-        lock.withLock {
-            sessions[record.session]?.record.lastSentID = record.lastSentID
-            sessions[record.session]?.record.lastDeliveredID = record.lastDeliveredID
-        }
-    }
-
     /// Call with `lock` held.
     private func removeSession(_ session: String) {
         guard let entry = sessions.removeValue(forKey: session) else { return }

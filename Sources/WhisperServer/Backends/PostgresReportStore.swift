@@ -11,7 +11,6 @@ final class PostgresReportStore: ReportStore, Service {
     private struct State {
         var queue: [AbuseReport] = []
         var accepted = 0
-        var written = 0
         var connected = false
         var lastError: String?
     }
@@ -39,7 +38,6 @@ final class PostgresReportStore: ReportStore, Service {
     }
 
     var count: Int { state.withLockedValue { $0.accepted } }
-    var written: Int { state.withLockedValue { $0.written } }
 
     var check: BackendCheck {
         state.withLockedValue { state in
@@ -73,7 +71,7 @@ final class PostgresReportStore: ReportStore, Service {
                         "INSERT INTO abuse_reports (reported_session, reporter_session, reported_ip_hash, reason, chat_id, created_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6))",
                         [report.reportedSession, report.reporterSession, report.reportedIPHash, report.reason, report.chatID, report.createdAt.timeIntervalSince1970],
                         timeout: .seconds(5))
-                    state.withLockedValue { $0.queue.removeFirst(); $0.written += 1 }
+                    state.withLockedValue { $0.queue.removeFirst() }
                     delay = .milliseconds(100)
                 } catch {
                     connection?.close()

@@ -49,10 +49,6 @@ final class ChatConnection: Sendable, Hashable {
         }
     }
 
-    /// Closes the TCP connection now, without a closing handshake.
-    func abort() {
-        channel.close(promise: nil)
-    }
 
     static func == (lhs: ChatConnection, rhs: ChatConnection) -> Bool { lhs === rhs }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }

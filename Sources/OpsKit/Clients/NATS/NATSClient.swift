@@ -340,8 +340,6 @@ public final class NATSClient: @unchecked Sendable {
         }
     }
 
-    public var subscriptionCount: Int { lock.withLock { subscriptions.count } }
-
     /// Waits until the server has processed everything sent so far (a PING answered by PONG).
     public func flush(timeout: Duration = .seconds(2)) async throws {
         let promise = eventLoop.makePromise(of: Void.self)
