@@ -45,8 +45,8 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        .executableTarget(
-            name: "WhisperServer",
+        .target(
+            name: "WhisperServerCore",
             dependencies: [
                 "OpsKit",
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +58,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(name: "WhisperServer", dependencies: ["WhisperServerCore"]),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -78,6 +79,6 @@ let package = Package(
             name: "OpsKitTests",
             dependencies: ["OpsKit", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "whisperctlTests", dependencies: ["whisperctl", "OpsKit", "TestSupport"]),
-        .testTarget(name: "WhisperServerTests", dependencies: ["WhisperServer", "OpsKit", "TestSupport"]),
+        .testTarget(name: "WhisperServerTests", dependencies: ["WhisperServerCore", "OpsKit", "TestSupport"]),
     ]
 )

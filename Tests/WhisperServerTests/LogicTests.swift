@@ -2,7 +2,7 @@ import NIOCore
 import OpsKit
 import Testing
 
-@testable import WhisperServer
+@testable import WhisperServerCore
 
 /// The server's pure logic, without I/O.
 @Suite struct LogicTests {

@@ -1,5 +1,5 @@
 import OpsKit
-@testable import WhisperServer
+@testable import WhisperServerCore
 import TestSupport
 import Testing
 

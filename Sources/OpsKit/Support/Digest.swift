@@ -2,13 +2,16 @@ import Foundation
 import COpenSSL
 
 /// Digests through OpenSSL: SHA-256 for salted hashes of IP addresses and checksums, SHA-1 only
-/// because Redis names scripts by it.
+/// because Redis names scripts by it and the WebSocket handshake is built on it.
 public enum Digest {
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] { digest(bytes, EVP_sha256()) }
 
     public static func sha256Hex(_ text: String) -> String { hex(sha256(Array(text.utf8))) }
 
-    public static func sha1Hex(_ text: String) -> String { hex(digest(Array(text.utf8), EVP_sha1())) }
+    public static func sha1Hex(_ text: String) -> String { hex(sha1(Array(text.utf8))) }
+
+    /// SHA-1 for the WebSocket handshake and Redis script names, never for anything secret.
+    public static func sha1(_ bytes: [UInt8]) -> [UInt8] { digest(bytes, EVP_sha1()) }
 
     private static func digest(_ bytes: [UInt8], _ type: OpaquePointer?) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))

@@ -1,13 +1,10 @@
 import Logging
 import NIOCore
-import NIOWebSocket
+import OpsKit
 
 /// The lame-duck drain: stop being ready, give the load balancer time to notice, then evict
 /// clients evenly over DRAIN_SPREAD so the rest of the fleet absorbs them without a storm.
 struct Drain {
-    /// 1012, "service restart": clients reconnect (to another instance).
-    static let serviceRestart = WebSocketErrorCode(codeNumber: 1012)
-
     let hub: ChatHub
     let configuration: ServerConfiguration
     let logger: Logger
@@ -27,7 +24,7 @@ struct Drain {
             guard ContinuousClock.now < deadline else { break }
             for connection in connections[batch..<min(batch + perTick, connections.count)] {
                 connection.send(.draining(reconnectInMs: Int(generator.next(upperBound: UInt32(1000)))))
-                connection.close(code: Drain.serviceRestart)
+                connection.close(code: CloseCode.serviceRestart)
             }
             try? await Task.sleep(for: tick)
         }

@@ -144,7 +144,7 @@ final class ChatHub: @unchecked Sendable {
         } catch {
             logger.warning("session.start_failed", metadata: ["error": "\(error)"])
             connection.send(.error(code: "unavailable", message: "the chat service is unavailable; try again shortly"))
-            connection.close(code: .unexpectedServerError)
+            connection.close(code: CloseCode.internalError)
         }
         return nil
     }
@@ -161,7 +161,7 @@ final class ChatHub: @unchecked Sendable {
             return old
         }
         // The same session on an older connection here: it closes without telling anyone.
-        replaced?.connection.close(code: .normalClosure)
+        replaced?.connection.close(code: CloseCode.normal)
         return local.connection.channel.isActive
     }
 
@@ -397,7 +397,7 @@ final class ChatHub: @unchecked Sendable {
                 if sessions[local.record.session] === local { sessions[local.record.session] = nil }
                 sessionOf[ObjectIdentifier(connection)] = nil
             }
-            connection.close(code: .normalClosure)
+            connection.close(code: CloseCode.normal)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import OpsKit
 
 /// A frame a client sends, decoded and checked (docs/protocol.md).
@@ -21,10 +22,19 @@ enum ClientMessage: Equatable, Sendable {
         var message: String
     }
 
+    /// Decodes a text message's bytes (already checked to be UTF-8 by the frame parser).
+    static func decode(_ text: ByteBuffer) throws(Rejection) -> ClientMessage {
+        try decode(Array(text.readableBytesView))
+    }
+
     static func decode(_ text: String) throws(Rejection) -> ClientMessage {
+        try decode(Array(text.utf8))
+    }
+
+    static func decode(_ bytes: [UInt8]) throws(Rejection) -> ClientMessage {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(Array(text.utf8))
+            value = try JSONValue.parse(bytes)
         } catch {
             throw Rejection(code: "bad_request", message: "invalid JSON: \(error)")
         }

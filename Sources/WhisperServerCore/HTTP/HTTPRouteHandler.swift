@@ -11,13 +11,13 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let hub: ChatHub
     private let version: String
-    private let decision: NIOLoopBoundBox<ChatHub.Rejection?>
+    private let refusal: NIOLoopBoundBox<UpgradeRefusal?>
     private var head: HTTPRequestHead?
 
-    init(hub: ChatHub, version: String, decision: NIOLoopBoundBox<ChatHub.Rejection?>) {
+    init(hub: ChatHub, version: String, refusal: NIOLoopBoundBox<UpgradeRefusal?>) {
         self.hub = hub
         self.version = version
-        self.decision = decision
+        self.refusal = refusal
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -63,9 +63,12 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
             let text = hub.metrics.render(queueSize: hub.queueSize, activeChats: hub.activeChats)
             write(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8", head: head, context: context)
         case "/ws":
+            // A request on a reused keep-alive connection never met the upgrader: admission still applies.
             let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
-            if let rejection = decision.value ?? hub.admission(ip: ip) {
-                decision.value = nil
+            let refused = refusal.value ?? hub.admission(ip: ip).map(UpgradeRefusal.rejected)
+            refusal.value = nil
+            switch refused {
+            case .rejected(let rejection):
                 hub.metrics.rejectConnection(reason: rejection.rawValue)
                 let status: HTTPResponseStatus =
                     switch rejection {
@@ -74,7 +77,15 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
                     default: .serviceUnavailable
                     }
                 write(status, #"{"error":"\#(rejection.rawValue)"}"#, head: head, context: context, close: true)
-            } else {
+            case .badHandshake(let problem):
+                hub.metrics.rejectConnection(reason: "bad_handshake")
+                write(.badRequest, JSONValue.object([("error", .string(problem))]).serialized(), head: head, context: context, close: true)
+            case .unsupportedVersion:
+                hub.metrics.rejectConnection(reason: "bad_handshake")
+                write(
+                    .upgradeRequired, #"{"error":"only WebSocket version 13 is supported"}"#, head: head, context: context, close: true,
+                    extraHeaders: [("Sec-WebSocket-Version", "13")])
+            case nil:
                 write(.upgradeRequired, #"{"error":"expected a WebSocket upgrade"}"#, head: head, context: context, close: true)
             }
         default:
@@ -84,9 +95,9 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(
         _ status: HTTPResponseStatus, _ body: String, contentType: String = "application/json",
-        head: HTTPRequestHead, context: ChannelHandlerContext, close: Bool = false
+        head: HTTPRequestHead, context: ChannelHandlerContext, close: Bool = false, extraHeaders: [(String, String)] = []
     ) {
-        var headers = HTTPHeaders()
+        var headers = HTTPHeaders(extraHeaders)
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: String(body.utf8.count))
         headers.add(name: "Cache-Control", value: "no-store")

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -122,27 +123,32 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         self.frameHandler = frameHandler
     }
 
+    /// The largest response head accepted before the upgrade is refused.
+    static let maxHeadLength = 16 * 1024
+    private var key = ""
+
     func channelActive(context: ChannelHandlerContext) {
         var nonce = [UInt8](repeating: 0, count: 16)
         for index in nonce.indices { nonce[index] = .random(in: 0...255) }
+        key = Data(nonce).base64EncodedString()
         let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + headers.map { "\($0.0): \($0.1)\r\n" }.joined()
-            + "Sec-WebSocket-Key: \(base64(nonce))\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        if received == nil { received = bytes } else { received!.writeBuffer(&bytes) }
-        guard var buffer = received, let end = buffer.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
-        let headerLength = end.upperBound - buffer.readerIndex
-        let head = buffer.readString(length: headerLength) ?? ""
-        let statusLine = head.split(separator: "\r\n").first ?? ""
-        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-        guard status == 101 else {
-            upgraded.fail(OpsError(.protocolError, "HTTP \(status)"))
-            context.close(promise: nil)
+        if received == nil { received = bytes } else { received?.writeBuffer(&bytes) }
+        guard var buffer = received else { return }
+        guard let end = buffer.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else {
+            if buffer.readableBytes > Self.maxHeadLength { refuse("response head longer than \(Self.maxHeadLength) bytes", context: context) }
+            return
+        }
+        let head = buffer.readString(length: end.upperBound - buffer.readerIndex) ?? ""
+        if let problem = Self.problem(withResponse: head, key: key) {
+            refuse(problem, context: context)
             return
         }
         do {
@@ -162,6 +168,30 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
+    /// What is wrong with the server's answer to our upgrade request, if anything: it must be a
+    /// 101 with `Upgrade: websocket` and the accept value our key asks for (RFC 6455 section 4.1).
+    static func problem(withResponse head: String, key: String) -> String? {
+        let lines = head.split(separator: "\r\n")
+        let statusLine = lines.first ?? ""
+        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        guard status == 101 else { return "HTTP \(status.map(String.init) ?? "response unreadable: \(statusLine.prefix(80))")" }
+        var fields: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard fields["upgrade"]?.lowercased() == "websocket" else { return "101 without Upgrade: websocket" }
+        guard let accept = fields["sec-websocket-accept"] else { return "101 without Sec-WebSocket-Accept" }
+        guard accept == WebSocketHandshake.acceptValue(forKey: key) else { return "Sec-WebSocket-Accept does not match the key sent" }
+        return nil
+    }
+
+    private func refuse(_ problem: String, context: ChannelHandlerContext) {
+        received = nil
+        upgraded.fail(OpsError(.protocolError, problem))
+        context.close(promise: nil)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         upgraded.fail(error)
         context.close(promise: nil)
@@ -170,21 +200,6 @@ final class WebSocketHandshakeHandler: ChannelInboundHandler, RemovableChannelHa
     func channelInactive(context: ChannelHandlerContext) {
         upgraded.fail(OpsError(.io, "connection closed during the upgrade"))
         context.fireChannelInactive()
-    }
-
-    private func base64(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        var output = ""
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            let value = chunk.enumerated().reduce(0) { $0 | Int($1.element) << (16 - 8 * $1.offset) }
-            for position in 0..<4 {
-                output.append(position <= chunk.count ? alphabet[(value >> (18 - 6 * position)) & 63] : "=")
-            }
-            index += 3
-        }
-        return output
     }
 }
 

@@ -1,5 +1,5 @@
 import NIOCore
-import NIOWebSocket
+import OpsKit
 import Synchronization
 
 /// One client connection as the rest of the server sees it: how to reach it from any thread.
@@ -11,7 +11,8 @@ final class ChatConnection: Sendable, Hashable {
     let ip: String
     let ipHash: String
     let channel: Channel
-    /// Set once our close frame is on its way: the connection closes when the client answers.
+    /// Set once our close frame is on its way: nothing is sent after it, and the connection closes
+    /// when the client answers.
     let closeSent = Atomic<Bool>(false)
     /// How long a client has to answer our close frame before the TCP connection is cut.
     static let closeGrace: TimeAmount = .seconds(1)
@@ -25,9 +26,10 @@ final class ChatConnection: Sendable, Hashable {
 
     /// Writes one text frame; `written` runs on the connection's event loop once it is on the wire.
     func send(_ message: ServerMessage, written: (@Sendable () -> Void)? = nil) {
-        var data = channel.allocator.buffer(capacity: 128)
-        message.encode(into: &data)
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: data)
+        guard !closeSent.load(ordering: .relaxed) else { return }
+        var frame = ByteBuffer.webSocketFrame(allocator: channel.allocator, payloadCapacity: 128)
+        message.encode(into: &frame)
+        frame.prependWebSocketHeader(opcode: 0x1)
         guard let written else {
             channel.writeAndFlush(frame, promise: nil)
             return
@@ -38,17 +40,24 @@ final class ChatConnection: Sendable, Hashable {
     /// Starts the closing handshake (RFC 6455 §7): our close frame, then the TCP connection closes
     /// when the client's close frame arrives or after `closeGrace`. Frames the client sent before
     /// it saw ours are still read and handled, so a message in flight is not lost.
-    func close(code: WebSocketErrorCode) {
+    func close(code: UInt16) {
         guard !closeSent.exchange(true, ordering: .relaxed) else { return }
-        var data = channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
         let channel = self.channel
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)).whenComplete { result in
+        channel.writeAndFlush(ByteBuffer.webSocketClose(code: code, allocator: channel.allocator)).whenComplete { result in
             guard case .success = result else { return channel.close(promise: nil) }
             channel.eventLoop.scheduleTask(in: ChatConnection.closeGrace) { channel.close(promise: nil) }
         }
     }
 
+    /// Fails the connection (RFC 6455 §7.1.7): our close frame with `code`, then the TCP
+    /// connection closes at once, reading nothing more from a client that broke the protocol.
+    func fail(code: UInt16) {
+        let channel = self.channel
+        guard !closeSent.exchange(true, ordering: .relaxed) else { return channel.close(promise: nil) }
+        channel.writeAndFlush(ByteBuffer.webSocketClose(code: code, allocator: channel.allocator)).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+    }
 
     static func == (lhs: ChatConnection, rhs: ChatConnection) -> Bool { lhs === rhs }
     func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }

@@ -1,20 +1,25 @@
 import NIOCore
-import NIOWebSocket
+import OpsKit
 
-/// Speaks the chat protocol on one upgraded connection: a handler on the channel, no task per
-/// connection, so an idle user costs only NIO's channel and this object.
+/// Speaks the chat protocol on one upgraded connection: the only handler left on the channel
+/// once the HTTP codec is gone. It reads frames with `WebSocketFrameParser` (every RFC 6455 rule
+/// checked), writes them as single buffers, and keeps no task per connection, so an idle user
+/// costs only NIO's channel and this object.
 final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
-    /// Frames a client may send before its welcome (while its session is being set up).
-    static let maxEarlyFrames = 32
+    /// Messages a client may send before its welcome (while its session is being set up).
+    static let maxEarlyMessages = 32
+    /// The largest message accepted, over all its fragments (close 1009 beyond).
+    static let maxMessageSize = 4096
 
     private let hub: ChatHub
     private let heartbeat: HeartbeatRegistry
     private let ip: String
     private let resume: ResumeRequest?
     private var connection: ChatConnection?
+    private var parser = WebSocketFrameParser(role: .server, maxMessageSize: WebSocketChatHandler.maxMessageSize)
     private var limiter: RateLimiter
     private(set) var lastSeen = NIODeadline.now()
     private var closeReason = "client_closed"
@@ -22,7 +27,7 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     /// goodbye or was closed for breaking the rules.
     private var resumable = true
     private var ready = false
-    private var early: [WebSocketFrame] = []
+    private var early: [ByteBuffer] = []
     private var slowConsumer: Scheduled<Void>?
 
     init(hub: ChatHub, heartbeat: HeartbeatRegistry, ip: String, resume: ResumeRequest?) {
@@ -42,9 +47,9 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
             let (handler, context) = loopBound.value
             if case .success(let counters?) = result { handler.limiter.restore(counters) }
             handler.ready = true
-            let frames = handler.early
+            let texts = handler.early
             handler.early = []
-            for frame in frames { handler.process(frame, context: context) }
+            for text in texts { handler.receiveText(text) }
         }
     }
 
@@ -70,32 +75,40 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
         heartbeat.remove(self)
         if let connection { hub.disconnect(connection, reason: closeReason, resumable: resumable, rate: limiter.counters()) }
         connection = nil
+        early = []
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = unwrapInboundIn(data)
         lastSeen = .now()
-        guard ready else {
-            early.append(frame)
-            if early.count > Self.maxEarlyFrames { close(code: .policyViolation, reason: "too_early", resumable: false) }
-            return
+        parser.append(unwrapInboundIn(data))
+        do {
+            while let message = try parser.next() {
+                receive(message, context: context)
+            }
+        } catch {
+            fail(error)
         }
-        process(frame, context: context)
     }
 
-    private func process(_ frame: WebSocketFrame, context: ChannelHandlerContext) {
-        switch frame.opcode {
-        case .text:
-            receiveText(frame)
+    private func receive(_ message: WebSocketFrameParser.Message, context: ChannelHandlerContext) {
+        switch message {
+        case .text(let text):
+            guard ready else {
+                early.append(text)
+                if early.count > Self.maxEarlyMessages { close(code: CloseCode.policyViolation, reason: "too_early", resumable: false) }
+                return
+            }
+            receiveText(text)
         case .binary:
-            close(code: .unacceptableData, reason: "binary_frame", resumable: false)
-        case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
-        case .connectionClose:
-            var data = frame.unmaskedData
-            let code = data.readWebSocketErrorCode() ?? .normalClosure
+            close(code: CloseCode.unsupportedData, reason: "binary_frame", resumable: false)
+        case .ping(let payload):
+            // Nothing may follow our close frame, not even a pong.
+            guard connection?.closeSent.load(ordering: .relaxed) == false else { return }
+            context.writeAndFlush(wrapOutboundOut(.webSocketFrame(opcode: 0xA, payload: payload, allocator: context.channel.allocator)), promise: nil)
+        case .pong:
+            break  // a sign of life, already noted in lastSeen
+        case .close(let code, _):
             guard let connection else { return }
             if connection.closeSent.load(ordering: .relaxed) {
                 // The client answered our close: the handshake is complete.
@@ -103,31 +116,33 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
                 return
             }
             closeReason = "client_closed"
-            // A deliberate goodbye (normal closure, or the page going away) ends the session.
-            resumable = !(code == .normalClosure || code == .goingAway)
-            connection.close(code: code)
-            context.close(promise: nil)
-        default:
-            break
+            // A deliberate goodbye (normal closure, or the page going away, or no code) ends the session.
+            resumable = !(code == nil || code == CloseCode.normal || code == CloseCode.goingAway)
+            // Echo the code, as RFC 6455 §5.5.1 suggests, and hang up once it is written.
+            connection.fail(code: code ?? CloseCode.normal)
         }
     }
 
-    private func receiveText(_ frame: WebSocketFrame) {
-        guard let connection else { return }
-        let receivedAt = ContinuousClock.now
-        var data = frame.unmaskedData
-        let size = data.readableBytes
-        guard let text = data.readString(length: size), text.utf8.elementsEqual(frame.unmaskedData.readableBytesView) else {
-            close(code: .dataInconsistentWithMessage, reason: "invalid_utf8", resumable: false)
-            return
+    /// A frame broke RFC 6455: close with the code it calls for (1002, 1007 or 1009), at once.
+    private func fail(_ violation: WebSocketFrameParser.Violation) {
+        switch violation.code {
+        case CloseCode.invalidPayload: closeReason = "invalid_utf8"
+        case CloseCode.tooBig: closeReason = "message_too_big"
+        default: closeReason = "protocol_error"
         }
-        switch limiter.record(bytes: size, at: receivedAt) {
+        resumable = false
+        connection?.fail(code: violation.code)
+    }
+
+    private func receiveText(_ text: ByteBuffer) {
+        guard let connection else { return }
+        switch limiter.record(bytes: text.readableBytes, at: .now) {
         case .allow: break
         case .limit:
             connection.send(.error(code: "rate_limited", message: "slow down: at most \(limiter.maxMessages) messages per 10 s"))
             return
         case .close:
-            close(code: .policyViolation, reason: "rate_limited", resumable: false)
+            close(code: CloseCode.policyViolation, reason: "rate_limited", resumable: false)
             return
         }
         do {
@@ -138,7 +153,7 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     /// Closes with `code`, counting the disconnection under `reason`.
-    func close(code: WebSocketErrorCode, reason: String, resumable: Bool) {
+    func close(code: UInt16, reason: String, resumable: Bool) {
         closeReason = reason
         self.resumable = resumable
         connection?.close(code: code)
@@ -148,10 +163,11 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     func heartbeatTick(now: NIODeadline, interval: TimeAmount, grace: TimeAmount, channel: Channel) {
         if now - lastSeen >= interval + grace {
             // Silent, not gone for good: the client may come back and resume.
-            close(code: .goingAway, reason: "heartbeat_timeout", resumable: true)
+            close(code: CloseCode.goingAway, reason: "heartbeat_timeout", resumable: true)
             channel.close(promise: nil)
-        } else if now - lastSeen >= interval {
-            channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .ping, data: channel.allocator.buffer(capacity: 0)), promise: nil)
+        } else if now - lastSeen >= interval, connection?.closeSent.load(ordering: .relaxed) == false {
+            let ping = ByteBuffer.webSocketFrame(opcode: 0x9, payload: ByteBuffer(), allocator: channel.allocator)
+            channel.writeAndFlush(ping, promise: nil)
         }
     }
 }

@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import NIOWebSocket
 import ServiceLifecycle
 
 /// The listening server as a lifecycle `Service`: serves until graceful shutdown, then drains.
@@ -19,7 +18,6 @@ struct ChatServer: Service {
             HeartbeatRegistry(eventLoop: loop, interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace)
         }
         let hub = self.hub
-        let maxFrame = 4096
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -28,45 +26,19 @@ struct ChatServer: Service {
             // later a client that still does not read is closed (WebSocketChatHandler).
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 16 * 1024, high: 64 * 1024))
             // Receive buffers never shrink: a small ceiling keeps idle connections cheap (docs/memory.md).
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: maxFrame))
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: WebSocketChatHandler.maxMessageSize))
             .childChannelInitializer { channel in
                 let heartbeat = heartbeats.first { $0.isOn(channel.eventLoop) }!
                 let configuration = self.configuration
                 // Why the upgrader declined, so the route handler answers with the right status.
-                let decision = NIOLoopBoundBox<ChatHub.Rejection?>(nil, eventLoop: channel.eventLoop)
-                @Sendable func clientIP(_ channel: Channel, _ head: HTTPRequestHead) -> String {
+                let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: channel.eventLoop)
+                let upgrader = ChatUpgrader(hub: hub, heartbeat: heartbeat, refusal: refusal) { channel, head in
                     ClientAddress.resolve(
                         peer: channel.remoteAddress?.ipAddress ?? "unknown", forwardedFor: head.headers["X-Forwarded-For"],
                         trusted: configuration.trustedProxies)
                 }
-                let upgrader = NIOWebSocketServerUpgrader(
-                    maxFrameSize: maxFrame, automaticErrorHandling: true,
-                    shouldUpgrade: { channel, head in
-                        let path = head.uri.split(separator: "?", maxSplits: 1).first ?? ""
-                        guard path == "/ws" else { return channel.eventLoop.makeSucceededFuture(nil) }
-                        let ip = clientIP(channel, head)
-                        if let rejection = hub.admission(ip: ip) {
-                            decision.value = rejection
-                            return channel.eventLoop.makeSucceededFuture(nil)
-                        }
-                        let promise = channel.eventLoop.makePromise(of: Bool.self)
-                        promise.completeWithTask { await hub.isBanned(ip: ip) }
-                        return promise.futureResult.map { banned in
-                            if banned { decision.value = .banned }
-                            return banned ? nil : HTTPHeaders()
-                        }
-                    },
-                    upgradePipelineHandler: { channel, head in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(
-                                NIOWebSocketFrameAggregator(
-                                    minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64, maxAccumulatedFrameSize: maxFrame))
-                            try channel.pipeline.syncOperations.addHandler(
-                                WebSocketChatHandler(hub: hub, heartbeat: heartbeat, ip: clientIP(channel, head), resume: ResumeRequest(uri: head.uri)))
-                        }
-                    })
                 return channel.eventLoop.makeCompletedFuture {
-                    let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version, decision: decision)
+                    let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version, refusal: refusal)
                     try channel.pipeline.syncOperations.addHandler(
                         ReadTimeoutHandler(timeout: configuration.readTimeout.timeAmount), name: ReadTimeoutHandler.name)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(

@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import NIOPosix
+import ServiceLifecycle
+
+/// whisper-server's entry point: configuration from the environment, then serve until SIGTERM or
+/// SIGINT and drain. `--migrate` applies pending database migrations and exits.
+package enum WhisperServerApp {
+    /// - Returns: the process exit code: 0 done, 1 failed, 64 usage error, 78 bad configuration.
+    package static func main(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(ServerConfiguration.usage)
+            return 0
+        }
+        if arguments.contains("--version") {
+            print("whisper-server \(ChatServer.version)")
+            return 0
+        }
+        if let unknown = arguments.first(where: { $0 != "--migrate" }) {
+            FileHandle.standardError.write(Data("whisper-server: unknown argument '\(unknown)' (expected --migrate, --version or --help)\n".utf8))
+            return 64
+        }
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ServerConfiguration.fromEnvironment(environment)
+        } catch {
+            FileHandle.standardError.write(Data("whisper-server: \(error)\n".utf8))
+            return 78
+        }
+        if arguments.contains("--migrate") { return await MigrateCommand.run(configuration) }
+        return await serve(configuration)
+    }
+
+    private static func serve(_ configuration: ServerConfiguration) async -> Int32 {
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            JSONLogHandler(logLevel: level, label: label, json: configuration.logFormat == "json")
+        }
+        let logger = Logger(label: "whisper-server")
+        let moderation: Moderation
+        do {
+            moderation = try configuration.blockedWordsFile.map(Moderation.init(file:)) ?? Moderation()
+        } catch {
+            FileHandle.standardError.write(Data("whisper-server: invalid BLOCKED_WORDS_FILE: \(error)\n".utf8))
+            return 78
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        let backend: ChatBackend =
+            configuration.redisAddress != nil
+            ? ClusterBackend(configuration: configuration, group: group, logger: logger) : EmbeddedBackend(configuration: configuration)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let reports: ReportStore
+        if let url = configuration.databaseURL {
+            let store = PostgresReportStore(url: url, limit: configuration.reportQueueLimit, logger: logger)
+            await store.probe()
+            reports = store
+            // Listed first, so it stops last: reports made while the server drains are still written.
+            services.append(.init(service: store))
+        } else {
+            reports = InMemoryReportStore()
+        }
+        let hub = ChatHub(
+            configuration: configuration, metrics: ServerMetrics(), moderation: moderation, reports: reports, backend: backend, logger: logger)
+        services.append(.init(service: ChatServer(configuration: configuration, hub: hub, group: group, logger: logger)))
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var status: Int32 = 0
+        do {
+            try await serviceGroup.run()
+        } catch {
+            logger.error("server.failed", metadata: ["error": "\(error)"])
+            status = 1
+        }
+        await backend.shutdown()
+        try? await group.shutdownGracefully()
+        return status
+    }
+}
