@@ -72,7 +72,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "whisper-bench",
-            dependencies: ["OpsKit", "TestSupport"],
+            dependencies: ["OpsKit", "WhisperServerCore", "TestSupport"],
             path: "Benchmarks/WhisperBench"
         ),
         .testTarget(

@@ -5,6 +5,7 @@ import TestSupport
 // Reproducible figures for whisperctl, against real services started here on loopback.
 //   swift build -c release && .build/release/whisper-bench status [runs]
 //   .build/release/whisper-bench startup [runs]
+//   .build/release/whisper-bench json [rounds]
 
 let arguments = CommandLine.arguments.dropFirst()
 let mode = arguments.first ?? "all"
@@ -63,6 +64,7 @@ func benchStatus() async throws {
 switch mode {
 case "startup": try benchStartup()
 case "status": try await benchStatus()
+case "json": JSONDecodingBench.run(rounds: arguments.dropFirst().first.flatMap { Int($0) } ?? 200_000)
 default:
     try benchStartup()
     try await benchStatus()

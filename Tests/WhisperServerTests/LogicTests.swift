@@ -56,12 +56,16 @@ import Testing
     }
 
     @Test func goStyleDurations() {
-        #expect(Duration(goStyle: "10s") == .seconds(10))
-        #expect(Duration(goStyle: "1m30s") == .seconds(90))
-        #expect(Duration(goStyle: "250ms") == .milliseconds(250))
-        #expect(Duration(goStyle: "3") == .seconds(3))
-        #expect(Duration(goStyle: "10 parsecs") == nil)
-        #expect(Duration(goStyle: "") == nil)
+        #expect(Duration(parsing: "10s") == .seconds(10))
+        #expect(Duration(parsing: "1m30s") == .seconds(90))
+        #expect(Duration(parsing: "250ms") == .milliseconds(250))
+        #expect(Duration(parsing: "3") == .seconds(3))
+        #expect(Duration(parsing: "10 parsecs") == nil)
+        #expect(Duration(parsing: "") == nil)
+        // Values that used to trap converting to Int64, and other nonsense.
+        for text in ["1e300", "1e300s", "9999999999h", "inf", "nan", "-1s", "1..5s", "1m30"] {
+            #expect(Duration(parsing: text) == nil, "\(text)")
+        }
     }
 
     @Test func configurationRefusesBadValuesNamingTheVariable() throws {

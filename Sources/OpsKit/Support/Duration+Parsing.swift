@@ -1,20 +1,36 @@
 import Foundation
 
 extension Duration {
-    /// Parses "2", "2s", "1.5s", "500ms", "1m" or "1h"; a bare number is seconds.
+    /// The longest duration any setting or flag takes: longer ones are typos.
+    public static let parsingLimit: Duration = .seconds(10 * 365 * 86_400)
+
+    /// Go's duration syntax, as the deployment's variables and our flags write it: "500ms", "2s",
+    /// "1.5s", "1m30s", "24h", "250us"; a bare number is seconds. Negative, non-finite and
+    /// longer than `parsingLimit` are refused.
     public init?(parsing text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var number = Substring(trimmed)
-        var scale = 1.0
-        for unit in units where trimmed.hasSuffix(unit.suffix) {
-            number = trimmed.dropLast(unit.suffix.count)
-            scale = unit.seconds
-            break
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return nil }
+        var total = 0.0
+        if let seconds = Double(trimmed) {
+            total = seconds
+        } else {
+            var rest = Substring(trimmed)
+            while !rest.isEmpty {
+                let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+                rest = rest.dropFirst(number.count)
+                let unit = rest.prefix { $0.isLetter }
+                rest = rest.dropFirst(unit.count)
+                guard let value = Double(number), let scale = Self.unitSeconds[unit.lowercased()] else { return nil }
+                total += value * scale
+            }
         }
-        guard let value = Double(number), value.isFinite, value >= 0 else { return nil }
-        self = .nanoseconds(Int64((value * scale * 1_000_000_000).rounded()))
+        guard total.isFinite, total >= 0, total <= Self.parsingLimit.seconds else { return nil }
+        self = .nanoseconds(Int64((total * 1e9).rounded()))
     }
+
+    private static let unitSeconds: [String: Double] = [
+        "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600,
+    ]
 
     /// Seconds as a Double, for arithmetic with C timeouts.
     public var seconds: Double {

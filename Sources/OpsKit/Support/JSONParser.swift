@@ -1,18 +1,25 @@
 /// A small strict JSON parser (RFC 8259) producing `JSONValue`, keeping object key order.
-struct JSONParser {
+///
+/// It reads the bytes in place: strings without escapes (nearly all of them) become a `String`
+/// in one validating copy, integers are accumulated without building text. Client frames on the
+/// relay's hot path go through here (docs/server.md has the comparison with Foundation's parsers).
+struct JSONParser: ~Copyable {
     struct SyntaxError: Error, CustomStringConvertible {
         var offset: Int
         var reason: String
         var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    private let bytes: [UInt8]
+    /// Deeper documents are refused: recursion must not exhaust the stack.
+    static let maxDepth = 512
+
+    private let bytes: UnsafeRawBufferPointer
     private var index = 0
     private var depth = 0
 
-    init(bytes: [UInt8]) { self.bytes = bytes }
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    mutating func parseDocument() throws -> JSONValue {
+    mutating func parseDocument() throws(SyntaxError) -> JSONValue {
         skipWhitespace()
         let value = try parseValue()
         skipWhitespace()
@@ -22,13 +29,20 @@ struct JSONParser {
 
     private func fail(_ reason: String) -> SyntaxError { SyntaxError(offset: index, reason: reason) }
 
+    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
-    private mutating func parseValue() throws -> JSONValue {
-        guard index < bytes.count else { throw fail("unexpected end of input") }
-        switch bytes[index] {
+    private mutating func parseValue() throws(SyntaxError) -> JSONValue {
+        guard let byte = current else { throw fail("unexpected end of input") }
+        switch byte {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
@@ -39,53 +53,57 @@ struct JSONParser {
         }
     }
 
-    private mutating func expectLiteral(_ literal: String) throws {
-        let utf8 = Array(literal.utf8)
-        guard bytes.count - index >= utf8.count, Array(bytes[index..<index + utf8.count]) == utf8 else {
+    private mutating func expectLiteral(_ literal: StaticString) throws(SyntaxError) {
+        let count = literal.utf8CodeUnitCount
+        guard bytes.count - index >= count else { throw fail("expected \(literal)") }
+        for offset in 0..<count where bytes[index + offset] != literal.utf8Start[offset] {
             throw fail("expected \(literal)")
         }
-        index += utf8.count
+        index += count
     }
 
-    private mutating func enter() throws {
+    private mutating func enter() throws(SyntaxError) {
         depth += 1
-        if depth > 512 { throw fail("nesting deeper than 512") }
+        if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
     }
 
-    private mutating func parseObject() throws -> JSONValue {
+    private mutating func parseObject() throws(SyntaxError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         index += 1
         var pairs: [(String, JSONValue)] = []
+        pairs.reserveCapacity(4)
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+        if current == UInt8(ascii: "}") {
             index += 1
             return .object(pairs)
         }
         while true {
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let key = try parseString()
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
             pairs.append((key, try parseValue()))
             skipWhitespace()
-            guard index < bytes.count else { throw fail("unterminated object") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
-            throw fail("expected ',' or '}'")
+            switch current {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"): index += 1; return .object(pairs)
+            case nil: throw fail("unterminated object")
+            default: throw fail("expected ',' or '}'")
+            }
         }
     }
 
-    private mutating func parseArray() throws -> JSONValue {
+    private mutating func parseArray() throws(SyntaxError) -> JSONValue {
         try enter()
         defer { depth -= 1 }
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+        if current == UInt8(ascii: "]") {
             index += 1
             return .array(items)
         }
@@ -93,79 +111,115 @@ struct JSONParser {
             skipWhitespace()
             items.append(try parseValue())
             skipWhitespace()
-            guard index < bytes.count else { throw fail("unterminated array") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            throw fail("expected ',' or ']'")
+            switch current {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"): index += 1; return .array(items)
+            case nil: throw fail("unterminated array")
+            default: throw fail("expected ',' or ']'")
+            }
         }
     }
 
-    private mutating func parseString() throws -> String {
+    /// A string literal, the opening quote at `index`.
+    private mutating func parseString() throws(SyntaxError) -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var run: [UInt8] = []
-        func flush() throws {
-            guard !run.isEmpty else { return }
-            guard let text = String(validating: run, as: UTF8.self) else { throw fail("invalid UTF-8 in string") }
-            scalars.append(contentsOf: text.unicodeScalars)
-            run.removeAll(keepingCapacity: true)
+        let start = index
+        // The common case: no escape before the closing quote, one validating copy.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self) else {
+                    throw fail("invalid UTF-8 in string")
+                }
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw fail("control character in string") }
+            index += 1
+        }
+        return try parseEscapedString(from: start)
+    }
+
+    /// The rest of a string that holds escapes: runs of plain bytes are validated and copied
+    /// whole, escapes decoded one by one.
+    private mutating func parseEscapedString(from start: Int) throws(SyntaxError) -> String {
+        var text = ""
+        var runStart = start
+        func flush(_ parser: borrowing JSONParser) throws(SyntaxError) {
+            guard parser.index > runStart else { return }
+            guard let run = String(validating: UnsafeRawBufferPointer(rebasing: parser.bytes[runStart..<parser.index]), as: UTF8.self) else {
+                throw parser.fail("invalid UTF-8 in string")
+            }
+            text += run
         }
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
+                try flush(self)
                 index += 1
-                try flush()
-                return String(scalars)
+                return text
             case UInt8(ascii: "\\"):
-                try flush()
-                index += 1
-                guard index < bytes.count else { break }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    var code = try parseHex4()
-                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count,
-                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        index += 2
-                        let low = try parseHex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                default: throw fail("invalid escape")
-                }
+                try flush(self)
+                text.unicodeScalars.append(try parseEscape())
+                runStart = index
             case 0..<0x20:
                 throw fail("control character in string")
             default:
-                run.append(byte)
                 index += 1
             }
         }
         throw fail("unterminated string")
     }
 
-    private mutating func parseHex4() throws -> UInt32 {
+    /// One escape sequence, the backslash at `index`. A `\u` surrogate pair becomes its scalar;
+    /// a lone or mismatched surrogate becomes U+FFFD, as most decoders do.
+    private mutating func parseEscape() throws(SyntaxError) -> Unicode.Scalar {
+        index += 1
+        guard let escape = current else { throw fail("unterminated escape") }
+        index += 1
+        switch escape {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"):
+            let code = try parseHex4()
+            guard (0xD800..<0xDC00).contains(code) else { return Unicode.Scalar(code) ?? "\u{FFFD}" }
+            // A high surrogate counts only when a low one follows at once.
+            guard bytes.count - index >= 6, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                return "\u{FFFD}"
+            }
+            let saved = index
+            index += 2
+            let low = try parseHex4()
+            guard (0xDC00..<0xE000).contains(low) else {
+                index = saved  // not a pair: the second escape stands on its own
+                return "\u{FFFD}"
+            }
+            return Unicode.Scalar(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)) ?? "\u{FFFD}"
+        default:
+            throw fail("invalid escape")
+        }
+    }
+
+    private mutating func parseHex4() throws(SyntaxError) -> UInt32 {
         guard bytes.count - index >= 4 else { throw fail("short \\u escape") }
         var value: UInt32 = 0
         for _ in 0..<4 {
-            guard let digit = hexDigit(bytes[index]) else { throw fail("invalid \\u escape") }
+            guard let digit = Self.hexDigit(bytes[index]) else { throw fail("invalid \\u escape") }
             value = value << 4 | digit
             index += 1
         }
         return value
     }
 
-    private func hexDigit(_ byte: UInt8) -> UInt32? {
+    private static func hexDigit(_ byte: UInt8) -> UInt32? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
@@ -174,26 +228,54 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws -> JSONValue {
+    /// RFC 8259's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    /// Integers that fit in `Int` are accumulated as they are read; the rest go through `Double`.
+    private mutating func parseNumber() throws(SyntaxError) -> JSONValue {
         let start = index
-        var isInteger = true
-        while index < bytes.count {
-            let byte = bytes[index]
-            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
-                index += 1
-            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-                isInteger = false
-                index += 1
-            } else {
-                break
-            }
+        let negative = current == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let integerStart = index
+        var magnitude: Int = 0
+        var fits = true
+        while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            if overflow1 || overflow2 { fits = false }
+            magnitude = sum
+            index += 1
         }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let int = Int(text) { return .int(int) }
-        guard !text.isEmpty, let double = Double(text) else {
+        guard index > integerStart else {
             index = start
             throw fail("unexpected character")
         }
+        if index - integerStart > 1, bytes[integerStart] == UInt8(ascii: "0") {
+            index = integerStart
+            throw fail("leading zero in a number")
+        }
+        var isInteger = true
+        if current == UInt8(ascii: ".") {
+            index += 1
+            isInteger = false
+            guard skipDigits() > 0 else { throw fail("expected digits after '.'") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            index += 1
+            isInteger = false
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            guard skipDigits() > 0 else { throw fail("expected digits in the exponent") }
+        }
+        if isInteger && fits { return .int(negative ? -magnitude : magnitude) }
+        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+        guard let double = Double(text), double.isFinite else {
+            index = start
+            throw fail("number out of range")
+        }
         return .double(double)
+    }
+
+    private mutating func skipDigits() -> Int {
+        let first = index
+        while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+        return index - first
     }
 }

@@ -102,6 +102,10 @@ public enum JSONValue: Sendable, Equatable {
 extension JSONValue {
     /// Parses JSON text (from /health, /varz, ...); errors name the byte offset.
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBytes { try parse($0) }
+    }
+
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws -> JSONValue {
         var parser = JSONParser(bytes: bytes)
         return try parser.parseDocument()
     }
@@ -119,7 +123,7 @@ extension JSONValue {
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d.isFinite: return Int(d)
+        case .double(let d): return Int(exactly: d.rounded(.towardZero))
         default: return nil
         }
     }

@@ -297,7 +297,7 @@ final class ChatHub: @unchecked Sendable {
         // Ids grow per sender and survive resumes: the last one plus one, or the clock in µs.
         let routed: (partner: String, chat: String?, id: Int, local: LocalSession?)? = lock.withLock {
             guard let partner = local.record.partner else { return nil }
-            let id = max(local.record.lastSentID + 1, wallMicros)
+            let id = max(local.record.lastSentID &+ 1, wallMicros)
             local.record.lastSentID = id
             return (partner, local.record.chat, id, sessions[partner])
         }

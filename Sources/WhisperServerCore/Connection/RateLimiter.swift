@@ -36,7 +36,11 @@ struct RateLimiter {
     /// Continues a window counted on an earlier connection of the session, so reconnecting does
     /// not reset the limit.
     mutating func restore(_ counters: RateCounters, now: ContinuousClock.Instant = .now, wallClockMs: Int64 = Int64(Date().timeIntervalSince1970 * 1000)) {
-        let age = Duration.milliseconds(max(0, wallClockMs - counters.windowStartMs))
+        // The counters come from the session store: refuse nonsense instead of trapping on it.
+        let (ageMs, overflow) = wallClockMs.subtractingReportingOverflow(counters.windowStartMs)
+        let plausible = 0...Int(Int32.max)
+        guard !overflow, plausible.contains(counters.messages), plausible.contains(counters.bytes) else { return }
+        let age = Duration.milliseconds(max(0, ageMs))
         guard age < RateLimiter.window else { return }
         windowStart = now - age
         messages = counters.messages

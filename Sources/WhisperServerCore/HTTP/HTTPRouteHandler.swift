@@ -63,9 +63,10 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
             let text = hub.metrics.render(queueSize: hub.queueSize, activeChats: hub.activeChats)
             write(.ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8", head: head, context: context)
         case "/ws":
-            // A request on a reused keep-alive connection never met the upgrader: admission still applies.
+            // NIO upgrades only the first request of a connection: one on a reused keep-alive
+            // connection never met the upgrader, and is judged here the same way.
             let ip = context.channel.remoteAddress?.ipAddress ?? "unknown"
-            let refused = refusal.value ?? hub.admission(ip: ip).map(UpgradeRefusal.rejected)
+            let refused = refusal.value ?? ChatUpgrader.handshakeProblem(head) ?? hub.admission(ip: ip).map(UpgradeRefusal.rejected)
             refusal.value = nil
             switch refused {
             case .rejected(let rejection):
@@ -86,7 +87,9 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
                     .upgradeRequired, #"{"error":"only WebSocket version 13 is supported"}"#, head: head, context: context, close: true,
                     extraHeaders: [("Sec-WebSocket-Version", "13")])
             case nil:
-                write(.upgradeRequired, #"{"error":"expected a WebSocket upgrade"}"#, head: head, context: context, close: true)
+                write(
+                    .upgradeRequired, #"{"error":"expected a WebSocket upgrade as the first request of a connection"}"#, head: head,
+                    context: context, close: true)
             }
         default:
             write(.notFound, #"{"error":"not found"}"#, head: head, context: context)

@@ -3,7 +3,7 @@ import NIOCore
 import OpsKit
 
 /// A frame a client sends, decoded and checked (docs/protocol.md).
-enum ClientMessage: Equatable, Sendable {
+package enum ClientMessage: Equatable, Sendable {
     case find(interests: [String])
     case message(text: String, clientID: String?)
     case typing
@@ -17,24 +17,28 @@ enum ClientMessage: Equatable, Sendable {
     static let maxReasonLength = 500
 
     /// Why a frame was refused; the connection stays open and the client gets `error {code, message}`.
-    struct Rejection: Error, Equatable {
-        var code: String
-        var message: String
+    package struct Rejection: Error, Equatable {
+        package var code: String
+        package var message: String
     }
 
     /// Decodes a text message's bytes (already checked to be UTF-8 by the frame parser).
-    static func decode(_ text: ByteBuffer) throws(Rejection) -> ClientMessage {
-        try decode(Array(text.readableBytesView))
+    package static func decode(_ text: ByteBuffer) throws(Rejection) -> ClientMessage {
+        try decode(parsing: { try text.withUnsafeReadableBytes { try JSONValue.parse($0) } })
     }
 
-    static func decode(_ text: String) throws(Rejection) -> ClientMessage {
+    package static func decode(_ text: String) throws(Rejection) -> ClientMessage {
         try decode(Array(text.utf8))
     }
 
-    static func decode(_ bytes: [UInt8]) throws(Rejection) -> ClientMessage {
+    package static func decode(_ bytes: [UInt8]) throws(Rejection) -> ClientMessage {
+        try decode(parsing: { try JSONValue.parse(bytes) })
+    }
+
+    private static func decode(parsing parse: () throws -> JSONValue) throws(Rejection) -> ClientMessage {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(bytes)
+            value = try parse()
         } catch {
             throw Rejection(code: "bad_request", message: "invalid JSON: \(error)")
         }

@@ -66,7 +66,7 @@ struct ServerConfiguration: Sendable {
         }
         func duration(_ name: String) throws -> Duration? {
             guard let raw = text(name) else { return nil }
-            guard let value = Duration(goStyle: raw), value >= .zero else {
+            guard let value = Duration(parsing: raw), value >= .zero else {
                 throw InvalidSetting(variable: name, value: raw, expected: "a duration such as 10s, 500ms or 1m")
             }
             return value
@@ -157,47 +157,5 @@ struct ServerConfiguration: Sendable {
             config.logFormat = format
         }
         return config
-    }
-}
-
-extension Duration {
-    /// Go's duration syntax as the deployment writes it ("10s", "500ms", "1m30s"), or a bare number of seconds.
-    init?(goStyle text: String) {
-        if let seconds = Double(text), seconds.isFinite {
-            self = .nanoseconds(Int64(seconds * 1e9))
-            return
-        }
-        var total = 0.0
-        var number = ""
-        var index = text.startIndex
-        guard !text.isEmpty else { return nil }
-        while index < text.endIndex {
-            let character = text[index]
-            if character.isNumber || character == "." {
-                number.append(character)
-                index = text.index(after: index)
-                continue
-            }
-            var unit = ""
-            while index < text.endIndex, text[index].isLetter || text[index] == "µ" {
-                unit.append(text[index])
-                index = text.index(after: index)
-            }
-            guard let value = Double(number) else { return nil }
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1e-9
-            case "us", "µs": scale = 1e-6
-            case "ms": scale = 1e-3
-            case "s": scale = 1
-            case "m": scale = 60
-            case "h": scale = 3600
-            default: return nil
-            }
-            total += value * scale
-            number = ""
-        }
-        guard number.isEmpty else { return nil }
-        self = .nanoseconds(Int64(total * 1e9))
     }
 }

@@ -31,6 +31,8 @@ struct NATSOperationDecoder: ByteToMessageDecoder {
     /// The server's own limit on a control line is 4 KiB by default; anything much longer is
     /// not NATS.
     static let maxControlLine = 64 * 1024
+    /// NATS servers refuse max_payload above 64 MiB; a larger announced size is not NATS either.
+    static let maxPayload = 64 * 1024 * 1024
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let view = buffer.readableBytesView
@@ -47,11 +49,11 @@ struct NATSOperationDecoder: ByteToMessageDecoder {
         case "MSG":
             // MSG <subject> <sid> [reply-to] <#bytes>
             guard arguments.count == 3 || arguments.count == 4, let sid = Int(arguments[1]),
-                let size = Int(arguments[arguments.count - 1]), size >= 0
-            else { throw NATSProtocolError("malformed MSG line '\(line)'") }
+                let size = Int(arguments[arguments.count - 1]), (0...Self.maxPayload).contains(size)
+            else { throw NATSProtocolError("malformed MSG line '\(line.prefix(120))'") }
             guard buffer.readableBytes >= lineLength + size + 2 else { return .needMoreData }
             buffer.moveReaderIndex(forwardBy: lineLength)
-            let payload = buffer.readSlice(length: size)!
+            guard let payload = buffer.readSlice(length: size) else { return .needMoreData }
             buffer.moveReaderIndex(forwardBy: 2)
             let replyTo = arguments.count == 4 ? arguments[2] : nil
             context.fireChannelRead(
