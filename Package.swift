@@ -75,6 +75,15 @@ let package = Package(
             dependencies: ["OpsKit", "WhisperServerCore", "TestSupport"],
             path: "Benchmarks/WhisperBench"
         ),
+        .executableTarget(
+            name: "whisper-fuzz",
+            dependencies: [
+                "OpsKit", "WhisperServerCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/Targets"
+        ),
         .testTarget(
             name: "OpsKitTests",
             dependencies: ["OpsKit", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),

@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// Reads `whisperctl.yml` into configuration values that remember their file and line.
-struct InventoryFile {
+package struct InventoryFile {
     let path: String
     /// Resolves `${VAR}`: the process environment first, then the `.env`.
     let variables: (String) -> String?

@@ -48,23 +48,32 @@ public struct InventoryLoader: Sendable {
         let directory = configPath.map { ($0 as NSString).deletingLastPathComponent } ?? ""
         let dotenvPath = directory.isEmpty ? ".env" : (directory as NSString).appendingPathComponent(".env")
         let dotenv = try DotEnv.load(path: absolute(dotenvPath), displayPath: dotenvPath)
-        let displayDotenv = dotenv?.path
 
-        var fileValues: [ConfigKey: ConfigValue] = [:]
-        var diagnostics: [ConfigDiagnostic] = []
+        var configText: String?
         if let configPath {
             guard let data = FileManager.default.contents(atPath: absolute(configPath)) else {
                 throw ConfigError([ConfigDiagnostic(.error, location: configPath, field: nil, "cannot read file")])
             }
+            configText = String(decoding: data, as: UTF8.self)
+        }
+        return try assemble(configPath: configPath, configText: configText, dotenv: dotenv)
+    }
+
+    /// Merges the layers from what the files held (tests and fuzz targets call it without files).
+    package func assemble(configPath: String?, configText: String?, dotenv: DotEnv?) throws -> Inventory {
+        let displayDotenv = dotenv?.path
+        var fileValues: [ConfigKey: ConfigValue] = [:]
+        var diagnostics: [ConfigDiagnostic] = []
+        if let configPath, let configText {
             let file = InventoryFile(path: configPath) { name in
                 environment[name] ?? dotenv?.entries[name]?.value
             }
-            (fileValues, diagnostics) = try file.read(text: String(decoding: data, as: UTF8.self))
+            (fileValues, diagnostics) = try file.read(text: configText)
         }
 
         var merged = Inventory.defaults
         let layers: [[ConfigKey: ConfigValue]] = [
-            dotenv.map { deploymentVariables(from: $0.entries.mapValues { ($0.value, ValueSource.dotenv(path: displayDotenv!, line: $0.line)) }) } ?? [:],
+            dotenv.map { deploymentVariables(from: $0.entries.mapValues { ($0.value, ValueSource.dotenv(path: displayDotenv ?? ".env", line: $0.line)) }) } ?? [:],
             fileValues,
             deploymentVariables(from: environment.mapValues { ($0, ValueSource.environment("")) }, namedSources: true),
             flags,

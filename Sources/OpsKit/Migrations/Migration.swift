@@ -53,7 +53,7 @@ public enum MigrationDirectory {
     }
 
     /// `001_create_abuse_reports.up.sql` → (1, "create_abuse_reports", "up").
-    static func parse(_ file: String) -> (Int, String, String)? {
+    package static func parse(_ file: String) -> (Int, String, String)? {
         let parts = file.split(separator: ".")
         guard parts.count == 3, parts[2] == "sql", parts[1] == "up" || parts[1] == "down" else { return nil }
         guard let underscore = parts[0].firstIndex(of: "_"), let version = Int(parts[0][..<underscore]), version > 0 else { return nil }

@@ -30,14 +30,29 @@ struct MatchCandidate: Sendable, Equatable {
 }
 
 /// A chat message kept for resume.
-struct BufferedMessage: Sendable, Equatable {
+package struct BufferedMessage: Sendable, Equatable {
     var id: Int
     var text: String
     var sentAt: Int64
+
+    init(id: Int, text: String, sentAt: Int64) {
+        self.id = id
+        self.text = text
+        self.sentAt = sentAt
+    }
+
+    /// How a resume buffer in Redis holds it: `id|sent_at|text`.
+    package var bufferEntry: String { "\(id)|\(sentAt)|\(text)" }
+
+    package init?(bufferEntry entry: String) {
+        let parts = entry.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, let id = Int(parts[0]), let sentAt = Int64(parts[1]) else { return nil }
+        self.init(id: id, text: String(parts[2]), sentAt: sentAt)
+    }
 }
 
 /// Something one session tells another, wherever each is connected.
-enum PeerEvent: Sendable, Equatable {
+package enum PeerEvent: Sendable, Equatable {
     case matched(chat: String, partner: String, commonInterests: [String])
     case message(BufferedMessage)
     case typing
@@ -47,7 +62,7 @@ enum PeerEvent: Sendable, Equatable {
     /// The session resumed on another connection: close this one without telling anybody.
     case takeover(connectionID: String)
 
-    var json: JSONValue {
+    package var json: JSONValue {
         switch self {
         case .matched(let chat, let partner, let common):
             return .object([("t", "matched"), ("chat", .string(chat)), ("partner", .string(partner)), ("common", .array(common.map(JSONValue.string)))])
@@ -61,7 +76,7 @@ enum PeerEvent: Sendable, Equatable {
         }
     }
 
-    init?(json value: JSONValue) {
+    package init?(json value: JSONValue) {
         switch value["t"]?.stringValue {
         case "matched":
             guard let chat = value["chat"]?.stringValue, let partner = value["partner"]?.stringValue else { return nil }

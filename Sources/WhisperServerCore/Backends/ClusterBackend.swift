@@ -241,7 +241,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
 
     func keep(_ message: BufferedMessage, for session: String) {
         let key = RedisKeys.buffer(session)
-        let entry = "\(message.id)|\(message.sentAt)|\(message.text)"
+        let entry = message.bufferEntry
         // One write of three commands, not awaited: the hot path never waits on Redis.
         _ = redis.pipeline([
             ["RPUSH", key, entry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
@@ -251,12 +251,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
 
     func kept(for session: String, after id: Int) async throws -> [BufferedMessage] {
         let items = try await redis.command("LRANGE", RedisKeys.buffer(session), "0", "-1").array ?? []
-        return items.compactMap { item -> BufferedMessage? in
-            guard let text = item.string else { return nil }
-            let parts = text.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count == 3, let id = Int(parts[0]), let sentAt = Int64(parts[1]) else { return nil }
-            return BufferedMessage(id: id, text: String(parts[2]), sentAt: sentAt)
-        }.filter { $0.id > id }
+        return items.compactMap { $0.string.flatMap(BufferedMessage.init(bufferEntry:)) }.filter { $0.id > id }
     }
 
     // MARK: Bans

@@ -29,24 +29,8 @@ struct ChatServer: Service {
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: WebSocketChatHandler.maxMessageSize))
             .childChannelInitializer { channel in
                 let heartbeat = heartbeats.first { $0.isOn(channel.eventLoop) }!
-                let configuration = self.configuration
-                // Why the upgrader declined, so the route handler answers with the right status.
-                let refusal = NIOLoopBoundBox<UpgradeRefusal?>(nil, eventLoop: channel.eventLoop)
-                let upgrader = ChatUpgrader(hub: hub, heartbeat: heartbeat, refusal: refusal) { channel, head in
-                    ClientAddress.resolve(
-                        peer: channel.remoteAddress?.ipAddress ?? "unknown", forwardedFor: head.headers["X-Forwarded-For"],
-                        trusted: configuration.trustedProxies)
-                }
                 return channel.eventLoop.makeCompletedFuture {
-                    let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version, refusal: refusal)
-                    try channel.pipeline.syncOperations.addHandler(
-                        ReadTimeoutHandler(timeout: configuration.readTimeout.timeAmount), name: ReadTimeoutHandler.name)
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
-                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
-                            context.pipeline.removeHandler(name: HTTPRouteHandler.name, promise: nil)
-                            context.pipeline.removeHandler(name: ReadTimeoutHandler.name, promise: nil)
-                        }))
-                    try channel.pipeline.syncOperations.addHandler(routes, name: HTTPRouteHandler.name)
+                    try ChatPipeline.configure(channel, hub: hub, heartbeat: heartbeat)
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()

@@ -3,7 +3,7 @@ import NIOCore
 import OpsKit
 
 /// whisper-server's settings, read from the deployment's environment variables.
-struct ServerConfiguration: Sendable {
+package struct ServerConfiguration: Sendable {
     var host = "0.0.0.0"
     var port = 8080
     var serverName = "ws-local"
@@ -53,7 +53,7 @@ struct ServerConfiguration: Sendable {
         var description: String { "invalid \(variable)=\(value): expected \(expected)" }
     }
 
-    static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
+    package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var config = ServerConfiguration()
         func text(_ name: String) -> String? {
             guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }

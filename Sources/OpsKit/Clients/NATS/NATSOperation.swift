@@ -14,7 +14,7 @@ public struct NATSMessage: Sendable {
 }
 
 /// What the server sends, one protocol line (plus payload) at a time.
-enum NATSServerOperation: Sendable {
+package enum NATSServerOperation: Sendable {
     case info(maxPayload: Int?, raw: String)
     case msg(sid: Int, message: NATSMessage)
     case ping
@@ -25,8 +25,8 @@ enum NATSServerOperation: Sendable {
 
 /// Splits the server's byte stream into operations. Control lines end in CRLF; MSG carries a
 /// payload of the announced length followed by CRLF.
-struct NATSOperationDecoder: ByteToMessageDecoder {
-    typealias InboundOut = NATSServerOperation
+package struct NATSOperationDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = NATSServerOperation
 
     /// The server's own limit on a control line is 4 KiB by default; anything much longer is
     /// not NATS.
@@ -34,7 +34,9 @@ struct NATSOperationDecoder: ByteToMessageDecoder {
     /// NATS servers refuse max_payload above 64 MiB; a larger announced size is not NATS either.
     static let maxPayload = 64 * 1024 * 1024
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package init() {}
+
+    package func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         let view = buffer.readableBytesView
         guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > Self.maxControlLine { throw NATSProtocolError("control line longer than 64 KiB") }
@@ -78,7 +80,7 @@ struct NATSOperationDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    package func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         return .needMoreData
     }

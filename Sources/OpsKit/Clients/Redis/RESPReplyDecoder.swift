@@ -5,18 +5,18 @@ import NIOCore
 /// redis-cli uses; I/O stays with SwiftNIO.
 ///
 /// The reader is a C object used only on the channel's event loop; the class owns it and frees it.
-final class RESPReplyDecoder: ByteToMessageDecoder {
-    typealias InboundOut = RESPValue
+package final class RESPReplyDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = RESPValue
 
     private let reader: UnsafeMutablePointer<redisReader>
 
-    init() {
+    package init() {
         reader = redisReaderCreate()
     }
 
     deinit { redisReaderFree(reader) }
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if buffer.readableBytes > 0 {
             let status = buffer.withUnsafeReadableBytes { raw in
                 raw.withMemoryRebound(to: CChar.self) { redisReaderFeed(reader, $0.baseAddress, $0.count) }
@@ -36,7 +36,7 @@ final class RESPReplyDecoder: ByteToMessageDecoder {
         }
     }
 
-    func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    package func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         try decode(context: context, buffer: &buffer)
     }
 

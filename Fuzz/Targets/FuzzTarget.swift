@@ -1,0 +1,152 @@
+import Dispatch
+import Foundation
+import NIOCore
+import NIOEmbedded
+import OpsKit
+import WhisperServerCore
+
+/// One parser of outside input, and how fuzzed bytes reach it. A target may also check an
+/// invariant (a round trip, a bound) with `precondition`: a broken one is a crash like any other.
+struct FuzzTarget: Sendable {
+    let name: String
+    /// State that lives across inputs, made before the first one (so it is not taken for a leak).
+    var prepare: @Sendable () -> Void = {}
+    let run: @Sendable (UnsafeRawBufferPointer) -> Void
+
+    static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
+
+    static let all: [FuzzTarget] = [
+        FuzzTarget(name: "client-message") { bytes in
+            _ = try? ClientMessage.decode(Array(bytes))
+        },
+        FuzzTarget(name: "json") { bytes in
+            guard let value = try? JSONValue.parse(bytes) else { return }
+            // What we write, we read back the same.
+            let again = try? JSONValue.parse(Array(value.serialized().utf8))
+            precondition(again == value, "JSON round trip changed \(value.serialized())")
+            _ = value.prettyPrinted()
+        },
+        FuzzTarget(name: "websocket-frames") { bytes in
+            var parser = WebSocketFrameParser(role: .server, maxMessageSize: 4096)
+            for chunk in Chunks(bytes) {
+                parser.append(ByteBuffer(bytes: chunk))
+                while let message = try? parser.next() {
+                    switch message {
+                    case .text(let text):
+                        precondition(text.readableBytes <= 4096, "text message over the limit")
+                        precondition(String(validating: text.readableBytesView, as: UTF8.self) != nil, "text message not UTF-8")
+                    case .binary(let data): precondition(data.readableBytes <= 4096, "binary message over the limit")
+                    case .ping(let data), .pong(let data): precondition(data.readableBytes <= 125, "control frame over 125 bytes")
+                    case .close(let code, _): precondition(code.map(WebSocketFrameParser.isValidCloseCode) ?? true, "invalid close code")
+                    }
+                }
+            }
+        },
+        FuzzTarget(name: "websocket-connection", prepare: ConnectionDriver.warmUp) { bytes in
+            // The first line is the upgrade's URI (the resume query); the rest arrives as frames.
+            let newline = bytes.firstIndex(of: 0x0A) ?? bytes.count
+            let uri = "/ws?" + String(decoding: bytes[..<newline], as: UTF8.self)
+            let frames = Array(bytes[min(newline + 1, bytes.count)...])
+            ConnectionDriver.drive(upgradedTo: uri, input: frames)
+        },
+        FuzzTarget(name: "http-request", prepare: ConnectionDriver.warmUp) { bytes in
+            ConnectionDriver.drive(upgradedTo: nil, input: Array(bytes))
+        },
+        FuzzTarget(name: "resp") { bytes in
+            let channel = EmbeddedChannel(handler: ByteToMessageHandler(RESPReplyDecoder()))
+            defer { _ = try? channel.finish() }
+            for chunk in Chunks(bytes) {
+                guard (try? channel.writeInbound(ByteBuffer(bytes: chunk))) != nil else { return }
+                while let reply = try? channel.readInbound(as: RESPValue.self) { _ = reply.description }
+            }
+        },
+        FuzzTarget(name: "nats-protocol") { bytes in
+            let channel = EmbeddedChannel(handler: ByteToMessageHandler(NATSOperationDecoder()))
+            defer { _ = try? channel.finish() }
+            for chunk in Chunks(bytes) {
+                guard (try? channel.writeInbound(ByteBuffer(bytes: chunk))) != nil else { return }
+                while (try? channel.readInbound(as: NATSServerOperation.self)) != nil {}
+            }
+        },
+        FuzzTarget(name: "inventory") { bytes in
+            // whisperctl.yml, then a NUL, then the .env beside it.
+            let split = bytes.firstIndex(of: 0) ?? bytes.count
+            let yaml = String(decoding: bytes[..<split], as: UTF8.self)
+            let dotenv = try? DotEnv(path: ".env", text: String(decoding: bytes[min(split + 1, bytes.count)...], as: UTF8.self))
+            let loader = InventoryLoader(environment: ["HOST": "db", "PASSWORD": "s3cret"], workingDirectory: "/nonexistent")
+            guard let inventory = try? loader.assemble(configPath: "whisperctl.yml", configText: yaml, dotenv: dotenv) else { return }
+            _ = InventoryValidator(workingDirectory: "/nonexistent").validate(inventory)
+            _ = try? inventory.redisAddress()
+            _ = inventory.servers
+            _ = inventory.certs
+        },
+        FuzzTarget(name: "pem") { bytes in
+            let text = String(decoding: bytes, as: UTF8.self)
+            _ = PEMBlock.split(text)
+            if let certificates = try? CertificateReader.parse(pem: text, source: "fuzz") {
+                for certificate in certificates { _ = certificate.daysUntilExpiry() }
+            }
+        },
+        FuzzTarget(name: "haproxy-stats") { bytes in
+            guard let stats = try? HAProxyStats(csv: String(decoding: bytes, as: UTF8.self)) else { return }
+            for backend in stats.backendNames {
+                for row in stats.servers(ofBackend: backend) {
+                    _ = (row.currentSessions, row.weight, row.checkStatus, HAProxyServerState(haproxyStatus: row.status))
+                }
+            }
+        },
+        FuzzTarget(name: "redis-info") { bytes in
+            _ = parseRedisInfo(String(decoding: bytes, as: UTF8.self))
+        },
+        FuzzTarget(name: "addresses") { bytes in
+            let text = String(decoding: bytes, as: UTF8.self)
+            _ = try? RedisAddress(parsing: text)
+            _ = try? NATSAddress(parsing: text)
+            _ = try? PostgresConnectionInfo(parsing: text)
+            _ = URLCheck.problem(text, schemes: ["http", "https"])
+            _ = Redactor.redactURL(text)
+            _ = Duration(parsing: text)
+            _ = MigrationDirectory.parse(text)
+        },
+        FuzzTarget(name: "peer-event") { bytes in
+            if let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) {
+                precondition(PeerEvent(json: event.json) == event, "peer event round trip")
+            }
+            if let message = BufferedMessage(bufferEntry: String(decoding: bytes, as: UTF8.self)) {
+                precondition(BufferedMessage(bufferEntry: message.bufferEntry) == message, "buffer entry round trip")
+            }
+        },
+        FuzzTarget(name: "server-config") { bytes in
+            // KEY=VALUE lines, as the environment.
+            var environment: [String: String] = [:]
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2 { environment[String(parts[0])] = String(parts[1]) }
+            }
+            _ = try? ServerConfiguration.fromEnvironment(environment)
+        },
+    ]
+}
+
+/// Cuts the input into pieces as a network would: the first byte sets the piece size, so the
+/// fuzzer explores both whole and torn frames, lines and replies.
+struct Chunks: Sequence, IteratorProtocol {
+    private let bytes: [UInt8]
+    private var offset: Int
+    private let size: Int
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.init(Array(bytes)) }
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        size = bytes.first.map { Int($0 % 64) + 1 } ?? 1
+        offset = bytes.isEmpty ? 0 : 1
+    }
+
+    mutating func next() -> [UInt8]? {
+        guard offset < bytes.count else { return nil }
+        let end = Swift.min(offset + size, bytes.count)
+        defer { offset = end }
+        return Array(bytes[offset..<end])
+    }
+}
