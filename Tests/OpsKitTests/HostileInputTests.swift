@@ -191,3 +191,19 @@ import Testing
         }
     }
 }
+
+@Suite struct WebSocketClientHandshakeTests {
+    @Test func theServersAcceptValueMustMatchTheKey() {
+        let key = "dGhlIHNhbXBsZSBub25jZQ=="
+        let good = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+        #expect(WebSocketHandshakeHandler.problem(withResponse: good, key: key) == nil)
+        let wrong = good.replacingOccurrences(of: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", with: "AAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        #expect(WebSocketHandshakeHandler.problem(withResponse: wrong, key: key)?.contains("Sec-WebSocket-Accept") == true)
+        let missing = good.replacingOccurrences(of: "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", with: "")
+        #expect(WebSocketHandshakeHandler.problem(withResponse: missing, key: key) != nil)
+        let noUpgrade = good.replacingOccurrences(of: "Upgrade: websocket\r\n", with: "")
+        #expect(WebSocketHandshakeHandler.problem(withResponse: noUpgrade, key: key) != nil)
+        #expect(WebSocketHandshakeHandler.problem(withResponse: "HTTP/1.1 429 Too Many Requests\r\n\r\n", key: key) == "HTTP 429")
+        #expect(WebSocketHandshakeHandler.problem(withResponse: "garbage", key: key) != nil)
+    }
+}
