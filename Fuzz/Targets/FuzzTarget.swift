@@ -112,8 +112,8 @@ struct FuzzTarget: Sendable {
             if let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) {
                 precondition(PeerEvent(json: event.json) == event, "peer event round trip")
             }
-            if let message = BufferedMessage(bufferEntry: String(decoding: bytes, as: UTF8.self)) {
-                precondition(BufferedMessage(bufferEntry: message.bufferEntry) == message, "buffer entry round trip")
+            if let message = StoredMessage(bufferEntry: String(decoding: bytes, as: UTF8.self)) {
+                precondition(StoredMessage(bufferEntry: message.bufferEntry) == message, "buffer entry round trip")
             }
         },
         FuzzTarget(name: "server-config") { bytes in

@@ -87,10 +87,10 @@ import Testing
 @Suite struct MessageRingTests {
     @Test func keepsTheLastMessagesInOrder() {
         var ring = MessageRing(capacity: 3)
-        for id in 1...5 { ring.append(BufferedMessage(id: id, text: "m\(id)", sentAt: 0)) }
-        #expect(ring.messages(after: 0).map(\.id) == [3, 4, 5])
-        #expect(ring.messages(after: 3).map(\.id) == [4, 5])
-        ring.append(BufferedMessage(id: 6, text: "m6", sentAt: 0))
-        #expect(ring.messages(after: 0).map(\.id) == [4, 5, 6])
+        for id in 1...5 { ring.append(StoredMessage(seq: id, text: "m\(id)", sentAtMicros: 0)) }
+        #expect(ring.messages(after: 0).map(\.seq) == [3, 4, 5])
+        #expect(ring.messages(after: 3).map(\.seq) == [4, 5])
+        ring.append(StoredMessage(seq: 6, text: "m6", sentAtMicros: 0))
+        #expect(ring.messages(after: 0).map(\.seq) == [4, 5, 6])
     }
 }

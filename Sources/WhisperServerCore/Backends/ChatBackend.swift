@@ -13,12 +13,20 @@ struct SessionRecord: Sendable, Equatable {
     var connectionID: String
     var chat: String?
     var partner: String?
-    /// The last message id this session sent, so ids keep growing after a resume.
-    var lastSentID: Int = 0
-    /// The last message id written to this session's socket.
-    var lastDeliveredID: Int = 0
+    /// The sequence number of the last message this session sent in its chat.
+    var lastSent: Int = 0
+    /// The sequence number of the last partner message written to this session's socket.
+    var lastDelivered: Int = 0
     /// The rate-limit window when the connection ended, so a reconnection does not reset it.
     var rate: RateCounters?
+}
+
+/// A session taken back with its resume token.
+struct ClaimedSession: Sendable {
+    var record: SessionRecord
+    /// This session's messages already kept for its partner, by client id, so resends after the
+    /// resume are recognised.
+    var stored: [String: Int]
 }
 
 /// A user waiting in the queue who was picked as a partner.
@@ -29,32 +37,12 @@ struct MatchCandidate: Sendable, Equatable {
     var waited: Duration
 }
 
-/// A chat message kept for resume.
-package struct BufferedMessage: Sendable, Equatable {
-    var id: Int
-    var text: String
-    var sentAt: Int64
-
-    init(id: Int, text: String, sentAt: Int64) {
-        self.id = id
-        self.text = text
-        self.sentAt = sentAt
-    }
-
-    /// How a resume buffer in Redis holds it: `id|sent_at|text`.
-    package var bufferEntry: String { "\(id)|\(sentAt)|\(text)" }
-
-    package init?(bufferEntry entry: String) {
-        let parts = entry.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let id = Int(parts[0]), let sentAt = Int64(parts[1]) else { return nil }
-        self.init(id: id, text: String(parts[2]), sentAt: sentAt)
-    }
-}
-
 /// Something one session tells another, wherever each is connected.
 package enum PeerEvent: Sendable, Equatable {
     case matched(chat: String, partner: String, commonInterests: [String])
-    case message(BufferedMessage)
+    case message(StoredMessage)
+    /// The partner's messages up to this sequence number exist: fetch any not received.
+    case sync(upTo: Int)
     case typing
     case partnerLeft
     case partnerReconnecting
@@ -67,7 +55,10 @@ package enum PeerEvent: Sendable, Equatable {
         case .matched(let chat, let partner, let common):
             return .object([("t", "matched"), ("chat", .string(chat)), ("partner", .string(partner)), ("common", .array(common.map(JSONValue.string)))])
         case .message(let message):
-            return .object([("t", "message"), ("id", .int(message.id)), ("text", .string(message.text)), ("sent_at", .int(Int(message.sentAt)))])
+            return .object([
+                ("t", "message"), ("id", .int(message.seq)), ("text", .string(message.text)), ("us", .int(Int(message.sentAtMicros))),
+            ])
+        case .sync(let seq): return .object([("t", "sync"), ("upto", .int(seq))])
         case .typing: return .object([("t", "typing")])
         case .partnerLeft: return .object([("t", "partner_left")])
         case .partnerReconnecting: return .object([("t", "partner_reconnecting")])
@@ -83,8 +74,13 @@ package enum PeerEvent: Sendable, Equatable {
             let common = value["common"]?.arrayValue?.compactMap(\.stringValue) ?? []
             self = .matched(chat: chat, partner: partner, commonInterests: common)
         case "message":
-            guard let id = value["id"]?.intValue, let text = value["text"]?.stringValue, let sentAt = value["sent_at"]?.intValue else { return nil }
-            self = .message(BufferedMessage(id: id, text: text, sentAt: Int64(sentAt)))
+            guard let seq = value["id"]?.intValue, seq > 0, let text = value["text"]?.stringValue, let sentAt = value["us"]?.intValue else {
+                return nil
+            }
+            self = .message(StoredMessage(seq: seq, text: text, sentAtMicros: Int64(sentAt)))
+        case "sync":
+            guard let seq = value["upto"]?.intValue, seq >= 0 else { return nil }
+            self = .sync(upTo: seq)
         case "typing": self = .typing
         case "partner_left": self = .partnerLeft
         case "partner_reconnecting": self = .partnerReconnecting
@@ -109,19 +105,21 @@ struct BackendCheck: Sendable, Equatable {
 /// or in Redis and NATS (`ClusterBackend`). The hub keeps the connections of this instance and
 /// asks the backend for everything that other instances must see.
 protocol ChatBackend: AnyObject, Sendable {
-    /// Starts connecting; events for local sessions go to `deliver(event, session)`, and
-    /// `restored` runs whenever routing comes back after an outage.
-    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void, restored: @escaping @Sendable () -> Void)
+    /// Starts connecting. Events for local sessions go to `deliver(event, session)`;
+    /// `busRestored` runs when routing comes back after an outage (messages may have been
+    /// missed), `stateLost` when the shared state came back empty (a store restarted).
+    func start(
+        deliver: @escaping @Sendable (PeerEvent, String) -> Void, busRestored: @escaping @Sendable () -> Void,
+        stateLost: @escaping @Sendable () -> Void)
     func shutdown() async
 
     // MARK: Sessions
-    /// Stores a new session and starts routing its events here.
+    /// Stores a session (new, or again after the store lost it) and routes its events here;
+    /// returns once events published from now on reach this instance.
     func register(_ record: SessionRecord) async throws
-    /// Takes over the session `resumeToken` names for `connectionID` on this server, if it is
-    /// still within the resume window; starts routing its events here.
-    func claim(resumeToken: String, connectionID: String) async throws -> SessionRecord?
-    /// Waits until events published from now on reach this instance.
-    func awaitRouting() async throws
+    /// Takes over the session `resumeToken` names for `connectionID` on `server`, if it is still
+    /// within the resume window; routes its events here.
+    func claim(resumeToken: String, connectionID: String, server: String) async throws -> ClaimedSession?
     /// The connection closed: keep the session for `window` unless a newer connection owns it.
     /// - Returns: whether the session was still this connection's.
     func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool
@@ -133,6 +131,7 @@ protocol ChatBackend: AnyObject, Sendable {
     /// Forgets the session and stops routing it here.
     func forget(session: String) async
     func stopRouting(session: String)
+    /// Records the chat between two sessions; their resume buffers start empty.
     func setChat(_ chat: String, between first: String, and second: String) async throws
     func clearChat(of session: String) async throws
     /// The salted IP hash of a session, wherever it is connected.
@@ -149,12 +148,15 @@ protocol ChatBackend: AnyObject, Sendable {
     /// The match queue's depth, as last measured.
     var queueDepth: Int { get }
 
-    // MARK: Routing
+    // MARK: Messages
     /// Sends `event` to a session connected elsewhere (nothing in the embedded backend).
     func publish(_ event: PeerEvent, to session: String, chat: String?)
-    /// Keeps `message` for `session` in case it resumes; in order, capped.
-    func keep(_ message: BufferedMessage, for session: String)
-    func kept(for session: String, after id: Int) async throws -> [BufferedMessage]
+    /// Keeps `message` in `session`'s resume buffer (in order, capped).
+    /// - Returns: nil when it is kept already, else a future done once it is (failed if the
+    ///   store is unreachable).
+    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>?
+    /// The messages in `session`'s resume buffer after sequence number `seq`, in order.
+    func kept(for session: String, after seq: Int) async throws -> [StoredMessage]
 
     // MARK: Bans
     func isBanned(ipHash: String) async throws -> Bool
@@ -166,4 +168,14 @@ protocol ChatBackend: AnyObject, Sendable {
     /// Whether shared state and routing work; /ready is 503 otherwise.
     var isAvailable: Bool { get }
     var checks: [BackendCheck] { get }
+}
+
+extension StoredMessage {
+    /// What a buffer of a session's partner says about that session's own messages: their client
+    /// ids, and the highest number kept (it outlives a crash of the instance that sent them).
+    static func sentBy(_ partnerBuffer: [StoredMessage]) -> (stored: [String: Int], lastSent: Int) {
+        var stored: [String: Int] = [:]
+        for message in partnerBuffer { if let id = message.clientID { stored[id] = message.seq } }
+        return (stored, partnerBuffer.map(\.seq).max() ?? 0)
+    }
 }

@@ -41,10 +41,22 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         nats = NATSClient(address: configuration.natsAddress!, options: natsOptions, group: group, logger: logger)
     }
 
-    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void, restored: @escaping @Sendable () -> Void) {
+    func start(
+        deliver: @escaping @Sendable (PeerEvent, String) -> Void, busRestored: @escaping @Sendable () -> Void,
+        stateLost: @escaping @Sendable () -> Void
+    ) {
         lock.withLock { self.deliver = deliver }
+        // Every reconnection after the first may follow messages the bus dropped, or a Redis that
+        // restarted empty: sessions catch up, and write themselves again.
+        let natsConnections = NIOLockedValueBox(0)
         nats.onStateChange { state in
-            if state == .connected { restored() }
+            guard state == .connected else { return }
+            if natsConnections.withLockedValue({ $0 += 1; return $0 }) > 1 { busRestored() }
+        }
+        let redisConnections = NIOLockedValueBox(0)
+        redis.onStateChange { state in
+            guard state == .connected else { return }
+            if redisConnections.withLockedValue({ $0 += 1; return $0 }) > 1 { stateLost() }
         }
         redis.start()
         nats.start()
@@ -76,29 +88,34 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     func register(_ record: SessionRecord) async throws {
         route(record.session)
         let ttl = String(Self.connectedTTL.milliseconds)
+        var fields = [
+            "HSET", RedisKeys.session(record.session), "token", record.resumeToken, "ip_hash", record.ipHash, "server", record.server,
+            "conn", record.connectionID, "state", "connected", "created_at", String(Int(Date().timeIntervalSince1970)),
+            "last_sent", String(record.lastSent), "last_delivered", String(record.lastDelivered),
+        ]
+        if let chat = record.chat, let partner = record.partner { fields += ["chat", chat, "partner", partner] }
         _ = try await check(redis.pipeline([
-            ["HSET", RedisKeys.session(record.session), "token", record.resumeToken, "ip_hash", record.ipHash,
-             "server", record.server, "conn", record.connectionID, "state", "connected", "created_at", String(Int(Date().timeIntervalSince1970))],
-            ["PEXPIRE", RedisKeys.session(record.session), ttl],
-            ["SET", RedisKeys.resume(record.resumeToken), record.session, "PX", ttl],
+            fields, ["PEXPIRE", RedisKeys.session(record.session), ttl], ["SET", RedisKeys.resume(record.resumeToken), record.session, "PX", ttl],
         ]).get())
+        // A partner on another instance may publish to us the moment it knows us.
+        try await nats.flush()
     }
 
-    func claim(resumeToken: String, connectionID: String) async throws -> SessionRecord? {
+    func claim(resumeToken: String, connectionID: String, server: String) async throws -> ClaimedSession? {
         guard let session = try await redis.command("GET", RedisKeys.resume(resumeToken)).string else { return nil }
         let reply = try await redis.run(
             SessionScripts.claim, keys: [RedisKeys.session(session), RedisKeys.resume(resumeToken)],
-            arguments: [resumeToken, connectionID, configuration.serverName, String(Self.connectedTTL.milliseconds)])
+            arguments: [resumeToken, connectionID, server, String(Self.connectedTTL.milliseconds)])
         guard let items = reply.array else { return nil }
         var fields: [String: String] = [:]
         for index in stride(from: 0, to: items.count - 1, by: 2) {
             if let key = items[index].string { fields[key] = items[index + 1].string }
         }
         route(session)
-        let previous = SessionRecord(
+        var previous = SessionRecord(
             session: session, resumeToken: resumeToken, ipHash: fields["ip_hash"] ?? "", server: fields["server"] ?? "",
             connectionID: fields["conn"] ?? "", chat: fields["chat"], partner: fields["partner"],
-            lastSentID: Int(fields["last_sent"] ?? "") ?? 0, lastDeliveredID: Int(fields["last_delivered"] ?? "") ?? 0,
+            lastSent: Int(fields["last_sent"] ?? "") ?? 0, lastDelivered: Int(fields["last_delivered"] ?? "") ?? 0,
             rate: Int64(fields["rate_since"] ?? "").flatMap { since in
                 since > 0 ? RateCounters(windowStartMs: since, messages: Int(fields["rate_msgs"] ?? "") ?? 0, bytes: Int(fields["rate_bytes"] ?? "") ?? 0) : nil
             })
@@ -107,18 +124,22 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         if fields["state"] == "connected", previous.connectionID != connectionID {
             publish(.takeover(connectionID: previous.connectionID), to: session, chat: nil)
         }
-        return previous
-    }
-
-    func awaitRouting() async throws {
+        // What the partner's buffer holds of ours: newer than `last_sent` if our instance crashed.
+        var stored: [String: Int] = [:]
+        if let partner = previous.partner {
+            let sent = StoredMessage.sentBy(try await kept(for: partner, after: 0))
+            stored = sent.stored
+            previous.lastSent = max(previous.lastSent, sent.lastSent)
+        }
         try await nats.flush()
+        return ClaimedSession(record: previous, stored: stored)
     }
 
     func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool {
         let reply = try await redis.run(
             SessionScripts.away, keys: [RedisKeys.session(record.session), RedisKeys.resume(record.resumeToken)],
             arguments: [
-                record.connectionID, String(max(1, window.milliseconds)), String(record.lastSentID), String(record.lastDeliveredID),
+                record.connectionID, String(max(1, window.milliseconds)), String(record.lastSent), String(record.lastDelivered),
                 String(record.rate?.windowStartMs ?? 0), String(record.rate?.messages ?? 0), String(record.rate?.bytes ?? 0),
             ])
         return reply.int == 1
@@ -166,8 +187,9 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
 
     func setChat(_ chat: String, between first: String, and second: String) async throws {
         _ = try await check(redis.pipeline([
-            ["HSET", RedisKeys.session(first), "chat", chat, "partner", second],
-            ["HSET", RedisKeys.session(second), "chat", chat, "partner", first],
+            ["HSET", RedisKeys.session(first), "chat", chat, "partner", second, "last_sent", "0", "last_delivered", "0"],
+            ["HSET", RedisKeys.session(second), "chat", chat, "partner", first, "last_sent", "0", "last_delivered", "0"],
+            ["DEL", RedisKeys.buffer(first), RedisKeys.buffer(second)],
         ]).get())
     }
 
@@ -239,19 +261,17 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         }
     }
 
-    func keep(_ message: BufferedMessage, for session: String) {
+    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
         let key = RedisKeys.buffer(session)
-        let entry = message.bufferEntry
-        // One write of three commands, not awaited: the hot path never waits on Redis.
-        _ = redis.pipeline([
-            ["RPUSH", key, entry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
+        return redis.pipeline([
+            ["RPUSH", key, message.bufferEntry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
             ["PEXPIRE", key, String(Self.bufferTTL.milliseconds)],
-        ])
+        ]).flatMapThrowing { [self] replies in _ = try check(replies) }
     }
 
-    func kept(for session: String, after id: Int) async throws -> [BufferedMessage] {
+    func kept(for session: String, after seq: Int) async throws -> [StoredMessage] {
         let items = try await redis.command("LRANGE", RedisKeys.buffer(session), "0", "-1").array ?? []
-        return items.compactMap { $0.string.flatMap(BufferedMessage.init(bufferEntry:)) }.filter { $0.id > id }
+        return items.compactMap { $0.string.flatMap(StoredMessage.init(bufferEntry:)) }.filter { $0.seq > seq }.sorted { $0.seq < $1.seq }
     }
 
     // MARK: Bans

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Shared state for a single instance, in this process: no REDIS_ADDR and NATS_URL. Every session
 /// is local, so nothing is ever published; resume, bans and the queue work as in a cluster.
@@ -27,7 +28,11 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
         bufferLimit = configuration.resumeBuffer
     }
 
-    func start(deliver: @escaping @Sendable (PeerEvent, String) -> Void, restored: @escaping @Sendable () -> Void) {}
+    func start(
+        deliver: @escaping @Sendable (PeerEvent, String) -> Void, busRestored: @escaping @Sendable () -> Void,
+        stateLost: @escaping @Sendable () -> Void
+    ) {}
+
     func shutdown() async {}
 
     // MARK: Sessions
@@ -39,23 +44,29 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
         }
     }
 
-    func claim(resumeToken: String, connectionID: String) async throws -> SessionRecord? {
+    func claim(resumeToken: String, connectionID: String, server: String) async throws -> ClaimedSession? {
         lock.withLock {
             guard let session = tokens[resumeToken], var entry = sessions[session] else { return nil }
             if let until = entry.awayUntil, until < .now {
                 removeSession(session)
                 return nil
             }
-            let previous = entry.record
+            var previous = entry.record
+            var stored: [String: Int] = [:]
+            if let partner = previous.partner {
+                // Messages kept for the partner may be newer than what the session last saved.
+                let sent = StoredMessage.sentBy(buffers[partner]?.all ?? [])
+                stored = sent.stored
+                previous.lastSent = max(previous.lastSent, sent.lastSent)
+            }
             entry.record.connectionID = connectionID
+            entry.record.server = server
             entry.connected = true
             entry.awayUntil = nil
             sessions[session] = entry
-            return previous
+            return ClaimedSession(record: previous, stored: stored)
         }
     }
-
-    func awaitRouting() async throws {}
 
     func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool {
         lock.withLock {
@@ -86,10 +97,13 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
 
     func setChat(_ chat: String, between first: String, and second: String) async throws {
         lock.withLock {
-            sessions[first]?.record.chat = chat
-            sessions[first]?.record.partner = second
-            sessions[second]?.record.chat = chat
-            sessions[second]?.record.partner = first
+            for (session, partner) in [(first, second), (second, first)] {
+                sessions[session]?.record.chat = chat
+                sessions[session]?.record.partner = partner
+                sessions[session]?.record.lastSent = 0
+                sessions[session]?.record.lastDelivered = 0
+                buffers[session] = nil
+            }
         }
     }
 
@@ -146,19 +160,20 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
 
     var queueDepth: Int { lock.withLock { matchmaker.count } }
 
-    // MARK: Routing
+    // MARK: Messages
 
     func publish(_ event: PeerEvent, to session: String, chat: String?) {}
 
-    func keep(_ message: BufferedMessage, for session: String) {
+    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
         lock.withLock {
             guard sessions[session] != nil else { return }
             buffers[session, default: MessageRing(capacity: bufferLimit)].append(message)
         }
+        return nil
     }
 
-    func kept(for session: String, after id: Int) async throws -> [BufferedMessage] {
-        lock.withLock { buffers[session]?.messages(after: id) ?? [] }
+    func kept(for session: String, after seq: Int) async throws -> [StoredMessage] {
+        lock.withLock { buffers[session]?.messages(after: seq) ?? [] }
     }
 
     // MARK: Bans
@@ -188,26 +203,4 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
 
     var isAvailable: Bool { true }
     var checks: [BackendCheck] { [BackendCheck(name: "state", status: .ok, detail: "embedded")] }
-}
-
-/// The last `capacity` messages for one session, oldest first; appending is O(1).
-struct MessageRing {
-    private var storage: [BufferedMessage] = []
-    private var start = 0
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = max(1, capacity) }
-
-    mutating func append(_ message: BufferedMessage) {
-        if storage.count < capacity {
-            storage.append(message)
-        } else {
-            storage[start] = message
-            start = (start + 1) % capacity
-        }
-    }
-
-    func messages(after id: Int) -> [BufferedMessage] {
-        (storage[start...] + storage[..<start]).filter { $0.id > id }
-    }
 }

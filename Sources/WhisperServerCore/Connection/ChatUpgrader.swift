@@ -70,7 +70,8 @@ final class ChatUpgrader: HTTPServerProtocolUpgrader, Sendable {
     }
 
     func upgrade(context: ChannelHandlerContext, upgradeRequest head: HTTPRequestHead) -> EventLoopFuture<Void> {
-        let handler = WebSocketChatHandler(hub: hub, heartbeat: heartbeat, ip: clientIP(context.channel, head), resume: ResumeRequest(uri: head.uri))
+        let handler = WebSocketChatHandler(
+            hub: hub, heartbeat: heartbeat, ip: clientIP(context.channel, head), resume: ResumeRequest(uri: head.uri), eventLoop: context.eventLoop)
         return context.eventLoop.makeCompletedFuture { try context.pipeline.syncOperations.addHandler(handler) }
     }
 

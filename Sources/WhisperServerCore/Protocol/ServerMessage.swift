@@ -2,7 +2,7 @@ import NIOCore
 import OpsKit
 
 /// A frame the server sends (docs/protocol.md).
-enum ServerMessage: Sendable {
+enum ServerMessage: Sendable, Equatable {
     case welcome(session: String, resumeToken: String, server: String, resumed: Bool, chat: String?)
     case queued
     case matched(chat: String, commonInterests: [String])

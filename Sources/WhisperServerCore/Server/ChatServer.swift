@@ -37,23 +37,21 @@ struct ChatServer: Service {
         let port = channel.localAddress?.port ?? configuration.port
         logger.info("server.listening", metadata: ["port": "\(port)", "server": "\(configuration.serverName)"])
 
-        let sweeper = Task {
-            var ticks = 0
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(250))
-                hub.sweepQueue()
-                ticks += 1
-                if ticks % 8 == 0 { await hub.checkRemotePartners() }
+        // The crash check is a child of this service: it ends with it.
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(2))
+                    await hub.checkRemotePartners()
+                }
             }
-        }
-        defer {
-            sweeper.cancel()
-            heartbeats.forEach { $0.cancel() }
-        }
-        try await withGracefulShutdownHandler {
-            try await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            Task { await Drain(hub: hub, configuration: configuration, logger: logger).run(closing: channel) }
+            defer { heartbeats.forEach { $0.cancel() } }
+            try await withGracefulShutdownHandler {
+                try await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                Task { await Drain(hub: hub, configuration: configuration, logger: logger).run(closing: channel) }
+            }
+            group.cancelAll()
         }
     }
 }

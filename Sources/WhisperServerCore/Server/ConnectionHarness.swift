@@ -12,9 +12,11 @@ package final class ConnectionHarness: Sendable {
     package init(eventLoop: EventLoop, environment: [String: String] = [:]) throws {
         let configuration = try ServerConfiguration.fromEnvironment(environment)
         let logger = Logger(label: "whisper-harness", factory: { _ in SwiftLogNoOpLogHandler() })
+        let jobs = BackendJobs()
+        _ = jobs.runDetached()
         hub = ChatHub(
             configuration: configuration, metrics: ServerMetrics(), moderation: Moderation(), reports: InMemoryReportStore(),
-            backend: EmbeddedBackend(configuration: configuration), logger: logger)
+            backend: EmbeddedBackend(configuration: configuration), jobs: jobs, logger: logger)
         heartbeat = HeartbeatRegistry(eventLoop: eventLoop, interval: configuration.heartbeatInterval, grace: configuration.heartbeatGrace)
     }
 
@@ -26,7 +28,7 @@ package final class ConnectionHarness: Sendable {
     /// Sets `channel` up as a connection whose upgrade to `uri` already succeeded.
     package func configureUpgraded(_ channel: Channel, uri: String, ip: String) throws {
         try channel.pipeline.syncOperations.addHandler(
-            WebSocketChatHandler(hub: hub, heartbeat: heartbeat, ip: ip, resume: ResumeRequest(uri: uri)))
+            WebSocketChatHandler(hub: hub, heartbeat: heartbeat, ip: ip, resume: ResumeRequest(uri: uri), eventLoop: channel.eventLoop))
     }
 
     /// Connections the hub still counts.

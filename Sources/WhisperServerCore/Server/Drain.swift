@@ -15,7 +15,7 @@ struct Drain {
         logger.info("drain.started", metadata: ["connections": "\(hub.connectionCount)"])
         try? await Task.sleep(for: min(configuration.drainGrace, configuration.drainTimeout))
 
-        let connections = hub.allConnections
+        let connections = hub.allSessions
         let tick: Duration = .milliseconds(10)
         let ticks = max(1, Int(configuration.drainSpread / tick))
         let perTick = max(1, (connections.count + ticks - 1) / ticks)
@@ -23,12 +23,13 @@ struct Drain {
         for batch in stride(from: 0, to: connections.count, by: perTick) {
             guard ContinuousClock.now < deadline else { break }
             for connection in connections[batch..<min(batch + perTick, connections.count)] {
-                connection.send(.draining(reconnectInMs: Int(generator.next(upperBound: UInt32(1000)))))
-                connection.close(code: CloseCode.serviceRestart)
+                connection.evict(reconnectInMs: Int(generator.next(upperBound: UInt32(1000))))
             }
             try? await Task.sleep(for: tick)
         }
-        while (hub.connectionCount > 0 || hub.unfinishedDepartures > 0) && ContinuousClock.now < deadline {
+        // Until every client is gone and its departure recorded (the partner told, the session
+        // kept for its resume elsewhere).
+        while (hub.connectionCount > 0 || hub.jobs.inProgress > 0) && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         logger.info("drain.finished", metadata: ["remaining": "\(hub.connectionCount)"])

@@ -59,8 +59,12 @@ package enum WhisperServerApp {
         } else {
             reports = InMemoryReportStore()
         }
+        // Stops after the server: jobs the drain starts still run.
+        let jobs = BackendJobs()
+        services.append(.init(service: jobs))
         let hub = ChatHub(
-            configuration: configuration, metrics: ServerMetrics(), moderation: moderation, reports: reports, backend: backend, logger: logger)
+            configuration: configuration, metrics: ServerMetrics(), moderation: moderation, reports: reports, backend: backend, jobs: jobs,
+            logger: logger)
         services.append(.init(service: ChatServer(configuration: configuration, hub: hub, group: group, logger: logger)))
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -342,13 +342,16 @@ public final class NATSClient: @unchecked Sendable {
 
     /// Waits until the server has processed everything sent so far (a PING answered by PONG).
     public func flush(timeout: Duration = .seconds(2)) async throws {
-        let promise = eventLoop.makePromise(of: Void.self)
-        try lock.withLock {
+        // The promise exists only once it is certain to be completed: by the PONG, the timeout or
+        // the connection's loss.
+        let promise: EventLoopPromise<Void> = try lock.withLock {
             guard state == .connected, let channel else {
                 throw OpsError(.io, "not connected", endpoint: address.description)
             }
+            let promise = eventLoop.makePromise(of: Void.self)
             pongWaiters.append(.flush(promise))
             channel.writeAndFlush(channel.allocator.buffer(staticString: "PING\r\n"), promise: nil)
+            return promise
         }
         let endpoint = address.description
         let deadline = eventLoop.scheduleTask(in: timeout.timeAmount) {

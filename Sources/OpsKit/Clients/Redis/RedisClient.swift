@@ -127,10 +127,8 @@ public final class RedisClient: @unchecked Sendable {
         if let password = address.password { commands.append(["AUTH", password]) }
         if let database = address.database, database != 0 { commands.append(["SELECT", String(database)]) }
         commands.append(["PING"])
-        let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: nil)
         let endpoint = address.description
-        return promise.futureResult.flatMapThrowing { replies in
+        return Self.send(commands, on: channel).flatMapThrowing { replies in
             for reply in replies {
                 if case .error(let message) = reply {
                     let code: OpsError.Code = message.contains("WRONGPASS") || message.contains("NOAUTH") || message.contains("invalid password") ? .authentication : .serverError
@@ -205,8 +203,16 @@ public final class RedisClient: @unchecked Sendable {
             let reason = lastErrorDescription.map { " (\($0))" } ?? ""
             return eventLoop.makeFailedFuture(OpsError(.io, "Redis is unavailable\(reason)", endpoint: address.description))
         }
+        return Self.send(commands, on: channel)
+    }
+
+    /// Writes a request; if the write fails (the channel closed on the way), so does the request,
+    /// which otherwise nobody would ever complete.
+    private static func send(_ commands: [[String]], on channel: Channel) -> EventLoopFuture<[RESPValue]> {
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: nil)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { promise.fail($0) }
+        channel.writeAndFlush(RedisRequest(commands: commands, promise: promise), promise: written)
         return promise.futureResult
     }
 

@@ -1,0 +1,123 @@
+import NIOCore
+import OpsKit
+
+/// The session side of a connection: events into the `SessionMachine`, its actions performed.
+extension WebSocketChatHandler {
+    /// Hands `event` to this session from any thread; it is applied on the session's event loop,
+    /// after what was posted before it.
+    func post(_ event: SessionMachine.Event) {
+        // From this loop, and not inside another event of ours, there is no need to queue.
+        if eventLoop.inEventLoop && !applying {
+            apply(event)
+        } else {
+            eventLoop.execute { self.apply(event) }
+        }
+    }
+
+    func apply(_ event: SessionMachine.Event) {
+        eventLoop.preconditionInEventLoop()
+        if case .opened(let opening) = event { registerOpened(opening) }
+        // Until its actions are done too: an event this one causes for us waits its turn.
+        applying = true
+        let actions = machine.handle(event)
+        for action in actions { perform(action) }
+        applying = false
+        if case .opened = event, isOpen { handleEarlyMessages() }
+    }
+
+    /// The session is known: it becomes reachable here, and an older connection of it here ends.
+    private func registerOpened(_ opening: SessionMachine.Opening) {
+        guard machine.phase == .opening else { return }
+        if let replaced = hub.register(self, as: opening.session) { replaced.takeOver(ifConnection: replaced.connectionID) }
+        if opening.resumed { hub.metrics.resumed.add(1, ordering: .relaxed) }
+    }
+
+    /// The session resumed on a newer connection: this one closes without telling anyone.
+    func takeOver(ifConnection id: String) {
+        onLoop { handler in
+            guard handler.connectionID == id else { return }
+            handler.quiet = true
+            handler.close(code: CloseCode.normal, reason: "taken_over", resumable: false)
+        }
+    }
+
+    func perform(_ action: SessionMachine.Action) {
+        switch action {
+        case .send(let message):
+            send(message)
+        case .write(let messages, let live):
+            for message in messages { write(message, live: live) }
+        case .relay(let message, let partner, let chat):
+            relay(message, to: partner, chat: chat)
+        case .tell(let event, let partner, let chat):
+            hub.tell(event, to: partner, chat: chat)
+        case .fetch(let after, let later):
+            guard later else { return fetch(after: after) }
+            timers.fetch = eventLoop.scheduleTask(in: .milliseconds(20)) { [self] in apply(.fetchDue) }
+        case .find(let interests): find(interests)
+        case .fallback: fallback()
+        case .leaveChat(let partner, let chat): leaveChat(partner: partner, chat: chat)
+        case .leaveQueue: leaveQueue(expiring: false)
+        case .expireQueue: leaveQueue(expiring: true)
+        case .report(let reason, let partner, let chat): report(reason, partner: partner, chat: chat)
+        case .watchQueue(let on): watchQueue(on)
+        case .watchPartner(let partner):
+            timers.partnerExpiry?.cancel()
+            let delay = hub.configuration.resumeWindow + .milliseconds(500)
+            timers.partnerExpiry = eventLoop.scheduleTask(in: delay.timeAmount) { [self] in apply(.partnerExpiryDue(partner)) }
+        case .checkPartnerGone(let partner): checkPartnerGone(partner)
+        case .partnerChanged(let partner):
+            if let session = machine.session {
+                hub.chatChanged(for: session, partner: partner, chat: machine.chat?.id)
+            }
+        case .register: refreshRegistration()
+        case .countSkipped(let count):
+            hub.metrics.messagesLost.add(count, ordering: .relaxed)
+            hub.logger.warning("chat.gap_skipped", metadata: ["session": "\(machine.session ?? "")", "messages": "\(count)"])
+        case .depart(let departure): depart(departure)
+        }
+    }
+
+    /// A message from the partner, to the client.
+    private func write(_ message: StoredMessage, live: Bool) {
+        guard !closeSent else { return }
+        send(.message(id: message.seq, text: message.text, sentAt: message.sentAtMillis))
+        hub.metrics.messagesSent.add(1, ordering: .relaxed)
+        if live {
+            hub.metrics.messageLatency.observe(.microseconds(max(0, WallClock.micros() - message.sentAtMicros)))
+        }
+    }
+
+    /// Our client's message: to the partner at once, and into the partner's resume buffer; the
+    /// client's ack waits until it is kept there, so an acked message is never lost.
+    private func relay(_ message: StoredMessage, to partner: String, chat: String) {
+        hub.tell(.message(message), to: partner, chat: chat)
+        let ack = ServerMessage.ack(clientID: message.clientID, id: message.seq)
+        guard let kept = hub.backend.keep(message, for: partner) else { return send(ack) }
+        // Kept or not (the store is down: the partner still got it live), the client hears back.
+        kept.whenComplete { [self] _ in onLoop { $0.send(ack) } }
+    }
+
+    private func watchQueue(_ on: Bool) {
+        timers.fallback?.cancel()
+        timers.matchTimeout?.cancel()
+        timers.fallback = nil
+        timers.matchTimeout = nil
+        guard on else { return }
+        let configuration = hub.configuration
+        timers.fallback = eventLoop.scheduleRepeatedTask(initialDelay: configuration.matchFallback.timeAmount, delay: .milliseconds(250)) {
+            [self] _ in apply(.fallbackDue)
+        }
+        timers.matchTimeout = eventLoop.scheduleTask(in: configuration.matchTimeout.timeAmount) { [self] in apply(.queueTimedOut) }
+    }
+
+    /// What outlives this connection in the backend, as of now.
+    func record(lastSent: Int? = nil, lastDelivered: Int? = nil) -> SessionRecord? {
+        guard let session = machine.session, let token = machine.resumeToken else { return nil }
+        return SessionRecord(
+            session: session, resumeToken: token, ipHash: hub.hasher.hash(ip), server: hub.configuration.serverName,
+            connectionID: connectionID, chat: machine.chat?.id, partner: machine.chat?.partner,
+            lastSent: lastSent ?? ((machine.chat?.nextSeq ?? 1) - 1), lastDelivered: lastDelivered ?? (machine.chat?.inbox.delivered ?? 0),
+            rate: limiter.counters())
+    }
+}
