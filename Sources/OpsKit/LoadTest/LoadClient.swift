@@ -6,8 +6,9 @@ import NIOWebSocket
 
 /// One simulated user across its connections: finds its partner, sends and checks messages, and
 /// when its connection ends (a drain's 1012, or a drop) reconnects to the next target and resumes
-/// its session, telling the server the last message id it has. Messages that arrive after the
-/// resume count as delivered, not lost.
+/// its session, telling the server the last message id it has, then sends again what the server
+/// never acked, with the same client ids (the server delivers each once). Messages that arrive
+/// after the resume count as delivered, not lost.
 ///
 /// Lives on one event loop, like all its state and every connection it opens; `@unchecked
 /// Sendable` for that reason.
@@ -34,12 +35,17 @@ final class LoadClient: @unchecked Sendable {
     private var nextSequence = 0
     private var expectedSequence = 0
     private var missing = Set<Int>()
+    /// Sent and not acked yet, oldest first: sent again after a resume.
+    private var unacked = CircularBuffer<(sequence: Int, frame: String)>()
+    /// Between a lost connection and the welcome of the resumed session.
+    private var resuming = false
     /// Masking keys from a per-client xorshift generator: a load generator needs masks that
     /// vary, not the system's cryptographic generator on every frame.
     private var masks = XorShiftGenerator(seed: UInt64.random(in: 1...UInt64.max))
 
     static let messagePrefix = Array(#"{"type":"message","id":"#.utf8)
     static let ackPrefix = Array(#"{"type":"ack""#.utf8)
+    static let ackOfOursPrefix = Array(#"{"type":"ack","client_id":"c"#.utf8)
     static let textKey = Array(#""text":""#.utf8)
     static let maxReconnectAttempts = 50
 
@@ -114,6 +120,7 @@ final class LoadClient: @unchecked Sendable {
             progress.withLockedValue { $0.resumeFailures += 1 }
             return
         }
+        resuming = true
         target = (target + 1) % plan.targets.count
         let delay = reconnectInMs
         reconnectInMs = 0
@@ -124,6 +131,7 @@ final class LoadClient: @unchecked Sendable {
         reconnectAttempts += 1
         guard !finished else { return }
         guard reconnectAttempts <= LoadClient.maxReconnectAttempts else {
+            resuming = false
             progress.withLockedValue { $0.resumeFailures += 1 }
             return
         }
@@ -133,6 +141,11 @@ final class LoadClient: @unchecked Sendable {
 
     func finish() {
         finished = true
+        // Still trying to come back when the run ends: that resume failed.
+        if resuming {
+            resuming = false
+            progress.withLockedValue { $0.resumeFailures += 1 }
+        }
         context?.close(promise: nil)
     }
 
@@ -146,7 +159,7 @@ final class LoadClient: @unchecked Sendable {
             if payload.readableBytesView.starts(with: LoadClient.messagePrefix) {
                 recordDelivery(payload)
             } else if payload.readableBytesView.starts(with: LoadClient.ackPrefix) {
-                return  // one per message sent: nothing to check, so not worth a String
+                acked(payload)
             } else {
                 var copy = payload
                 receive(copy.readString(length: copy.readableBytes) ?? "", context: context)
@@ -170,11 +183,15 @@ final class LoadClient: @unchecked Sendable {
         case "welcome":
             guard resumeToken == nil else {
                 // Back after a dropped or drained connection.
+                resuming = false
                 if message["resumed"] == .bool(true) {
                     progress.withLockedValue { $0.resumed += 1 }
+                    // What the server never acked, again and in order: it delivers each once.
+                    for (_, frame) in unacked { send(frame, context: context) }
                     paused = false
                 } else {
                     progress.withLockedValue { $0.resumeFailures += 1 }
+                    unacked.removeAll()
                     matched = false
                 }
                 return
@@ -194,33 +211,30 @@ final class LoadClient: @unchecked Sendable {
         }
     }
 
-    /// `{"type":"message","id":ID,"text":"SEQUENCE SENT_NANOS",...}` from the partner.
+    /// `{"type":"message","id":ID,"text":"SEQUENCE SENT_NANOS",...}` from the partner. Text the
+    /// load client did not write (a real user matched by fallback) is counted as foreign and ignored.
     private func recordDelivery(_ payload: ByteBuffer) {
         let bytes = payload.readableBytesView
         var index = bytes.startIndex + LoadClient.messagePrefix.count
-        var id = 0
-        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            id = id * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
-            index += 1
+        guard let id = Self.number(in: bytes, at: &index), let key = bytes[index...].firstRange(of: LoadClient.textKey) else {
+            stats.foreign += 1
+            return
         }
-        lastMessageID = id
-        guard let key = bytes[index...].firstRange(of: LoadClient.textKey) else { return }
-        var sequence = 0
-        var sentAt: UInt64 = 0
         index = key.upperBound
-        while index < bytes.endIndex, bytes[index] != UInt8(ascii: " ") {
-            sequence = sequence * 10 + Int(bytes[index] &- UInt8(ascii: "0"))
-            index += 1
+        guard let sequence = Self.number(in: bytes, at: &index), index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") else {
+            stats.foreign += 1
+            return
         }
         index += 1
-        while index < bytes.endIndex, bytes[index] != UInt8(ascii: "\"") {
-            sentAt = sentAt * 10 + UInt64(bytes[index] &- UInt8(ascii: "0"))
-            index += 1
+        guard let sentAt = Self.number(in: bytes, at: &index), index < bytes.endIndex, bytes[index] == UInt8(ascii: "\"") else {
+            stats.foreign += 1
+            return
         }
+        lastMessageID = id
         let now = DispatchTime.now().uptimeNanoseconds
         if sequence == expectedSequence {
             expectedSequence += 1
-        } else if sequence > expectedSequence {
+        } else if sequence > expectedSequence, sequence - expectedSequence < 1_000_000 {
             stats.outOfOrder += 1
             for gap in expectedSequence..<sequence { missing.insert(gap) }
             expectedSequence = sequence + 1
@@ -229,15 +243,42 @@ final class LoadClient: @unchecked Sendable {
             return
         }
         stats.delivered += 1
-        _ = stats.histogram.record(now > sentAt ? (now - sentAt) / 1000 : 0)
+        _ = stats.histogram.record(now > UInt64(sentAt) ? (now - UInt64(sentAt)) / 1000 : 0)
+    }
+
+    /// `{"type":"ack","client_id":"cSEQUENCE",...}`: the server kept that message.
+    private func acked(_ payload: ByteBuffer) {
+        let bytes = payload.readableBytesView
+        guard bytes.starts(with: LoadClient.ackOfOursPrefix) else { return }
+        var index = bytes.startIndex + LoadClient.ackOfOursPrefix.count
+        guard let sequence = Self.number(in: bytes, at: &index) else { return }
+        if unacked.first?.sequence == sequence {
+            unacked.removeFirst()
+        } else if let position = unacked.firstIndex(where: { $0.sequence == sequence }) {
+            unacked.remove(at: position)
+        }
+    }
+
+    /// The decimal digits at `index`, moving past them; nil for none or a number over 2^62.
+    private static func number(in bytes: ByteBufferView, at index: inout ByteBufferView.Index) -> Int? {
+        var value = 0
+        let start = index
+        while index < bytes.endIndex, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            guard value < 1 << 58 else { return nil }
+            value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        return index > start ? value : nil
     }
 
     func sendMessage() {
         guard matched, !paused, let context else { return }
-        let text = "\(nextSequence) \(DispatchTime.now().uptimeNanoseconds)"
+        let sequence = nextSequence
         nextSequence += 1
         stats.sent += 1
-        send(#"{"type":"message","text":"\#(text)"}"#, context: context)
+        let frame = #"{"type":"message","text":"\#(sequence) \#(DispatchTime.now().uptimeNanoseconds)","client_id":"c\#(sequence)"}"#
+        unacked.append((sequence, frame))
+        send(frame, context: context)
     }
 
     private func send(_ text: String, context: ChannelHandlerContext) {

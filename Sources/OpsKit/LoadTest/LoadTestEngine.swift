@@ -101,6 +101,7 @@ public final class LoadTestEngine: Sendable {
         report.delivered = totals.delivered
         report.duplicated = totals.duplicated
         report.outOfOrder = totals.outOfOrder
+        report.foreign = totals.foreign
         let final = progress.withLockedValue { $0 }
         report.resumed = final.resumed
         report.resumeFailures = final.resumeFailures
@@ -126,6 +127,7 @@ public final class LoadTestEngine: Sendable {
             totals.delivered += part.delivered
             totals.duplicated += part.duplicated
             totals.outOfOrder += part.outOfOrder
+            totals.foreign += part.foreign
             totals.histogram.add(part.histogram)
         }
         return totals
@@ -167,6 +169,7 @@ struct LoopTotals {
     var delivered = 0
     var duplicated = 0
     var outOfOrder = 0
+    var foreign = 0
     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
 }
 
@@ -177,13 +180,15 @@ final class LoopStats: @unchecked Sendable {
     var delivered = 0
     var duplicated = 0
     var outOfOrder = 0
+    /// Messages from a partner that the load client did not write.
+    var foreign = 0
     /// Delivery latency in microseconds.
     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
 
     init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
     func snapshot() -> LoopTotals {
-        LoopTotals(sent: sent, delivered: delivered, duplicated: duplicated, outOfOrder: outOfOrder, histogram: histogram)
+        LoopTotals(sent: sent, delivered: delivered, duplicated: duplicated, outOfOrder: outOfOrder, foreign: foreign, histogram: histogram)
     }
 }
 

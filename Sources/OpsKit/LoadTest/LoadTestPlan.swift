@@ -65,6 +65,8 @@ public struct LoadTestReport: Sendable {
     public var delivered = 0
     public var duplicated = 0
     public var outOfOrder = 0
+    /// Messages from partners the load client did not write (real users matched by fallback).
+    public var foreign = 0
     public var resumed = 0
     /// Clients whose session could not be resumed after their connection ended.
     public var resumeFailures = 0
@@ -78,15 +80,15 @@ public struct LoadTestReport: Sendable {
     public var achievedRate = 0.0
 
     public var lost: Int { max(0, sent - delivered) }
-    /// Lost or duplicated messages, or a session that could not be resumed, fail the run.
-    public var passed: Bool { lost == 0 && duplicated == 0 && resumeFailures == 0 }
+    /// Lost, duplicated or reordered messages, or a session that could not be resumed, fail the run.
+    public var passed: Bool { lost == 0 && duplicated == 0 && outOfOrder == 0 && resumeFailures == 0 }
 
     public var json: JSONValue {
         func ms(_ micros: UInt64) -> JSONValue { .double((Double(micros) / 10).rounded() / 100) }
         return .object([
             ("connections", .int(connections)), ("connect_errors", .int(connectErrors)),
             ("connect_rate_per_s", .double(connectRate.rounded())), ("sent", .int(sent)), ("achieved_rate_per_s", .double(achievedRate.rounded())), ("delivered", .int(delivered)),
-            ("lost", .int(lost)), ("duplicated", .int(duplicated)), ("out_of_order", .int(outOfOrder)),
+            ("lost", .int(lost)), ("duplicated", .int(duplicated)), ("out_of_order", .int(outOfOrder)), ("foreign", .int(foreign)),
             ("resumed", .int(resumed)), ("resume_failures", .int(resumeFailures)),
             ("latency_ms", .object([
                 ("p50", ms(latencyMicroseconds.p50)), ("p95", ms(latencyMicroseconds.p95)),

@@ -431,16 +431,23 @@ final class NATSConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if handshaking {
             handshake.fail(OpsError(.io, "server closed the connection during the handshake", endpoint: client.address.description))
         } else {
-            client.connectionLost(context.channel, error: nil)
+            lost(context.channel, error: nil)
         }
         context.fireChannelInactive()
+    }
+
+    /// The client writes while holding its lock, and a failed write can close the channel right
+    /// there: the loss is handled once that call has returned, never inside it.
+    private func lost(_ channel: Channel, error: Error?) {
+        let client = self.client
+        channel.eventLoop.execute { client.connectionLost(channel, error: error) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if handshaking {
             handshake.fail(OpsError(.protocolError, "\(error)", endpoint: client.address.description))
         } else {
-            client.connectionLost(context.channel, error: error)
+            lost(context.channel, error: error)
         }
         context.close(promise: nil)
     }
