@@ -45,7 +45,7 @@ private func message(_ seq: Int, _ text: String? = nil) -> StoredMessage {
         _ = inbox.receive(message(2))
         var skipped = 0
         var rounds = 0
-        while rounds < 100 {
+        while rounds < 1000 {
             rounds += 1
             let result = inbox.fetched([])
             skipped += result.skipped
@@ -176,5 +176,21 @@ private func message(_ seq: Int, _ text: String? = nil) -> StoredMessage {
         for _ in 0..<SessionMachine.maxWaitingControl { _ = machine.handle(.client(.leave, nowMicros: 0)) }
         let refused = Array(machine.handle(.client(.leave, nowMicros: 0)))
         #expect(refused == [.send(.error(code: "rate_limited", message: "too many find, leave or report requests in flight"))])
+    }
+}
+
+@Suite struct InboxResendTests {
+    @Test func aResentMessageIsRecognisedByItsClientIDAndNotWrittenTwice() {
+        var inbox = Inbox()
+        let original = StoredMessage(seq: 1, text: "hi", sentAtMicros: 1, clientID: "c-1")
+        let resent = StoredMessage(seq: 2, text: "hi", sentAtMicros: 2, clientID: "c-1")
+        #expect(inbox.receive(original).deliver.map(\.seq) == [1])
+        #expect(inbox.receive(resent).deliver.isEmpty)
+        #expect(inbox.delivered == 2)
+        #expect(inbox.receive(StoredMessage(seq: 3, text: "next", sentAtMicros: 3, clientID: "c-2")).deliver.map(\.seq) == [3])
+        // Both copies in one fetch (a resume): written once.
+        var fresh = Inbox()
+        _ = fresh.catchUp()
+        #expect(fresh.fetched([original, resent]).deliver.map(\.seq) == [1])
     }
 }

@@ -91,9 +91,21 @@ public final class LoadTestEngine: Sendable {
 
         // Let in-flight messages land (a resuming client gets what it missed on its return), then
         // gather each loop's figures on its own loop.
-        try? await waitUntil(timeout: .seconds(5)) {
-            let totals = try? await self.collect(stats)
-            return totals.map { $0.delivered >= $0.sent } ?? false
+        // While deliveries still come (a slow server, resumes catching up), keep waiting; a
+        // message not delivered once they stop for `settle`, or after `maxSettle`, is lost.
+        let settle: Duration = .seconds(3)
+        let settleDeadline = ContinuousClock.now + Self.maxSettle
+        var lastDelivered = -1
+        var lastProgress = ContinuousClock.now
+        while ContinuousClock.now < settleDeadline {
+            guard let totals = try? await collect(stats), totals.delivered < totals.sent else { break }
+            if totals.delivered != lastDelivered {
+                lastDelivered = totals.delivered
+                lastProgress = .now
+            } else if ContinuousClock.now - lastProgress >= settle {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
         }
         let totals = try await collect(stats)
         report.sent = totals.sent
@@ -114,6 +126,9 @@ public final class LoadTestEngine: Sendable {
         report.elapsed = ContinuousClock.now - started
         return report
     }
+
+    /// The longest wait for messages still in flight when sending stops.
+    static let maxSettle: Duration = .seconds(60)
 
     static func sourceAddress(_ index: Int) -> String {
         "127.\(1 + index / 62_500).\(index / 250 % 250).\(index % 250 + 1)"

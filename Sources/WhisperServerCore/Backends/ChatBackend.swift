@@ -57,6 +57,7 @@ package enum PeerEvent: Sendable, Equatable {
         case .message(let message):
             return .object([
                 ("t", "message"), ("id", .int(message.seq)), ("text", .string(message.text)), ("us", .int(Int(message.sentAtMicros))),
+                ("cid", message.clientID.map(JSONValue.string) ?? .null),
             ])
         case .sync(let seq): return .object([("t", "sync"), ("upto", .int(seq))])
         case .typing: return .object([("t", "typing")])
@@ -77,7 +78,7 @@ package enum PeerEvent: Sendable, Equatable {
             guard let seq = value["id"]?.intValue, seq > 0, let text = value["text"]?.stringValue, let sentAt = value["us"]?.intValue else {
                 return nil
             }
-            self = .message(StoredMessage(seq: seq, text: text, sentAtMicros: Int64(sentAt)))
+            self = .message(StoredMessage(seq: seq, text: text, sentAtMicros: Int64(sentAt), clientID: value["cid"]?.stringValue))
         case "sync":
             guard let seq = value["upto"]?.intValue, seq >= 0 else { return nil }
             self = .sync(upTo: seq)

@@ -2,8 +2,10 @@
 ///
 /// Every message of a chat is kept in the receiver's resume buffer before its sender is acked, and
 /// numbered 1, 2, 3... per sender. So a message that arrives ahead of a gap waits here while the
-/// gap is fetched from the buffer, and one that arrives twice (a replay overlapping live delivery,
-/// a resend) is dropped. A value: `SessionMachine` owns one per chat and the tests drive it alone.
+/// gap is fetched from the buffer, and one that arrives twice (a replay overlapping live delivery)
+/// is dropped. A message the sender resent after a resume, because it never saw the ack, comes
+/// with a new number but the same client id: it is recognised by that id and not written twice.
+/// A value: `SessionMachine` owns one per chat and the tests drive it alone.
 struct Inbox: Equatable {
     enum Step: Equatable {
         case none
@@ -14,8 +16,14 @@ struct Inbox: Equatable {
         case fetchLater
     }
 
-    /// Fetches in a row that find the gap still open before it is given up (then counted lost).
-    static let maxFruitlessFetches = 50
+    /// Fetches in a row that find the gap still open before it is given up (then counted lost):
+    /// with `retryDelay` between them, longer than a stalled store takes to fail a write
+    /// (REDIS_TIMEOUT), so a message still on its way to the buffer is not given up on.
+    static let maxFruitlessFetches = 100
+    static let retryDelay: Duration = .milliseconds(50)
+    /// Client ids remembered: a resend comes right after the resume, behind at most what its
+    /// sender had not seen acked.
+    static let recentClientIDs = 64
 
     /// The highest sequence number written to the client; everything before it was written too.
     private(set) var delivered: Int
@@ -26,6 +34,9 @@ struct Inbox: Equatable {
     /// The highest sequence number known to exist.
     private(set) var known: Int
     private(set) var fruitlessFetches = 0
+    /// Hashes of the last client ids written, oldest overwritten first; empty until one arrives.
+    private var recent: [UInt32] = []
+    private var recentNext = 0
 
     init(delivered: Int = 0) {
         self.delivered = delivered
@@ -38,7 +49,7 @@ struct Inbox: Equatable {
         known = max(known, message.seq)
         if !fetching && held.isEmpty && message.seq == delivered + 1 {
             delivered = message.seq
-            return (SmallList(message), .none)
+            return (isResend(message) ? SmallList() : SmallList(message), .none)
         }
         hold(message)
         guard !fetching else { return (SmallList(), .none) }
@@ -96,6 +107,20 @@ struct Inbox: Equatable {
         return .fetch
     }
 
+    /// Whether a message with this client id was written already; remembers it otherwise.
+    private mutating func isResend(_ message: StoredMessage) -> Bool {
+        guard let id = message.clientID else { return false }
+        let hash = UInt32(truncatingIfNeeded: id.hashValue)
+        if recent.contains(hash) { return true }
+        if recent.count < Self.recentClientIDs {
+            recent.append(hash)
+        } else {
+            recent[recentNext] = hash
+            recentNext = (recentNext + 1) % Self.recentClientIDs
+        }
+        return false
+    }
+
     private mutating func hold(_ message: StoredMessage) {
         guard message.seq > delivered else { return }
         // Usually appended at the end: messages mostly come in order.
@@ -115,7 +140,7 @@ struct Inbox: Equatable {
                 taken += 1
             } else if message.seq == delivered + 1 {
                 delivered = message.seq
-                out.append(message)
+                if !isResend(message) { out.append(message) }
                 taken += 1
             } else {
                 break

@@ -53,7 +53,7 @@ extension WebSocketChatHandler {
             hub.tell(event, to: partner, chat: chat)
         case .fetch(let after, let later):
             guard later else { return fetch(after: after) }
-            timers.fetch = eventLoop.scheduleTask(in: .milliseconds(20)) { [self] in apply(.fetchDue) }
+            timers.fetch = eventLoop.scheduleTask(in: Inbox.retryDelay.timeAmount) { [self] in apply(.fetchDue) }
         case .find(let interests): find(interests)
         case .fallback: fallback()
         case .leaveChat(let partner, let chat): leaveChat(partner: partner, chat: chat)
