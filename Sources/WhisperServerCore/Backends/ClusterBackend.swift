@@ -14,11 +14,11 @@ import OpsKit
 final class ClusterBackend: ChatBackend, @unchecked Sendable {
     let redis: RedisClient
     let nats: NATSClient
-    private let configuration: ServerConfiguration
-    private let logger: Logger
-    private let lock = NIOLock()
-    private var routes: [String: [NATSClient.Subscription]] = [:]
-    private var deliver: (@Sendable (PeerEvent, String) -> Void)?
+    let configuration: ServerConfiguration
+    let logger: Logger
+    let lock = NIOLock()
+    var routes: [String: [NATSClient.Subscription]] = [:]
+    var deliver: (@Sendable (PeerEvent, String) -> Void)?
     private var depth = 0
     private var monitor: RepeatedTask?
     /// Sessions stay this long while connected; a crashed instance's sessions expire by themselves.
@@ -201,24 +201,6 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         try await redis.command("HGET", RedisKeys.session(session), "ip_hash").string
     }
 
-    /// Subscribes this instance to everything addressed to `session`.
-    private func route(_ session: String) {
-        guard lock.withLock({ routes[session] == nil }) else { return }
-        let handler: @Sendable (NATSMessage) -> Void = { [weak self] message in
-            guard let self, let deliver = self.lock.withLock({ self.deliver }) else { return }
-            let bytes = Array(message.payload.readableBytesView)
-            guard let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) else {
-                self.logger.warning("nats.bad_event", metadata: ["subject": "\(message.subject)"])
-                return
-            }
-            deliver(event, session)
-        }
-        let subscriptions = ["match.found.\(session)", "session.\(session)", "chat.*.\(session)"].compactMap {
-            try? nats.subscribe(to: $0, handler: handler)
-        }
-        lock.withLock { routes[session] = subscriptions }
-    }
-
     // MARK: Matching
 
     func findPartner(session: String, interests: Set<String>, fallback: Duration) async throws -> MatchCandidate? {
@@ -244,35 +226,6 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     }
 
     var queueDepth: Int { lock.withLock { depth } }
-
-    // MARK: Routing
-
-    func publish(_ event: PeerEvent, to session: String, chat: String?) {
-        let subject: String
-        switch event {
-        case .matched: subject = "match.found.\(session)"
-        case .message: subject = "chat.\(chat ?? "none").\(session)"
-        default: subject = "session.\(session)"
-        }
-        do {
-            try nats.publish(event.json.serialized(), to: subject)
-        } catch {
-            logger.warning("nats.publish_failed", metadata: ["subject": "\(subject)", "error": "\(error)"])
-        }
-    }
-
-    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
-        let key = RedisKeys.buffer(session)
-        return redis.pipeline([
-            ["RPUSH", key, message.bufferEntry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
-            ["PEXPIRE", key, String(Self.bufferTTL.milliseconds)],
-        ]).flatMapThrowing { [self] replies in _ = try check(replies) }
-    }
-
-    func kept(for session: String, after seq: Int) async throws -> [StoredMessage] {
-        let items = try await redis.command("LRANGE", RedisKeys.buffer(session), "0", "-1").array ?? []
-        return items.compactMap { $0.string.flatMap(StoredMessage.init(bufferEntry:)) }.filter { $0.seq > seq }.sorted { $0.seq < $1.seq }
-    }
 
     // MARK: Bans
 
@@ -306,7 +259,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     }
 
     /// Throws the first error reply of a pipeline.
-    private func check(_ replies: [RESPValue]) throws -> [RESPValue] {
+    func check(_ replies: [RESPValue]) throws -> [RESPValue] {
         for reply in replies {
             if case .error(let message) = reply { throw OpsError(.serverError, message, endpoint: redis.address.description) }
         }

@@ -24,20 +24,20 @@ struct SessionMachine: Sendable {
     private(set) var phase = Phase.opening
     private(set) var session: String?
     private(set) var resumeToken: String?
-    private(set) var chat: Chat?
+    var chat: Chat?
     /// In the match queue (its interests, to queue again if the shared state is lost).
-    private(set) var queuedInterests: Set<String>?
-    private(set) var controlBusy = false
-    private var waitingControl: [Control] = []
+    var queuedInterests: Set<String>?
+    var controlBusy = false
+    var waitingControl: [Control] = []
     /// Set when the connection ended while a control message was still in progress: the
     /// departure waits for it.
-    private var departureWaiting: Bool?
+    var departureWaiting: Bool?
     /// Client ids of this session's messages already kept, after a resume (see `Opening.stored`).
     private var stored: [String: Int] = [:]
 
     var isQueued: Bool { queuedInterests != nil }
 
-    private enum Control: Sendable {
+    enum Control: Sendable {
         case find(Set<String>), leave, report(String), fallback, expire
     }
 
@@ -138,7 +138,7 @@ struct SessionMachine: Sendable {
         actions.append(.depart(departure(resumable: resumable)))
     }
 
-    private func departure(resumable: Bool) -> Departure {
+    func departure(resumable: Bool) -> Departure {
         Departure(
             session: session ?? "", partner: chat?.partner, chat: chat?.id, wasQueued: isQueued, lastSent: (chat?.nextSeq ?? 1) - 1,
             lastDelivered: chat?.inbox.delivered ?? 0, resumable: resumable)
@@ -151,7 +151,7 @@ struct SessionMachine: Sendable {
         actions.append(.partnerChanged(partner))
     }
 
-    private mutating func endChat(_ actions: inout SmallList<Action>) {
+    mutating func endChat(_ actions: inout SmallList<Action>) {
         chat = nil
         stored = [:]
         actions.append(.partnerChanged(nil))
@@ -209,82 +209,6 @@ struct SessionMachine: Sendable {
         current.nextSeq += 1
         chat = current
         actions.append(.relay(message, partner: current.partner, chat: current.id))
-    }
-
-    // MARK: Control messages, one at a time
-
-    private mutating func request(_ control: Control, _ actions: inout SmallList<Action>) {
-        guard !controlBusy else {
-            if waitingControl.count < Self.maxWaitingControl {
-                waitingControl.append(control)
-            } else {
-                actions.append(.send(.error(code: "rate_limited", message: "too many find, leave or report requests in flight")))
-            }
-            return
-        }
-        start(control, &actions)
-    }
-
-    private mutating func start(_ control: Control, _ actions: inout SmallList<Action>) {
-        switch control {
-        case .find(let interests):
-            guard chat == nil else {
-                actions.append(.send(.error(code: "bad_request", message: "leave the current chat before finding another")))
-                return
-            }
-            queuedInterests = interests
-            controlBusy = true
-            actions.append(.find(interests: interests))
-        case .fallback:
-            guard isQueued else { return }
-            controlBusy = true
-            actions.append(.fallback)
-        case .expire:
-            guard isQueued else { return }
-            queuedInterests = nil
-            controlBusy = true
-            actions.append(.watchQueue(false))
-            actions.append(.expireQueue)
-        case .leave:
-            if let current = chat {
-                endChat(&actions)
-                controlBusy = true
-                actions.append(.leaveChat(partner: current.partner, chat: current.id))
-            } else if isQueued {
-                queuedInterests = nil
-                controlBusy = true
-                actions.append(.watchQueue(false))
-                actions.append(.leaveQueue)
-            } else {
-                actions.append(.send(.error(code: "not_in_chat", message: "there is no chat to leave")))
-            }
-        case .report(let reason):
-            guard let current = chat else {
-                actions.append(.send(.error(code: "not_in_chat", message: "reports concern your current partner")))
-                return
-            }
-            controlBusy = true
-            actions.append(.report(reason: reason, partner: current.partner, chat: current.id))
-        }
-    }
-
-    private mutating func controlFinished(error: String?, _ actions: inout SmallList<Action>) {
-        controlBusy = false
-        if let error {
-            if isQueued && chat == nil {
-                queuedInterests = nil
-                actions.append(.watchQueue(false))
-            }
-            actions.append(.send(.error(code: "unavailable", message: error)))
-        }
-        if let resumable = departureWaiting {
-            departureWaiting = nil
-            actions.append(.depart(departure(resumable: resumable)))
-            return
-        }
-        while !controlBusy, phase == .open, !waitingControl.isEmpty {
-            start(waitingControl.removeFirst(), &actions)
-        }
     }
 
     // MARK: From the partner

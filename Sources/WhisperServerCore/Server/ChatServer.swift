@@ -37,7 +37,8 @@ struct ChatServer: Service {
         let port = channel.localAddress?.port ?? configuration.port
         logger.info("server.listening", metadata: ["port": "\(port)", "server": "\(configuration.serverName)"])
 
-        // The crash check is a child of this service: it ends with it.
+        // The crash check and the drain are children of this service: they end with it.
+        defer { heartbeats.forEach { $0.cancel() } }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 while !Task.isCancelled {
@@ -45,12 +46,13 @@ struct ChatServer: Service {
                     await hub.checkRemotePartners()
                 }
             }
-            defer { heartbeats.forEach { $0.cancel() } }
-            try await withGracefulShutdownHandler {
-                try await channel.closeFuture.get()
-            } onGracefulShutdown: {
-                Task { await Drain(hub: hub, configuration: configuration, logger: logger).run(closing: channel) }
+            group.addTask {
+                // Returns when the group asks the service to stop (SIGTERM, SIGINT).
+                guard (try? await gracefulShutdown()) != nil else { return }
+                await Drain(hub: hub, configuration: configuration, logger: logger).run(closing: channel)
             }
+            // The drain closes the listener once the last client is gone (or at DRAIN_TIMEOUT).
+            try await channel.closeFuture.get()
             group.cancelAll()
         }
     }

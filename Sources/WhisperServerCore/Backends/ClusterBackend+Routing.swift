@@ -1,0 +1,52 @@
+import NIOCore
+import OpsKit
+
+/// Messages and events between instances: NATS subjects per session, and the resume buffers in
+/// Redis that every message passes through.
+extension ClusterBackend {
+    /// Subscribes this instance to everything addressed to `session`.
+    func route(_ session: String) {
+        guard lock.withLock({ routes[session] == nil }) else { return }
+        let handler: @Sendable (NATSMessage) -> Void = { [weak self] message in
+            guard let self, let deliver = self.lock.withLock({ self.deliver }) else { return }
+            let bytes = Array(message.payload.readableBytesView)
+            guard let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) else {
+                self.logger.warning("nats.bad_event", metadata: ["subject": "\(message.subject)"])
+                return
+            }
+            deliver(event, session)
+        }
+        let subscriptions = ["match.found.\(session)", "session.\(session)", "chat.*.\(session)"].compactMap {
+            try? nats.subscribe(to: $0, handler: handler)
+        }
+        lock.withLock { routes[session] = subscriptions }
+    }
+
+    func publish(_ event: PeerEvent, to session: String, chat: String?) {
+        let subject: String
+        switch event {
+        case .matched: subject = "match.found.\(session)"
+        case .message: subject = "chat.\(chat ?? "none").\(session)"
+        default: subject = "session.\(session)"
+        }
+        do {
+            try nats.publish(event.json.serialized(), to: subject)
+        } catch {
+            logger.warning("nats.publish_failed", metadata: ["subject": "\(subject)", "error": "\(error)"])
+        }
+    }
+
+    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
+        let key = RedisKeys.buffer(session)
+        return redis.pipeline([
+            ["RPUSH", key, message.bufferEntry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
+            ["PEXPIRE", key, String(Self.bufferTTL.milliseconds)],
+        ]).flatMapThrowing { [self] replies in _ = try check(replies) }
+    }
+
+    func kept(for session: String, after seq: Int) async throws -> [StoredMessage] {
+        let items = try await redis.command("LRANGE", RedisKeys.buffer(session), "0", "-1").array ?? []
+        return items.compactMap { $0.string.flatMap(StoredMessage.init(bufferEntry:)) }.filter { $0.seq > seq }.sorted { $0.seq < $1.seq }
+    }
+
+}
