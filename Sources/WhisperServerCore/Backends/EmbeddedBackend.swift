@@ -102,7 +102,8 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
                 sessions[session]?.record.partner = partner
                 sessions[session]?.record.lastSent = 0
                 sessions[session]?.record.lastDelivered = 0
-                buffers[session] = nil
+                // A new, empty buffer for the chat: messages are kept only for sessions in one.
+                buffers[session] = MessageRing(capacity: bufferLimit)
             }
         }
     }
@@ -165,10 +166,8 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
     func publish(_ event: PeerEvent, to session: String, chat: String?) {}
 
     func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
-        lock.withLock {
-            guard sessions[session] != nil else { return }
-            buffers[session, default: MessageRing(capacity: bufferLimit)].append(message)
-        }
+        // Every chat message passes here: one lookup, the ring appended in place.
+        lock.withLock { buffers[session]?.append(message) }
         return nil
     }
 

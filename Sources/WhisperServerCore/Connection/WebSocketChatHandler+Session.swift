@@ -67,6 +67,7 @@ extension WebSocketChatHandler {
             timers.partnerExpiry = eventLoop.scheduleTask(in: delay.timeAmount) { [self] in apply(.partnerExpiryDue(partner)) }
         case .checkPartnerGone(let partner): checkPartnerGone(partner)
         case .partnerChanged(let partner):
+            partnerHandler = nil
             if let session = machine.session {
                 hub.chatChanged(for: session, partner: partner, chat: machine.chat?.id)
             }
@@ -91,7 +92,12 @@ extension WebSocketChatHandler {
     /// Our client's message: to the partner at once, and into the partner's resume buffer; the
     /// client's ack waits until it is kept there, so an acked message is never lost.
     private func relay(_ message: StoredMessage, to partner: String, chat: String) {
-        hub.tell(.message(message), to: partner, chat: chat)
+        if let local = partnerHandler, !local.isClosed.load(ordering: .acquiring) {
+            local.post(.peer(.message(message)))
+        } else {
+            partnerHandler = hub.local(partner)
+            hub.tell(.message(message), to: partner, chat: chat)
+        }
         let ack = ServerMessage.ack(clientID: message.clientID, id: message.seq)
         guard let kept = hub.backend.keep(message, for: partner) else { return send(ack) }
         // Kept or not (the store is down: the partner still got it live), the client hears back.

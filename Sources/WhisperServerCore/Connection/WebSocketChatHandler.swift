@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import OpsKit
+import Synchronization
 
 /// One client connection and the session on it: the only handler left on the channel once the
 /// HTTP codec is gone. It reads frames with `WebSocketFrameParser` (every RFC 6455 rule checked),
@@ -30,6 +31,14 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     let eventLoop: EventLoop
     /// Set in `handlerAdded`.
     var channel: Channel?
+    /// Our place in the pipeline, for writes that start right at our handler.
+    private var context: ChannelHandlerContext?
+    /// Set once the connection is gone: other sessions that kept a reference to this one look
+    /// it up again (it may have resumed on a newer connection).
+    let isClosed = Atomic<Bool>(false)
+    /// The partner's connection when it is on this instance, remembered after the first message
+    /// so the relay does not ask the hub every time.
+    var partnerHandler: WebSocketChatHandler?
 
     var machine = SessionMachine()
     var limiter: RateLimiter
@@ -80,6 +89,7 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func handlerAdded(context: ChannelHandlerContext) {
         channel = context.channel
+        self.context = context
         heartbeat.add(self, channel: context.channel)
         hub.connectionOpened(ip: ip)
         startSession()
@@ -109,12 +119,15 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        isClosed.store(true, ordering: .releasing)
+        partnerHandler = nil
         timers.cancelAll()
         heartbeat.remove(self)
         early = []
         hub.connectionClosed(ip: ip, reason: closeReason)
         apply(.closed(resumable: resumable && !quiet))
         context.fireChannelInactive()
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -203,11 +216,11 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
 
     /// Writes one text frame, unless our close frame went out already.
     func send(_ message: ServerMessage) {
-        guard !closeSent, let channel else { return }
-        var frame = ByteBuffer.webSocketFrame(allocator: channel.allocator, payloadCapacity: 128)
+        guard !closeSent, let context else { return }
+        var frame = ByteBuffer.webSocketFrame(allocator: context.channel.allocator, payloadCapacity: 128)
         message.encode(into: &frame)
         frame.prependWebSocketHeader(opcode: 0x1)
-        channel.writeAndFlush(frame, promise: nil)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     /// Closes with `code`, counting the disconnection under `reason`.
