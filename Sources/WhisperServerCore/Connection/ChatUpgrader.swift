@@ -52,6 +52,10 @@ final class ChatUpgrader: HTTPServerProtocolUpgrader, Sendable {
             return channel.eventLoop.makeFailedFuture(Declined())
         }
         let key = head.headers["Sec-WebSocket-Key"].first ?? ""
+        // The request is complete: whatever follows (the upgrade, or a refusal that closes the
+        // connection) is up to the server, and READ_TIMEOUT must not cut it short while the ban
+        // check runs.
+        try? channel.pipeline.syncOperations.removeHandler(name: ReadTimeoutHandler.name).whenComplete { _ in }
         let promise = channel.eventLoop.makePromise(of: Bool.self)
         let hub = self.hub
         promise.completeWithTask { await hub.isBanned(ip: ip) }

@@ -15,6 +15,9 @@ package enum ClientMessage: Equatable, Sendable {
     static let maxInterestLength = 32
     static let maxTextLength = 2000
     static let maxReasonLength = 500
+    /// Client ids are kept with each message for resends: short, and never the separator the
+    /// resume buffer uses.
+    static let maxClientIDLength = 64
 
     /// Why a frame was refused; the connection stays open and the client gets `error {code, message}`.
     package struct Rejection: Error, Equatable {
@@ -80,6 +83,11 @@ package enum ClientMessage: Equatable, Sendable {
             let clientID = value["client_id"]
             guard clientID == nil || clientID == .null || clientID?.stringValue != nil else {
                 throw Rejection(code: "bad_request", message: "'client_id' must be a string")
+            }
+            if let id = clientID?.stringValue {
+                guard (1...maxClientIDLength).contains(id.utf8.count), !id.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "|") }) else {
+                    throw Rejection(code: "bad_request", message: "'client_id' must be 1-\(maxClientIDLength) bytes without '|' or control characters")
+                }
             }
             return .message(text: text, clientID: clientID?.stringValue)
         case "typing": return .typing
