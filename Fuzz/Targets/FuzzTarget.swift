@@ -49,6 +49,9 @@ struct FuzzTarget: Sendable {
             let frames = Array(bytes[min(newline + 1, bytes.count)...])
             ConnectionDriver.drive(upgradedTo: uri, input: frames)
         },
+        FuzzTarget(name: "session-machine") { bytes in
+            SessionMachine.exercise(bytes)
+        },
         FuzzTarget(name: "http-request", prepare: ConnectionDriver.warmUp) { bytes in
             ConnectionDriver.drive(upgradedTo: nil, input: Array(bytes))
         },

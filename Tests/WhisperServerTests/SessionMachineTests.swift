@@ -194,3 +194,15 @@ private func message(_ seq: Int, _ text: String? = nil) -> StoredMessage {
         #expect(fresh.fetched([original, resent]).deliver.map(\.seq) == [1])
     }
 }
+
+@Suite struct SessionMachinePropertyTests {
+    /// Random event sequences: messages always written in order and once, own messages numbered
+    /// without gaps (the checks trap inside `exercise`).
+    @Test func randomEventSequencesKeepTheInvariants() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let bytes = (0..<Int.random(in: 0...400, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            bytes.withUnsafeBytes { SessionMachine.exercise($0) }
+        }
+    }
+}

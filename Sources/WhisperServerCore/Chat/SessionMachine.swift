@@ -5,7 +5,7 @@
 /// What it keeps: whether the session is open, the chat it is in (the partner, the numbering of
 /// its own messages, the `Inbox` of the partner's), its place in the queue, and the control
 /// messages (find, leave, report) waiting for the backend, which run one at a time in order.
-struct SessionMachine: Sendable {
+package struct SessionMachine: Sendable {
     enum Phase: Equatable, Sendable { case opening, open, closed }
 
     struct Chat: Equatable, Sendable {
