@@ -67,3 +67,84 @@ import Testing
         #expect(badURL.status == 64)
     }
 }
+
+/// A verdict needs the load it promised: refused, hung and limited runs fail, saying why first.
+@Suite struct LoadTestVerdictTests {
+    func loadtest(_ port: Int, _ extra: [String] = [], interruptAfter: Duration? = nil) async throws -> (ProgramRun, JSONValue) {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try await WhisperctlBinary.run(
+            ["loadtest", "--url", "ws://127.0.0.1:\(port)/ws", "--connections", "10", "--chatting-pairs", "4", "--rate", "80", "--duration", "1s",
+             "--ramp", "200ms", "--json"] + extra, in: directory, interruptAfter: interruptAfter)
+        return (run, try JSONValue.parse(Array(run.stdout.utf8)))
+    }
+
+    @Test func nothingListeningFailsNamingTheRefusal() async throws {
+        let port = try FreePort.next()
+        let (run, report) = try await loadtest(port)
+        #expect(run.status == 1)
+        #expect(report["passed"] == .bool(false))
+        #expect(report["connect_errors"] == .int(10))
+        let first = report["problems"]?.arrayValue?.first?.stringValue ?? ""
+        #expect(first.contains("10 of 10 connections failed") && first.contains("connection refused"), "\(first)")
+    }
+
+    @Test func anEndpointThatNeverAnswersFailsWithinItsTimeouts() async throws {
+        let hole = try BlackHoleServer()
+        defer { Task { await hole.stop() } }
+        let started = ContinuousClock.now
+        let (run, report) = try await loadtest(hole.port)
+        #expect(ContinuousClock.now - started < .seconds(20), "bounded by the connect and upgrade timeouts")
+        #expect(run.status == 1)
+        let first = report["problems"]?.arrayValue?.first?.stringValue ?? ""
+        #expect(first.contains("no answer to the upgrade"), "\(first)")
+    }
+
+    @Test func aPerIPLimitIsNamedWithWhatToDo() async throws {
+        // Every client from one address, as behind a proxy: the server's per-IP limit refuses most.
+        try await withService({ try await WhisperServerProcess.start(environment: ["MAX_CONNS_PER_IP": "3"]) }) { server in
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let run = try await WhisperctlBinary.run(
+                ["loadtest", "--url", "ws://localhost:\(server.port)/ws", "--connections", "10", "--chatting-pairs", "4", "--rate", "80",
+                 "--duration", "1s", "--ramp", "200ms"], in: directory)
+            #expect(run.status == 1)
+            let first = run.stdout.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(first.hasPrefix("FAILED: 7 of 10 connections failed (7 HTTP 429)"), "\(run.stdout)")
+            #expect(first.contains("MAX_CONNS_PER_IP") && first.contains("TRUSTED_PROXIES"), "\(first)")
+            #expect(run.stdout.contains("refused 7 max_conns_per_ip"), "the servers' own count: \(run.stdout)")
+        }
+    }
+
+    @Test func aRateOverTheServersLimitFailsNamingIt() async throws {
+        try await withService({ try await WhisperServerProcess.start(environment: ["MAX_MSGS_PER_10S": "5"]) }) { server in
+            let (run, report) = try await loadtest(server.port, ["--rate", "200", "--duration", "1s"])
+            #expect(run.status == 1)
+            let problems = report["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            #expect(problems.contains { $0.contains("rate_limited") && $0.contains("MAX_MSGS_PER_10S") }, "\(problems)")
+            #expect((report["error_codes"]?["rate_limited"]?.intValue ?? 0) > 0)
+            #expect(run.stderr.contains("over the server's default limit"), "the plan itself warns: \(run.stderr)")
+        }
+    }
+
+    @Test func ctrlCPrintsThePartialReport() async throws {
+        try await withService({ try await WhisperServerProcess.start() }) { server in
+            let (run, report) = try await loadtest(server.port, ["--duration", "30s"], interruptAfter: .seconds(2))
+            #expect(run.status == 1)
+            #expect(report["partial"] == .bool(true))
+            #expect((report["sent"]?.intValue ?? 0) > 0)
+            #expect(report["problems"]?.arrayValue?.first == .string("interrupted: the figures are partial"))
+        }
+    }
+
+    @Test func unmeasuredFiguresAreDashesNotZeros() async throws {
+        let port = try FreePort.next()
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try await WhisperctlBinary.run(
+            ["loadtest", "--url", "ws://127.0.0.1:\(port)/ws", "--connections", "2", "--chatting-pairs", "1", "--duration", "1s"], in: directory)
+        #expect(run.stdout.contains("latency       -"), "\(run.stdout)")
+        #expect(!run.stdout.contains("0.00 ms"))
+        #expect(run.stdout.contains("server CPU    -"))
+    }
+}

@@ -73,8 +73,14 @@ final class LoadClient: @unchecked Sendable {
         if destination.host.hasPrefix("127."), let source = try? SocketAddress(ipAddress: LoadTestEngine.sourceAddress(index), port: 0) {
             bootstrap = bootstrap.bind(to: source)
         }
+        let channelBox = NIOLoopBoundBox<Channel?>(nil, eventLoop: eventLoop)
+        // An endpoint that accepts TCP and never answers the upgrade must not hold the run.
+        let handshakeDeadline = eventLoop.scheduleTask(in: LoadClient.handshakeTimeout) {
+            upgraded.fail(LoadClient.Failure.handshakeTimeout)
+            channelBox.value?.close(promise: nil)
+        }
         bootstrap
-            .connectTimeout(.seconds(10))
+            .connectTimeout(LoadClient.connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 1 << 16))
             .channelInitializer { [self] channel in
@@ -86,8 +92,12 @@ final class LoadClient: @unchecked Sendable {
                 }
             }
             .connect(host: destination.host, port: destination.port)
-            .flatMap { _ in upgraded.futureResult }
+            .flatMap { channel in
+                channelBox.value = channel
+                return upgraded.futureResult
+            }
             .whenComplete { [self] result in
+                handshakeDeadline.cancel()
                 switch result {
                 case .success:
                     reconnectAttempts = 0
@@ -95,18 +105,36 @@ final class LoadClient: @unchecked Sendable {
                         everConnected = true
                         progress.withLockedValue { $0.established += 1 }
                     }
-                case .failure:
+                case .failure(let error):
                     upgraded.fail(OpsError(.io, "connect failed"))
                     if everConnected {
                         retryResume()
                     } else {
+                        let reason = LoadClient.describe(error)
                         progress.withLockedValue { progress in
                             progress.failed += 1
+                            progress.failures[reason, default: 0] += 1
                             if isChatting { progress.failedChatting += 1 }
                         }
                     }
                 }
             }
+    }
+
+    static let connectTimeout: TimeAmount = .seconds(5)
+    static let handshakeTimeout: TimeAmount = .seconds(5)
+
+    enum Failure: Error { case handshakeTimeout }
+
+    /// A connection failure as the report groups it: "connection refused", "HTTP 429", ...
+    static func describe(_ error: Error) -> String {
+        if case Failure.handshakeTimeout = error { return "no answer to the upgrade within \(handshakeTimeout.nanoseconds / 1_000_000_000) s" }
+        if let error = error as? OpsError, error.message.hasPrefix("HTTP ") { return error.message }
+        if let error = error as? OpsError { return error.message }
+        let text = "\(error)"
+        if text.contains("refused") { return "connection refused" }
+        if text.contains("timed out") || text.contains("connectTimeout") { return "connect timed out after \(connectTimeout.nanoseconds / 1_000_000_000) s" }
+        return text
     }
 
     func attached(_ context: ChannelHandlerContext) { self.context = context }
@@ -169,6 +197,10 @@ final class LoadClient: @unchecked Sendable {
         case .connectionClose:
             // Answer the server's close (RFC 6455), then hang up; `detached` brings the session back.
             paused = true
+            var code = frame.unmaskedData
+            if let number = code.readInteger(as: UInt16.self) {
+                progress.withLockedValue { $0.closeCodes[Int(number), default: 0] += 1 }
+            }
             let echo = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: nextMask(), data: frame.unmaskedData)
             context.writeAndFlush(NIOAny(echo)).whenComplete { _ in context.close(promise: nil) }
         default:
@@ -177,7 +209,7 @@ final class LoadClient: @unchecked Sendable {
     }
 
     private func receive(_ text: String, context: ChannelHandlerContext) {
-        let interesting = [#"{"type":"welcome""#, #"{"type":"matched""#, #"{"type":"draining""#]
+        let interesting = [#"{"type":"welcome""#, #"{"type":"matched""#, #"{"type":"draining""#, #"{"type":"error""#]
         guard interesting.contains(where: { text.hasPrefix($0) }), let message = try? JSONValue.parse(Array(text.utf8)) else { return }
         switch message["type"]?.stringValue {
         case "welcome":
@@ -206,6 +238,9 @@ final class LoadClient: @unchecked Sendable {
             // Evicted from a server going down: stop sending, come back after the pause it asks for.
             paused = true
             reconnectInMs = message["reconnect_in_ms"]?.intValue ?? 0
+        case "error":
+            let code = message["code"]?.stringValue ?? "unknown"
+            progress.withLockedValue { $0.errorCodes[code, default: 0] += 1 }
         default:
             break
         }

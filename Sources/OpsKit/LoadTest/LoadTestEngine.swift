@@ -14,16 +14,25 @@ import NIOWebSocket
 public final class LoadTestEngine: Sendable {
     public let plan: LoadTestPlan
     private let http: HTTPClient
+    private let stopRequested = NIOLockedValueBox(false)
+    /// Set when a target's /metrics did not answer: the run does not wait on it again.
+    private let metricsUnavailable = NIOLockedValueBox(false)
 
     public init(plan: LoadTestPlan, http: HTTPClient = HTTPClient()) {
         self.plan = plan
         self.http = http
     }
 
-    public func run() async throws -> LoadTestReport {
+    /// Ends the run early (Ctrl-C): what was measured is reported, marked partial.
+    public func stop() { stopRequested.withLockedValue { $0 = true } }
+
+    private var stopping: Bool { stopRequested.withLockedValue { $0 } }
+
+    /// - Parameter progress: called about once a second while the run lasts.
+    public func run(progress: (@Sendable (LoadTestProgress) -> Void)? = nil) async throws -> LoadTestReport {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: plan.threads)
         do {
-            let report = try await run(on: group)
+            let report = try await run(on: group, onProgress: progress)
             try? await group.shutdownGracefully()
             return report
         } catch {
@@ -32,12 +41,30 @@ public final class LoadTestEngine: Sendable {
         }
     }
 
-    private func run(on group: MultiThreadedEventLoopGroup) async throws -> LoadTestReport {
+    private func run(on group: MultiThreadedEventLoopGroup, onProgress: (@Sendable (LoadTestProgress) -> Void)?) async throws -> LoadTestReport {
         let started = ContinuousClock.now
         let loops = Array(group.makeIterator())
         let stats = loops.map { LoopStats(eventLoop: $0) }
         let progress = NIOLockedValueBox(Progress())
         let rssBefore = await serverMetricSum("process_resident_memory_bytes")
+        let countersBefore = await serverCounters()
+        var report = LoadTestReport()
+        report.plan = plan
+
+        // Progress once a second, from a child task that ends with the run.
+        let phase = NIOLockedValueBox("connecting")
+        let reporter = Task { [stats] in
+            guard let onProgress else { return }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let p = progress.withLockedValue { $0 }
+                let totals = (try? await self.collect(stats)) ?? LoopTotals()
+                onProgress(LoadTestProgress(
+                    phase: phase.withLockedValue { $0 }, connections: p.established, failed: p.failed, sent: totals.sent,
+                    delivered: totals.delivered, errors: p.errorCodes.values.reduce(0, +)))
+            }
+        }
+        defer { reporter.cancel() }
 
         // Ramp: connect in batches every 10 ms so the whole set takes `ramp`.
         let rampStarted = ContinuousClock.now
@@ -50,31 +77,48 @@ public final class LoadTestEngine: Sendable {
                 index: index, interest: index < chatting ? "lt-\(index / 2)" : nil, plan: plan,
                 stats: stats[index % loops.count], progress: progress)
         }
-        for batchStart in stride(from: 0, to: plan.connections, by: perBatch) {
+        for batchStart in stride(from: 0, to: plan.connections, by: perBatch) where !stopping {
             for client in clients[batchStart..<min(batchStart + perBatch, plan.connections)] {
                 client.eventLoop.execute { client.connect() }
             }
             if batchStart + perBatch < plan.connections { try await Task.sleep(for: tick) }
         }
-        try await waitUntil(timeout: plan.ramp + .seconds(30)) {
+        // Connects and upgrades are bounded (LoadClient's timeouts), then matching is quick: a
+        // client whose partner never connected waits only that long.
+        try await waitUntil(timeout: plan.ramp + .seconds(15)) {
             let p = progress.withLockedValue { $0 }
-            return p.established + p.failed >= plan.connections && p.matched >= chatting - p.failedChatting
+            return p.established + p.failed >= plan.connections || self.stopping
         }
-        var report = LoadTestReport()
+        var matchedSoFar = -1
+        var lastMatch = ContinuousClock.now
+        while !stopping {
+            let p = progress.withLockedValue { $0 }
+            if p.matched >= chatting - p.failedChatting { break }
+            if p.matched != matchedSoFar {
+                matchedSoFar = p.matched
+                lastMatch = .now
+            } else if ContinuousClock.now - lastMatch > .seconds(5) {
+                break  // the rest are waiting for partners that never connected
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let rampElapsed = ContinuousClock.now - rampStarted
         let settled = progress.withLockedValue { $0 }
         report.connections = settled.established
         report.connectErrors = settled.failed
-        report.connectRate = Double(settled.established) / max(rampElapsed.seconds, 0.001)
-        try await Task.sleep(for: .milliseconds(500))
+        report.connectFailures = settled.failures
+        if settled.established > 0 { report.connectRate = Double(settled.established) / max(rampElapsed.seconds, 0.001) }
+        if !stopping { try await Task.sleep(for: .milliseconds(500)) }
         if let before = rssBefore, let after = await serverMetricSum("process_resident_memory_bytes"), settled.established > 0 {
             report.serverBytesPerConnection = (after - before) / Double(settled.established)
         }
 
         // Send: every millisecond each loop sends its share of the rate, round-robin over its chatting
         // clients. Coarser ticks send in bursts that queue up in the server and inflate the tail.
+        phase.withLockedValue { $0 = "sending" }
         let cpuBefore = await serverMetricSum("process_cpu_seconds_total")
-        if plan.rate > 0 && chatting > 0 {
+        let sendStarted = ContinuousClock.now
+        if plan.rate > 0 && chatting > 0 && !stopping {
             let sendTick = TimeAmount.milliseconds(1)
             var tasks: [RepeatedTask] = []
             for (loopIndex, loop) in loops.enumerated() {
@@ -84,20 +128,21 @@ public final class LoadTestEngine: Sendable {
                 let sender = RoundRobinSender(senders: senders, perSecond: share)
                 tasks.append(loop.scheduleRepeatedTask(initialDelay: sendTick, delay: sendTick) { _ in sender.tick() })
             }
-            try await Task.sleep(for: plan.duration)
+            let deadline = ContinuousClock.now + plan.duration
+            while ContinuousClock.now < deadline && !stopping { try await Task.sleep(for: .milliseconds(50)) }
             for task in tasks { task.cancel() }
         }
+        let sendElapsed = ContinuousClock.now - sendStarted
         let cpuAfter = await serverMetricSum("process_cpu_seconds_total")
 
-        // Let in-flight messages land (a resuming client gets what it missed on its return), then
-        // gather each loop's figures on its own loop.
         // While deliveries still come (a slow server, resumes catching up), keep waiting; a
         // message not delivered once they stop for `settle`, or after `maxSettle`, is lost.
+        phase.withLockedValue { $0 = "settling" }
         let settle: Duration = .seconds(3)
         let settleDeadline = ContinuousClock.now + Self.maxSettle
         var lastDelivered = -1
         var lastProgress = ContinuousClock.now
-        while ContinuousClock.now < settleDeadline {
+        while ContinuousClock.now < settleDeadline && !stopping {
             guard let totals = try? await collect(stats), totals.delivered < totals.sent else { break }
             if totals.delivered != lastDelivered {
                 lastDelivered = totals.delivered
@@ -107,24 +152,61 @@ public final class LoadTestEngine: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        for client in clients { client.eventLoop.execute { client.finish() } }
+        try await Task.sleep(for: .milliseconds(100))
         let totals = try await collect(stats)
         report.sent = totals.sent
-        report.achievedRate = Double(totals.sent) / max(plan.duration.seconds, 0.001)
+        if plan.rate > 0 && chatting > 0 { report.achievedRate = Double(totals.sent) / max(min(sendElapsed, plan.duration).seconds, 0.001) }
         report.delivered = totals.delivered
         report.duplicated = totals.duplicated
         report.outOfOrder = totals.outOfOrder
         report.foreign = totals.foreign
         let final = progress.withLockedValue { $0 }
+        report.matched = final.matched
         report.resumed = final.resumed
         report.resumeFailures = final.resumeFailures
+        report.errorCodes = final.errorCodes
+        report.closeCodes = final.closeCodes
         let h = totals.histogram
-        report.latencyMicroseconds = (h.valueAtPercentile(50), h.valueAtPercentile(95), h.valueAtPercentile(99), h.max)
+        if h.totalCount > 0 {
+            report.latencyMicroseconds = (h.valueAtPercentile(50), h.valueAtPercentile(95), h.valueAtPercentile(99), h.max)
+        }
         if let before = cpuBefore, let after = cpuAfter, totals.delivered > 0 {
             report.serverCPUPer10kMessages = (after - before) / Double(totals.delivered) * 10_000
         }
-        for client in clients { client.eventLoop.execute { client.finish() } }
+        if let before = countersBefore, let after = await serverCounters() {
+            report.serverRejections = after.rejections.subtracting(before.rejections)
+            report.serverDisconnections = after.disconnections.subtracting(before.disconnections)
+        }
+        report.partial = stopping
         report.elapsed = ContinuousClock.now - started
         return report
+    }
+
+    /// The servers' counters of refused upgrades and closed connections, by reason, summed.
+    private func serverCounters() async -> (rejections: [String: Int], disconnections: [String: Int])? {
+        var rejections: [String: Int] = [:]
+        var disconnections: [String: Int] = [:]
+        for url in Set(plan.targets.map(\.metricsURL)) {
+            guard let text = await metrics(url) else { return nil }
+            rejections.add(Self.counters(named: "whisper_connections_rejected_total", label: "reason", in: text))
+            disconnections.add(Self.counters(named: "whisper_disconnections_total", label: "reason", in: text))
+        }
+        return (rejections, disconnections)
+    }
+
+    /// `NAME{LABEL="value"} N` lines of a /metrics page, by label value.
+    static func counters(named name: String, label: String, in text: String) -> [String: Int] {
+        var values: [String: Int] = [:]
+        let prefix = "\(name){\(label)=\""
+        for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
+            let rest = line.dropFirst(prefix.count)
+            guard let quote = rest.firstIndex(of: "\""), let space = rest.lastIndex(of: " "),
+                let value = Double(rest[rest.index(after: space)...]), value.isFinite, abs(value) < 1e15
+            else { continue }
+            values[String(rest[..<quote]), default: 0] += Int(value)
+        }
+        return values
     }
 
     /// The longest wait for messages still in flight when sending stops.
@@ -134,7 +216,7 @@ public final class LoadTestEngine: Sendable {
         "127.\(1 + index / 62_500).\(index / 250 % 250).\(index % 250 + 1)"
     }
 
-    private func collect(_ stats: [LoopStats]) async throws -> LoopTotals {
+    fileprivate func collect(_ stats: [LoopStats]) async throws -> LoopTotals {
         var totals = LoopTotals()
         for stat in stats {
             let part = try await stat.eventLoop.submit { stat.snapshot() }.get()
@@ -148,11 +230,21 @@ public final class LoadTestEngine: Sendable {
         return totals
     }
 
+    /// A target's /metrics page; after one failure, none is asked again.
+    private func metrics(_ url: String) async -> String? {
+        guard !metricsUnavailable.withLockedValue({ $0 }) else { return nil }
+        guard let response = try? await http.get(url, timeout: .seconds(2)), response.status == 200 else {
+            metricsUnavailable.withLockedValue { $0 = true }
+            return nil
+        }
+        return response.text
+    }
+
     /// A metric summed over every target server; nil if any does not answer.
     private func serverMetricSum(_ name: String) async -> Double? {
         var total = 0.0
         for url in Set(plan.targets.map(\.metricsURL)) {
-            guard let text = try? await http.get(url, timeout: .seconds(5)).text else { return nil }
+            guard let text = await metrics(url) else { return nil }
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
                 let value = Double(line.dropFirst(name.count + 1))
             else { return nil }
@@ -177,6 +269,12 @@ struct Progress {
     var matched = 0
     var resumed = 0
     var resumeFailures = 0
+    /// Why connections failed, e.g. "connection refused" or "HTTP 429".
+    var failures: [String: Int] = [:]
+    /// `error` codes the clients received (rate_limited, ...).
+    var errorCodes: [String: Int] = [:]
+    /// Close codes of the server's close frames (1008, 1012, ...).
+    var closeCodes: [Int: Int] = [:]
 }
 
 struct LoopTotals {
@@ -248,5 +346,18 @@ struct XorShiftGenerator: RandomNumberGenerator {
         state ^= state >> 7
         state ^= state << 17
         return state
+    }
+}
+
+extension Dictionary where Value == Int {
+    fileprivate mutating func add(_ other: [Key: Int]) {
+        for (key, value) in other { self[key, default: 0] += value }
+    }
+
+    /// What grew since `earlier`, without the keys that did not.
+    fileprivate func subtracting(_ earlier: [Key: Int]) -> [Key: Int] {
+        var difference: [Key: Int] = [:]
+        for (key, value) in self where value - (earlier[key] ?? 0) > 0 { difference[key] = value - (earlier[key] ?? 0) }
+        return difference
     }
 }

@@ -37,6 +37,12 @@ public struct LoadTestPlan: Sendable {
     /// Event loop threads of the generator.
     public var threads: Int
 
+    /// Messages per second each chatting connection sends.
+    public var ratePerClient: Double { chattingPairs > 0 ? Double(rate) / Double(chattingPairs * 2) : 0 }
+
+    /// The server's default per-connection limit (MAX_MSGS_PER_10S = 200), per second.
+    public static let defaultServerLimitPerClient = 20.0
+
     public init(
         urls: [String], connections: Int, chattingPairs: Int, rate: Int, duration: Duration, ramp: Duration, threads: Int = 1
     ) throws {
@@ -53,50 +59,5 @@ public struct LoadTestPlan: Sendable {
         self.duration = duration
         self.ramp = ramp
         self.threads = max(1, threads)
-    }
-}
-
-/// What a load test measured.
-public struct LoadTestReport: Sendable {
-    public var connections = 0
-    public var connectErrors = 0
-    public var connectRate = 0.0
-    public var sent = 0
-    public var delivered = 0
-    public var duplicated = 0
-    public var outOfOrder = 0
-    /// Messages from partners the load client did not write (real users matched by fallback).
-    public var foreign = 0
-    public var resumed = 0
-    /// Clients whose session could not be resumed after their connection ended.
-    public var resumeFailures = 0
-    public var latencyMicroseconds: (p50: UInt64, p95: UInt64, p99: UInt64, max: UInt64) = (0, 0, 0, 0)
-    /// Server RSS growth per connection during the ramp, read from its /metrics.
-    public var serverBytesPerConnection: Double?
-    /// Server CPU seconds spent while messages flowed, per 10,000 messages.
-    public var serverCPUPer10kMessages: Double?
-    public var elapsed: Duration = .zero
-    /// Messages per second the generator actually sent.
-    public var achievedRate = 0.0
-
-    public var lost: Int { max(0, sent - delivered) }
-    /// Lost, duplicated or reordered messages, or a session that could not be resumed, fail the run.
-    public var passed: Bool { lost == 0 && duplicated == 0 && outOfOrder == 0 && resumeFailures == 0 }
-
-    public var json: JSONValue {
-        func ms(_ micros: UInt64) -> JSONValue { .double((Double(micros) / 10).rounded() / 100) }
-        return .object([
-            ("connections", .int(connections)), ("connect_errors", .int(connectErrors)),
-            ("connect_rate_per_s", .double(connectRate.rounded())), ("sent", .int(sent)), ("achieved_rate_per_s", .double(achievedRate.rounded())), ("delivered", .int(delivered)),
-            ("lost", .int(lost)), ("duplicated", .int(duplicated)), ("out_of_order", .int(outOfOrder)), ("foreign", .int(foreign)),
-            ("resumed", .int(resumed)), ("resume_failures", .int(resumeFailures)),
-            ("latency_ms", .object([
-                ("p50", ms(latencyMicroseconds.p50)), ("p95", ms(latencyMicroseconds.p95)),
-                ("p99", ms(latencyMicroseconds.p99)), ("max", ms(latencyMicroseconds.max)),
-            ])),
-            ("server_bytes_per_connection", serverBytesPerConnection.map { .double($0.rounded()) } ?? .null),
-            ("server_cpu_seconds_per_10k_messages", serverCPUPer10kMessages.map { .double(($0 * 1000).rounded() / 1000) } ?? .null),
-            ("passed", .bool(passed)),
-        ])
     }
 }

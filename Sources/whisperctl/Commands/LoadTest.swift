@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 import OpsKit
 
 struct LoadTest: AsyncParsableCommand {
@@ -9,7 +10,18 @@ struct LoadTest: AsyncParsableCommand {
         discussion: """
             Opens --connections over --ramp, pairs 2 × --chatting-pairs of them, sends --rate messages per second \
             for --duration, and checks each delivery (sequence numbers, send timestamps).
-            Exit status: 0 when nothing was lost or duplicated, 1 otherwise.
+
+            The run passes only when the load it promised happened: every connection opened and every chatting \
+            client matched, the rate was sent, and nothing was lost, duplicated or reordered. A failure says why \
+            first, with what the servers counted (/metrics) and what the clients were told (429, 503, rate_limited).
+            The server's default limit is 200 messages per 10 s per connection: keep --rate / (2 × --chatting-pairs) \
+            at or under 20. Through HAProxy see docs/loadtest.md (X-Forwarded-For and TRUSTED_PROXIES).
+
+            Exit status: 0 passed, 1 failed (or interrupted: Ctrl-C prints the partial report).
+
+            Examples:
+              whisperctl loadtest --url ws://127.0.0.1:8080/ws --connections 2000 --chatting-pairs 1000 --rate 10000
+              whisperctl loadtest --url ws://ws1:8080/ws --url ws://ws2:8080/ws --duration 30s --json
             """
     )
 
@@ -44,37 +56,60 @@ struct LoadTest: AsyncParsableCommand {
         let plan: LoadTestPlan
         do {
             plan = try LoadTestPlan(
-                urls: url.isEmpty ? ["ws://127.0.0.1:8080/ws"] : url, connections: connections, chattingPairs: chattingPairs, rate: rate, duration: duration, ramp: ramp,
-                threads: threads)
+                urls: url.isEmpty ? ["ws://127.0.0.1:8080/ws"] : url, connections: connections, chattingPairs: chattingPairs, rate: rate,
+                duration: duration, ramp: ramp, threads: threads)
         } catch let error as OpsError {
             throw ValidationError(error.message)
         }
-        FileLimit.raiseToHardLimit()
-        let report = try await LoadTestEngine(plan: plan).run()
-        if json {
-            print(report.json.prettyPrinted())
-        } else {
-            print(render(report))
+        if plan.ratePerClient > LoadTestPlan.defaultServerLimitPerClient {
+            printError(String(
+                format: "warning: %.1f messages per second per client is over the server's default limit (20/s): expect rate_limited unless MAX_MSGS_PER_10S is raised",
+                plan.ratePerClient))
         }
+        FileLimit.raiseToHardLimit()
+        let engine = LoadTestEngine(plan: plan)
+        // Ctrl-C stops the run and still prints what was measured.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { engine.stop() }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+        let tty = isatty(STDERR_FILENO) == 1 && !json
+        let showProgress: @Sendable (LoadTestProgress) -> Void = { progress in
+            let line = "\(progress.phase): \(progress.connections) connected, \(progress.failed) failed, "
+                + "\(progress.sent) sent, \(progress.delivered) delivered, \(progress.errors) errors"
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        }
+        let report = try await engine.run(progress: tty ? showProgress : nil)
+        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print(json ? report.json.prettyPrinted() : render(report))
         if !report.passed { throw ExitCode(1) }
     }
 
     private func render(_ report: LoadTestReport) -> String {
-        let l = report.latencyMicroseconds
         func ms(_ micros: UInt64) -> String { String(format: "%.2f ms", Double(micros) / 1000) }
-        var lines = [
-            "connections   \(report.connections) (\(report.connectErrors) errors, \(Int(report.connectRate))/s)",
-            "messages      sent \(report.sent) (\(Int(report.achievedRate))/s), delivered \(report.delivered), lost \(report.lost), duplicated \(report.duplicated), out of order \(report.outOfOrder)",
+        func rate(_ value: Double?) -> String { value.map { "\(Int($0))/s" } ?? "-" }
+        var lines: [String] = []
+        let problems = report.problems
+        if problems.isEmpty {
+            lines.append("PASSED")
+        } else {
+            lines.append((report.partial ? "PARTIAL" : "FAILED") + ": " + problems[0])
+            lines += problems.dropFirst().map { "  also: \($0)" }
+        }
+        lines += [
+            "connections   \(report.connections) (\(report.connectErrors) failed, \(rate(report.connectRate))), \(report.matched) matched",
+            "messages      sent \(report.sent) (\(rate(report.achievedRate))), delivered \(report.delivered), lost \(report.lost), duplicated \(report.duplicated), out of order \(report.outOfOrder)"
+                + (report.foreign > 0 ? ", foreign \(report.foreign)" : ""),
             "resumes       \(report.resumed) resumed, \(report.resumeFailures) failed",
-            "latency       p50 \(ms(l.p50))  p95 \(ms(l.p95))  p99 \(ms(l.p99))  max \(ms(l.max))",
+            "latency       " + (report.latencyMicroseconds.map { l in "p50 \(ms(l.p50))  p95 \(ms(l.p95))  p99 \(ms(l.p99))  max \(ms(l.max))" } ?? "-"),
         ]
-        if let bytes = report.serverBytesPerConnection {
-            lines.append(String(format: "server RSS    %.2f KiB per connection", bytes / 1024))
+        if !report.serverRejections.isEmpty || !report.serverDisconnections.isEmpty {
+            func list(_ map: [String: Int]) -> String { map.isEmpty ? "none" : map.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") }
+            lines.append("servers       refused \(list(report.serverRejections)); closed \(list(report.serverDisconnections))")
         }
-        if let cpu = report.serverCPUPer10kMessages {
-            lines.append(String(format: "server CPU    %.3f s per 10,000 messages", cpu))
-        }
-        lines.append(report.passed ? "PASSED" : "FAILED: messages were lost or duplicated, or a session could not be resumed")
+        lines.append("server RSS    " + (report.serverBytesPerConnection.map { String(format: "%.2f KiB per connection", $0 / 1024) } ?? "-"))
+        lines.append("server CPU    " + (report.serverCPUPer10kMessages.map { String(format: "%.3f s per 10,000 messages", $0) } ?? "-"))
         return lines.joined(separator: "\n")
     }
 }
