@@ -306,14 +306,18 @@ final class LoadClient: @unchecked Sendable {
         return index > start ? value : nil
     }
 
-    func sendMessage() {
-        guard matched, !paused, let context else { return }
+    /// Sends the next message; false when this client cannot send now (not matched yet, or
+    /// between connections).
+    @discardableResult
+    func sendMessage() -> Bool {
+        guard matched, !paused, let context else { return false }
         let sequence = nextSequence
         nextSequence += 1
         stats.sent += 1
         let frame = #"{"type":"message","text":"\#(sequence) \#(DispatchTime.now().uptimeNanoseconds)","client_id":"c\#(sequence)"}"#
         unacked.append((sequence, frame))
         send(frame, context: context)
+        return true
     }
 
     private func send(_ text: String, context: ChannelHandlerContext) {

@@ -327,10 +327,17 @@ final class RoundRobinSender: @unchecked Sendable {
         let due = Int(perSecond * Double((now - start).nanoseconds) / 1e9)
         var count = due - sentSoFar
         sentSoFar = max(due, sentSoFar)
-        while count > 0 {
-            senders[next % senders.count].sendMessage()
+        // A client between connections (resuming after a drain) skips its turn and the next one
+        // sends: the rate holds as long as anyone can send.
+        var tried = 0
+        while count > 0 && tried < senders.count {
+            if senders[next % senders.count].sendMessage() {
+                count -= 1
+                tried = 0
+            } else {
+                tried += 1
+            }
             next += 1
-            count -= 1
         }
     }
 }
