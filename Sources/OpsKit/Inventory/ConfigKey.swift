@@ -97,6 +97,13 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    public var json: JSONValue {
+        .object([
+            ("severity", .string(severity.rawValue)), ("location", location.map(JSONValue.string) ?? .null),
+            ("field", field.map(JSONValue.string) ?? .null), ("message", .string(message)),
+        ])
+    }
+
     public var description: String {
         var text = location.map { "\($0): " } ?? ""
         text += "\(severity.rawValue): "

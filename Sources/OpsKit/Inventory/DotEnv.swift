@@ -21,27 +21,31 @@ public struct DotEnv: Sendable {
         return try DotEnv(path: displayPath ?? path, text: String(decoding: data, as: UTF8.self))
     }
 
+    /// - Throws: `ConfigError` naming every bad line (not only the first), with file:line.
     public init(path: String, text: String) throws {
         self.path = path
         var entries: [String: Entry] = [:]
+        var problems: [ConfigDiagnostic] = []
         for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.hasSuffix("\r") { line.removeLast() }
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
             guard let equals = line.firstIndex(of: "=") else {
-                throw ConfigError([
-                    ConfigDiagnostic(.error, location: "\(path):\(offset + 1)", field: nil, "expected KEY=value")
-                ])
+                // The line may hold a secret the author meant to assign: never quote it.
+                problems.append(ConfigDiagnostic(.error, location: "\(path):\(offset + 1)", field: nil, "expected KEY=value"))
+                continue
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw ConfigError([
-                    ConfigDiagnostic(.error, location: "\(path):\(offset + 1)", field: nil, "invalid variable name '\(key)'")
-                ])
+            let value = DotEnv.unquote(line[line.index(after: equals)...])
+            SecretRegistry.shared.registerValue(value, named: key)
+            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                problems.append(ConfigDiagnostic(.error, location: "\(path):\(offset + 1)", field: nil, "invalid variable name '\(Redactor.redactURL(key))'"))
+                continue
             }
-            entries[key] = Entry(value: DotEnv.unquote(line[line.index(after: equals)...]), line: offset + 1)
+            entries[key] = Entry(value: value, line: offset + 1)
         }
+        guard problems.isEmpty else { throw ConfigError(problems) }
         self.entries = entries
     }
 

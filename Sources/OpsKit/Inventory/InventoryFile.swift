@@ -6,6 +6,19 @@ package struct InventoryFile {
     let path: String
     /// Resolves `${VAR}`: the process environment first, then the `.env`.
     let variables: (String) -> String?
+    /// The text being read, for error messages that point into it.
+    private var text = ""
+
+    init(path: String, variables: @escaping (String) -> String?) {
+        self.path = path
+        self.variables = variables
+    }
+
+    private init(path: String, variables: @escaping (String) -> String?, text: String) {
+        self.path = path
+        self.variables = variables
+        self.text = text
+    }
 
     /// - Returns: the values found and the problems that did not stop reading (unknown keys,
     ///   unset variables).
@@ -15,7 +28,7 @@ package struct InventoryFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigError([syntaxDiagnostic(error)])
+            throw ConfigError([InventoryFile(path: path, variables: variables, text: text).syntaxDiagnostic(error)])
         }
         var reader = NodeReader(path: path, variables: variables)
         guard let root else { return ([:], []) }
@@ -26,10 +39,19 @@ package struct InventoryFile {
         return (reader.values, reader.diagnostics)
     }
 
+    private func lineHasTab(_ line: Int) -> Bool {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return line >= 1 && line <= lines.count && lines[line - 1].contains("\t")
+    }
+
     private func syntaxDiagnostic(_ error: YamlError) -> ConfigDiagnostic {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ConfigDiagnostic(.error, location: "\(path):\(mark.line)", field: nil, "invalid YAML: \(problem)")
+            var message = "invalid YAML: \(problem)"
+            if problem.contains("tab") || lineHasTab(mark.line) {
+                message += " (YAML does not allow tabs for indentation: use spaces)"
+            }
+            return ConfigDiagnostic(.error, location: "\(path):\(mark.line):\(mark.column)", field: nil, message)
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ConfigDiagnostic(
                 .error, location: "\(path):\(context.mark.line)", field: nil,
@@ -74,7 +96,7 @@ private struct NodeReader {
             case "haproxy", "redis", "nats", "postgres":
                 try readSection(key, valueNode)
             default:
-                unknownKey(key, at: keyNode, allowed: ConfigKey.topLevel, prefix: "")
+                unknownKey(key, at: keyNode, allowed: ConfigKey.topLevel, prefix: "", value: valueNode)
             }
         }
     }
@@ -88,7 +110,7 @@ private struct NodeReader {
         for (keyNode, valueNode) in mapping {
             let name = keyNode.string ?? ""
             guard allowed.contains(name), let key = ConfigKey(rawValue: "\(section).\(name)") else {
-                unknownKey(name, at: keyNode, allowed: allowed, prefix: "\(section).")
+                unknownKey(name, at: keyNode, allowed: allowed, prefix: "\(section).", value: valueNode)
                 continue
             }
             try setScalar(key, valueNode)
@@ -101,6 +123,7 @@ private struct NodeReader {
         }
         // An explicit null (`~`) switches the setting off, defaults included.
         let text = node.null != nil ? "" : expand(scalar.string, at: node, field: key.rawValue)
+        SecretRegistry.shared.registerValue(text, named: key.isSecret ? "password" : key.rawValue)
         values[key] = ConfigValue(.scalar(text), source: source(node))
     }
 
@@ -119,13 +142,14 @@ private struct NodeReader {
             for (keyNode, valueNode) in mapping {
                 let key = keyNode.string ?? ""
                 guard key == "name" || key == "url" else {
-                    unknownKey(key, at: keyNode, allowed: ["name", "url"], prefix: "\(field).")
+                    unknownKey(key, at: keyNode, allowed: ["name", "url"], prefix: "\(field).", value: valueNode)
                     continue
                 }
                 guard case .scalar(let scalar) = valueNode else {
                     throw ConfigError([diagnostic(at: valueNode, field: "\(field).\(key)", "expected a single value")])
                 }
                 let text = expand(scalar.string, at: valueNode, field: "\(field).\(key)")
+                SecretRegistry.shared.registerValue(text)
                 if key == "name" { name = text } else { url = text }
             }
             guard let name, !name.isEmpty else {
@@ -153,7 +177,9 @@ private struct NodeReader {
         values[.certs] = ConfigValue(.list(paths), source: source(node))
     }
 
-    mutating func unknownKey(_ key: String, at node: Node, allowed: [String], prefix: String) {
+    mutating func unknownKey(_ key: String, at node: Node, allowed: [String], prefix: String, value: Node? = nil) {
+        // Not read, but maybe a secret under a misspelt key: it must not show anywhere either.
+        if let text = value?.scalar?.string { SecretRegistry.shared.registerValue(text, named: key) }
         var message = "unknown key '\(prefix)\(key)'"
         if let suggestion = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
             editDistance(suggestion, key) <= max(2, max(suggestion.count, key.count) / 2)

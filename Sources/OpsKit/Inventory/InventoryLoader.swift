@@ -62,6 +62,8 @@ public struct InventoryLoader: Sendable {
     /// Merges the layers from what the files held (tests and fuzz targets call it without files).
     package func assemble(configPath: String?, configText: String?, dotenv: DotEnv?) throws -> Inventory {
         let displayDotenv = dotenv?.path
+        // Secrets in the environment (REDIS_PASSWORD, a password in DATABASE_URL) never print.
+        for (name, value) in environment { SecretRegistry.shared.registerValue(value, named: name) }
         var fileValues: [ConfigKey: ConfigValue] = [:]
         var diagnostics: [ConfigDiagnostic] = []
         if let configPath, let configText {

@@ -8,7 +8,9 @@ public struct InventoryValidator: Sendable {
         self.workingDirectory = workingDirectory
     }
 
-    public func validate(_ inventory: Inventory) -> [ConfigDiagnostic] {
+    /// - Parameter checkFiles: also check that the files and sockets named exist (what `config
+    ///   check` does); other commands report missing files through their own probes instead.
+    public func validate(_ inventory: Inventory, checkFiles: Bool = true) -> [ConfigDiagnostic] {
         var problems = inventory.diagnostics
         func report(_ key: ConfigKey, _ message: String, source: ValueSource? = nil, severity: ConfigDiagnostic.Severity = .error) {
             let origin = source ?? inventory.source(of: key)
@@ -34,12 +36,12 @@ public struct InventoryValidator: Sendable {
         if let api = inventory.haproxyRuntimeAPI {
             if api.hasPrefix("/") || api.hasPrefix("unix@") {
                 let path = api.hasPrefix("unix@") ? String(api.dropFirst(5)) : api
-                if !fileExists(path) { report(.haproxyRuntimeAPI, "no such socket: \(path)") }
+                if checkFiles && !fileExists(path) { report(.haproxyRuntimeAPI, "no such socket: \(path)") }
             } else if let error = catching({ try HostPort.split(api.replacingOccurrences(of: "ipv4@", with: ""), defaultPort: nil, what: "runtime API address") }) {
                 report(.haproxyRuntimeAPI, error)
             }
         }
-        if let config = inventory.haproxyConfig, !fileExists(config) {
+        if checkFiles, let config = inventory.haproxyConfig, !fileExists(config) {
             report(.haproxyConfig, "no such file: \(config)")
         }
         if let error = catching({ try inventory.redisAddress() }) {
@@ -58,7 +60,7 @@ public struct InventoryValidator: Sendable {
         if let url = inventory.postgresURL, let error = catching({ try PostgresConnectionInfo(parsing: url) }) {
             report(.postgresURL, error)
         }
-        for cert in inventory.certs {
+        for cert in inventory.certs where checkFiles {
             if !fileExists(cert.path) {
                 report(.certs, "no such file: \(cert.path)", source: cert.source)
             } else if let error = catching({ try CertificateReader.read(path: resolve(cert.path)) }) {
@@ -90,7 +92,7 @@ public struct InventoryValidator: Sendable {
 public enum URLCheck {
     /// - Returns: what is wrong, or nil when the URL is fine.
     public static func problem(_ text: String, schemes: [String]) -> String? {
-        let shown = Redactor.redactURL(text)
+        let shown = Redactor.redactValue(text)
         let expected = "URL '\(shown)' must start with \(schemes.map { "\($0)://" }.joined(separator: " or "))"
         guard text.contains("://") else { return expected }
         guard let components = URLComponents(string: text.trimmingCharacters(in: .whitespaces)) else {

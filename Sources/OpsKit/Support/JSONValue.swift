@@ -75,6 +75,13 @@ public enum JSONValue: Sendable, Equatable {
         out += close
     }
 
+    /// `s` as it appears inside a JSON string literal (escaped, without the quotes).
+    public static func escaped(_ s: String) -> String {
+        var out = ""
+        writeString(s, into: &out)
+        return String(out.dropFirst().dropLast())
+    }
+
     /// Appends `s` as a JSON string literal; text needing no escapes is copied whole.
     static func writeString(_ s: String, into out: inout String) {
         out += "\""

@@ -22,14 +22,7 @@ extension Config {
         var json = false
 
         func run() async throws {
-            let deployment: Inventory
-            do {
-                deployment = try inventory.loader().load()
-            } catch let error as ConfigError {
-                printError(error.description)
-                throw ExitCode(HealthStatus.unknown.exitCode)
-            }
-            for diagnostic in deployment.diagnostics { printError(diagnostic.description) }
+            let deployment = try inventory.loadOrExit(json: false)
             let settings = ConfigKey.allCases.compactMap { key in deployment.values[key].map { (key, $0) } }
             if json {
                 print(jsonDocument(deployment, settings).prettyPrinted())
@@ -47,7 +40,7 @@ extension Config {
                 case .servers(let entries):
                     if entries.isEmpty { rows.append([key.rawValue, "(none)", value.source.description]) }
                     for (index, entry) in entries.enumerated() {
-                        rows.append(["servers[\(index)]", "\(entry.name) \(Redactor.redactURL(entry.url))", entry.source.description])
+                        rows.append(["servers[\(index)]", "\(entry.name) \(Redactor.redactValue(entry.url))", entry.source.description])
                     }
                 case .list(let items):
                     if items.isEmpty { rows.append([key.rawValue, "(none)", value.source.description]) }
@@ -71,7 +64,7 @@ extension Config {
                 case .scalar(let text): shown = .string(ShownValue.redact(text, key: key))
                 case .servers(let servers):
                     shown = .array(servers.map {
-                        .object([("name", .string($0.name)), ("url", .string(Redactor.redactURL($0.url))), ("source", source($0.source))])
+                        .object([("name", .string($0.name)), ("url", .string(Redactor.redactValue($0.url))), ("source", source($0.source))])
                     })
                 case .list(let items):
                     shown = .array(items.map { .object([("value", .string($0.0)), ("source", source($0.1))]) })
@@ -106,6 +99,8 @@ extension Config {
                 problems = InventoryValidator().validate(deployment)
             } catch let error as ConfigError {
                 problems = error.diagnostics
+                // The file that was read, even when it could not be parsed.
+                configPath = (try? inventory.loader().resolveConfigPath()) ?? nil
             }
             let errors = problems.filter { $0.severity == .error }.count
             let warnings = problems.count - errors
@@ -113,14 +108,7 @@ extension Config {
                 let body = JSONValue.object([
                     ("config_file", configPath.map(JSONValue.string) ?? .null), ("valid", .bool(errors == 0)),
                     ("errors", .int(errors)), ("warnings", .int(warnings)),
-                    ("problems", .array(problems.map { problem in
-                        .object([
-                            ("severity", .string(problem.severity.rawValue)),
-                            ("location", problem.location.map(JSONValue.string) ?? .null),
-                            ("field", problem.field.map(JSONValue.string) ?? .null),
-                            ("message", .string(problem.message)),
-                        ])
-                    })),
+                    ("problems", .array(problems.map(\.json))),
                 ])
                 print(body.prettyPrinted())
             } else {
@@ -138,6 +126,6 @@ extension Config {
 enum ShownValue {
     static func redact(_ text: String, key: ConfigKey) -> String {
         if key.isSecret { return text.isEmpty ? "" : Redactor.mask }
-        return Redactor.redactURL(text)
+        return Redactor.redactValue(text)
     }
 }

@@ -51,6 +51,37 @@ struct InventoryOptions: ParsableArguments {
     func loader() -> InventoryLoader {
         InventoryLoader(explicitPath: config, flags: flagValues)
     }
+
+    /// The inventory, or exit 3 naming every configuration error with its file:line (all of them):
+    /// a command never falls back to defaults past a typo. Warnings are printed and tolerated.
+    func loadOrExit(json: Bool) throws -> Inventory {
+        let problems: [ConfigDiagnostic]
+        var deployment: Inventory?
+        do {
+            let loaded = try loader().load()
+            deployment = loaded
+            problems = InventoryValidator().validate(loaded, checkFiles: false)
+        } catch let error as ConfigError {
+            problems = error.diagnostics
+        }
+        let errors = problems.filter { $0.severity == .error }
+        for problem in problems { printError(problem.description) }
+        guard let deployment, errors.isEmpty else {
+            let file = (try? loader().resolveConfigPath()) ?? nil
+            let summary = "\(file ?? "the configuration"): \(errors.count) error(s); nothing was done (whisperctl config check explains)"
+            printError(summary)
+            if json {
+                let body = JSONValue.object([
+                    ("overall", .string(HealthStatus.unknown.rawValue)), ("checked_at", .string(StatusReport.iso8601(Date()))),
+                    ("error", .string(summary)), ("config_file", file.map(JSONValue.string) ?? .null),
+                    ("problems", .array(problems.map(\.json))), ("components", .array([])),
+                ])
+                print(body.prettyPrinted())
+            }
+            throw ExitCode(HealthStatus.unknown.exitCode)
+        }
+        return deployment
+    }
 }
 
 extension Duration: @retroactive ExpressibleByArgument {

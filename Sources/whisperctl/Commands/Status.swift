@@ -33,16 +33,7 @@ struct Status: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let deployment: Inventory
-        do {
-            deployment = try inventory.loader().load()
-        } catch let error as ConfigError {
-            reportUnreadableConfig(error)
-            throw ExitCode(HealthStatus.unknown.exitCode)
-        }
-        for diagnostic in deployment.diagnostics {
-            printError(diagnostic.description)
-        }
+        let deployment = try inventory.loadOrExit(json: json)
         let pool = NIOThreadPool(numberOfThreads: 8)
         pool.start()
         let runner = StatusRunner(
@@ -58,18 +49,6 @@ struct Status: AsyncParsableCommand {
 
     private func render(_ report: StatusReport) -> String {
         json ? report.json.prettyPrinted() : StatusRendering(terminal: .standardOutput(), timeout: timeout).render(report)
-    }
-
-    private func reportUnreadableConfig(_ error: ConfigError) {
-        for diagnostic in error.diagnostics { printError(diagnostic.description) }
-        if json {
-            let body = JSONValue.object([
-                ("overall", .string(HealthStatus.unknown.rawValue)),
-                ("checked_at", .string(StatusReport.iso8601(Date()))),
-                ("error", .string(error.description)), ("components", .array([])),
-            ])
-            print(body.prettyPrinted())
-        }
     }
 
     /// Redraws in place on a terminal, appends otherwise (one JSON object per line with --json).

@@ -1,4 +1,5 @@
 import Foundation
+import OpsKit
 
 /// What the output stream can show: colour only on a terminal, never with NO_COLOR set.
 struct Terminal: Sendable {
@@ -29,7 +30,15 @@ struct Terminal: Sendable {
     }
 }
 
-/// Writes to standard error, for diagnostics that must not mix with `--json` output.
+/// Writes to standard error, for diagnostics that must not mix with `--json` output. Secrets are
+/// masked, as in everything whisperctl prints.
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardError.write(Data((SecretRegistry.shared.scrub(message) + "\n").utf8))
+}
+
+/// Every line whisperctl prints on standard output passes here (it takes the place of Swift's
+/// `print` in this module): URL passwords and every value known to be secret are masked,
+/// whatever the text around them, a malformed URL or an error quoting it.
+func print(_ text: String, terminator: String = "\n") {
+    Swift.print(SecretRegistry.shared.scrub(text), terminator: terminator)
 }
