@@ -94,7 +94,14 @@ import Testing
             _ = try load("deployment: x\nservers:\n  - name: ws1\n    url: http://a\n   - name: [broken\n")
             Issue.record("broken YAML must not load")
         } catch let error as ConfigError {
-            #expect(error.description.hasPrefix("whisperctl.yml:5: error: invalid YAML"))
+            #expect(error.description.hasPrefix("whisperctl.yml:5:4: error: invalid YAML"), "file, line and column")
+        }
+        do {
+            _ = try load("deployment: x\nredis:\n\taddr: h:1\n")
+            Issue.record("a tab must not load")
+        } catch let error as ConfigError {
+            #expect(error.description.hasPrefix("whisperctl.yml:3:"), "\(error)")
+            #expect(error.description.contains("YAML does not allow tabs for indentation: use spaces"), "\(error)")
         }
         do {
             _ = try load("servers: http://just-a-string\n")
