@@ -99,7 +99,7 @@ import Testing
         let stats = try HAProxyStats(csv: Self.csv)
         let report = HAProxyProbe(statsURL: "http://h/stats", backend: "ws_servers").evaluate(stats, latency: nil)
         #expect(report.status == .warning)
-        #expect(report.detail == "1/3 UP, 3 sessions, ws2 DOWN (L7STS/503), ws3 DRAIN (L7OK/200)")
+        #expect(report.detail == "1/3 serving, 3 sessions, ws2 DOWN (L7STS/503), ws3 DRAIN (L7OK/200)")
         let missing = HAProxyProbe(statsURL: "http://h/stats", backend: "nope").evaluate(stats, latency: nil)
         #expect(missing.status == .critical)
         #expect(missing.detail.contains("backend 'nope' not found (backends: ws_servers)"))

@@ -19,17 +19,36 @@ package final class HAProxyServer: StoppableService {
         self.directory = directory
     }
 
+    /// How HAProxy checks the backend servers.
+    package struct Checks: Sendable {
+        package var interval = "200ms"
+        package var rise = 1
+        package var fall = 1
+        /// A 404 from /ready puts the server in NOLB (`http-check disable-on-404`).
+        package var disableOn404 = false
+        /// Servers listed without `check` (HAProxy shows them as "no check").
+        package var unchecked: Set<String> = []
+        package static let fast = Checks()
+        package init(interval: String = "200ms", rise: Int = 1, fall: Int = 1, disableOn404: Bool = false, unchecked: Set<String> = []) {
+            self.interval = interval
+            self.rise = rise
+            self.fall = fall
+            self.disableOn404 = disableOn404
+            self.unchecked = unchecked
+        }
+    }
+
     /// - Parameters:
     ///   - servers: (name, port) of each backend server on 127.0.0.1.
     ///   - tlsCertificate: a combined cert + key PEM: the frontend then speaks HTTPS.
     package static func start(
-        backend: String = "ws_servers", servers: [(name: String, port: Int)], tlsCertificate: String? = nil
+        backend: String = "ws_servers", servers: [(name: String, port: Int)], tlsCertificate: String? = nil, checks: Checks = .fast
     ) async throws -> HAProxyServer {
-        try await retryingStart { try await startOnce(backend: backend, servers: servers, tlsCertificate: tlsCertificate) }
+        try await retryingStart { try await startOnce(backend: backend, servers: servers, tlsCertificate: tlsCertificate, checks: checks) }
     }
 
     private static func startOnce(
-        backend: String, servers: [(name: String, port: Int)], tlsCertificate: String?
+        backend: String, servers: [(name: String, port: Int)], tlsCertificate: String?, checks: Checks
     ) async throws -> HAProxyServer {
         let binary = try Executables.require("haproxy")
         let directory = try TemporaryDirectory(prefix: "whisper-haproxy")
@@ -37,7 +56,9 @@ package final class HAProxyServer: StoppableService {
         let statsPort = try FreePort.next()
         // maxconn stays far below the 20,000 open-files limit of this machine.
         let serverLines = servers.map {
-            "    server \($0.name) 127.0.0.1:\($0.port) check inter 200ms fall 1 rise 1"
+            checks.unchecked.contains($0.name)
+                ? "    server \($0.name) 127.0.0.1:\($0.port)"
+                : "    server \($0.name) 127.0.0.1:\($0.port) check inter \(checks.interval) fall \(checks.fall) rise \(checks.rise)"
         }.joined(separator: "\n")
         let config = """
             global
@@ -56,7 +77,7 @@ package final class HAProxyServer: StoppableService {
 
             backend \(backend)
                 balance leastconn
-                option httpchk GET /ready
+                option httpchk GET /ready\(checks.disableOn404 ? "\n    http-check disable-on-404" : "")
             \(serverLines)
 
             listen stats
@@ -80,6 +101,14 @@ package final class HAProxyServer: StoppableService {
     /// The current stats of the backend, as whisperctl reads them.
     package func stats() async throws -> HAProxyStats {
         try HAProxyStats(csv: try await HTTPClient().get(statsURL + ";csv").text)
+    }
+
+    /// Waits until the named server's raw status satisfies `matches` (e.g. "DOWN 1/3").
+    package func waitForStatus(_ server: String, _ description: String, _ matches: @escaping @Sendable (String) -> Bool) async throws {
+        try await eventually(timeout: .seconds(20), "haproxy server \(server) \(description)") {
+            guard let row = try? await stats().servers(ofBackend: backend).first(where: { $0.service == server }) else { return false }
+            return matches(row.status)
+        }
     }
 
     /// Waits until every named server shows `state` (checks run every 200 ms).

@@ -84,7 +84,7 @@ import Testing
             let run = try await WhisperctlBinary.run(["status", "--json"], environment: ["DATABASE_URL": stack.postgres.url], in: stack.directory)
             let haproxy = try #require(try components(run)["haproxy"])
             #expect(haproxy["status"] == .string("warning"))
-            #expect(haproxy["detail"]?.stringValue?.hasPrefix("1/2 UP") == true)
+            #expect(haproxy["detail"]?.stringValue?.hasPrefix("1/2 serving") == true)
             #expect(haproxy["detail"]?.stringValue?.contains("ws2 DOWN") == true)
             #expect(try components(run)["ws2"]?["status"] == .string("critical"))
             #expect(run.status == 2)

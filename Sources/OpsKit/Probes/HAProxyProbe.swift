@@ -46,13 +46,14 @@ public struct HAProxyProbe: Sendable {
         }
         let servers = stats.servers(ofBackend: backend)
         let states = servers.map { HAProxyServerState(haproxyStatus: $0.status) }
-        let serving = states.filter { $0 == .up || $0 == .noCheck }.count
+        let serving = states.filter(\.servesNewConnections).count
         let sessions = servers.compactMap(\.currentSessions).reduce(0, +)
-        var notes = ["\(serving)/\(servers.count) UP", "\(sessions) sessions"]
+        var notes = ["\(serving)/\(servers.count) serving", "\(sessions) sessions"]
         for (server, state) in zip(servers, states) where state != .up && state != .noCheck {
-            var note = "\(server.service) \(state.rawValue)"
-            if let check = server.checkStatus {
-                note += " (\(check)\(server.checkCode.map { "/\($0)" } ?? ""))"
+            var note = "\(server.service) \(server.status)"
+            if state == .goingUp || state == .goingDown { note += " (\(state.rawValue.lowercased()))" }
+            if let check = server.check {
+                note += " (\(check.status)\(server.checkCode.map { "/\($0)" } ?? "")\(check.inProgress ? ", checking" : ""))"
             }
             notes.append(note)
         }
@@ -64,12 +65,16 @@ public struct HAProxyProbe: Sendable {
         } else {
             status = .ok
         }
-        let serverFacts: [JSONValue] = zip(servers, states).map { server, state in
-            .object([
+        let serverFacts: [JSONValue] = zip(servers, states).map { server, state -> JSONValue in
+            let progress = HAProxyServerState.progress(in: server.status)
+            return .object([
                 ("name", .string(server.service)), ("status", .string(state.rawValue)),
                 ("haproxy_status", .string(server.status)),
+                ("progress", progress.map { .object([("done", .int($0.done)), ("needed", .int($0.needed))]) } ?? .null),
+                ("serving", .bool(state.servesNewConnections)),
                 ("sessions", server.currentSessions.map(JSONValue.int) ?? .null),
-                ("check_status", server.checkStatus.map(JSONValue.string) ?? .null),
+                ("check_status", server.check.map { .string($0.status) } ?? .null),
+                ("check_in_progress", .bool(server.check?.inProgress ?? false)),
                 ("last_check", server.lastCheck.map(JSONValue.string) ?? .null),
             ])
         }
