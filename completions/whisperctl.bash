@@ -189,11 +189,12 @@ _whisperctl_status() {
     non_repeating_flags=(--json --insecure --version -h --help)
     repeating_options=(--server)
     non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --timeout --watch)
-    __whisperctl_offer_flags_options 0
+    __whisperctl_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
         return
         ;;
     '--redis')
@@ -215,6 +216,14 @@ _whisperctl_status() {
         return
         ;;
     '--watch')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion status -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -253,6 +262,7 @@ _whisperctl_config_show() {
     # Offer option value completions
     case "${prev}" in
     '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
         return
         ;;
     '--redis')
@@ -283,6 +293,7 @@ _whisperctl_config_check() {
     # Offer option value completions
     case "${prev}" in
     '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
         return
         ;;
     '--redis')

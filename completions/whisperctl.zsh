@@ -72,15 +72,16 @@ _whisperctl() {
 _whisperctl_status() {
     local -i ret=1
     local -ar arg_specs=(
-        '--config[The deployment file.]:path:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
         '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
         '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
         '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '*:component:{__whisperctl_custom_complete ---completion status -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--json[Print one JSON object (see docs/status-json.md).]'
         '--timeout[Time limit for each probe, e.g. 2s or 500ms.]:duration:'
-        '--watch[Re-run every N seconds until Ctrl-C.]:seconds:'
+        '--watch[Re-run every interval (default 2s) until Ctrl-C.]:duration:'
         '--insecure[Accept self-signed TLS certificates on HTTPS endpoints.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -122,7 +123,7 @@ _whisperctl_config() {
 _whisperctl_config_show() {
     local -i ret=1
     local -ar arg_specs=(
-        '--config[The deployment file.]:path:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
         '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
         '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
         '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
@@ -140,7 +141,7 @@ _whisperctl_config_show() {
 _whisperctl_config_check() {
     local -i ret=1
     local -ar arg_specs=(
-        '--config[The deployment file.]:path:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
         '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
         '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
         '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'

@@ -13,7 +13,7 @@ extension Command {
     /// - Parameter interruptAfter: sends SIGINT after this long, as Ctrl-C would.
     package static func capture(
         _ executable: String, _ arguments: [String], environment: [String: String], directory: String,
-        interruptAfter: Duration? = nil
+        interruptAfter: Duration? = nil, signal: Int32 = SIGINT
     ) throws -> ProgramRun {
         let scratch = try TemporaryDirectory(prefix: "whisper-run")
         defer { scratch.remove() }
@@ -24,7 +24,7 @@ extension Command {
             outputPath: scratch.file("stdout"), errorPath: scratch.file("stderr"), environment: environment)
         if let interruptAfter {
             usleep(UInt32(interruptAfter.components.seconds * 1_000_000 + interruptAfter.components.attoseconds / 1_000_000_000_000))
-            kill(pid, SIGINT)
+            kill(pid, signal)
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -28,8 +28,13 @@ package final class HAProxyServer: StoppableService {
         package var disableOn404 = false
         /// Servers listed without `check` (HAProxy shows them as "no check").
         package var unchecked: Set<String> = []
+        /// `option forwardfor`: the client's address goes to the servers in X-Forwarded-For.
+        package var forwardFor = false
         package static let fast = Checks()
-        package init(interval: String = "200ms", rise: Int = 1, fall: Int = 1, disableOn404: Bool = false, unchecked: Set<String> = []) {
+        package init(
+            interval: String = "200ms", rise: Int = 1, fall: Int = 1, disableOn404: Bool = false, unchecked: Set<String> = [], forwardFor: Bool = false
+        ) {
+            self.forwardFor = forwardFor
             self.interval = interval
             self.rise = rise
             self.fall = fall
@@ -62,7 +67,7 @@ package final class HAProxyServer: StoppableService {
         }.joined(separator: "\n")
         let config = """
             global
-                maxconn 2000
+                maxconn 4000
                 stats socket \(directory.file("admin.sock")) mode 600 level admin
 
             defaults
@@ -70,6 +75,7 @@ package final class HAProxyServer: StoppableService {
                 timeout connect 1s
                 timeout client 10s
                 timeout server 10s
+                timeout tunnel 1h\(checks.forwardFor ? "\n    option forwardfor" : "")
 
             frontend whisper
                 bind 127.0.0.1:\(frontendPort)\(tlsCertificate.map { " ssl crt \($0)" } ?? "")

@@ -1,5 +1,7 @@
+import Foundation
 import NIOCore
 import OpsKit
+import TestSupport
 import Testing
 
 @testable import WhisperServerCore
@@ -114,5 +116,24 @@ import Testing
         var stale = RateLimiter(maxMessages: 3, maxBytes: 1000)
         stale.restore(counters!, now: later, wallClockMs: 200_000)
         #expect(stale.record(bytes: 10, at: later) == .allow)
+    }
+}
+
+@Suite struct ServerHelpTests {
+    /// `whisper-server --help` lists every variable the server reads, with its default.
+    @Test func helpListsEveryEnvironmentVariable() throws {
+        let source = try String(contentsOfFile: Repository.path("Sources/WhisperServerCore/Server/ServerConfiguration.swift"), encoding: .utf8)
+        let pattern = try Regex(#"(?:text|positive|duration|environment\[)\(?"([A-Z][A-Z0-9_]+)""#)
+        let read = Set(source.matches(of: pattern).map { String($0.output[1].substring ?? "") })
+        #expect(read.count > 25)
+        let listed = Set(ServerConfiguration.variables.map(\.name))
+        #expect(read.subtracting(listed).isEmpty, "not in --help: \(read.subtracting(listed).sorted())")
+        let run = try Command.capture(WhisperServerProcess.binary, ["--help"], environment: ["MAX_CONNECTIONS": "not a number"], directory: "/")
+        #expect(run.status == 0, "--help works whatever the environment")
+        for name in read { #expect(run.stdout.contains(name)) }
+        let version = try Command.capture(WhisperServerProcess.binary, ["--version"], environment: [:], directory: "/")
+        #expect(version.status == 0 && version.stdout.hasPrefix("whisper-server "))
+        let bad = try Command.capture(WhisperServerProcess.binary, ["--bogus"], environment: [:], directory: "/")
+        #expect(bad.status == 64)
     }
 }

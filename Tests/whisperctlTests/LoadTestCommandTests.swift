@@ -148,3 +148,42 @@ import Testing
         #expect(run.stdout.contains("server CPU    -"))
     }
 }
+
+/// Through HAProxy every connection reaches the server from HAProxy's address: the per-IP limit
+/// refuses most of them, and the load test says so and what to do; with `option forwardfor` and
+/// TRUSTED_PROXIES the same run passes (docs/loadtest.md).
+@Suite struct LoadTestThroughHAProxyTests {
+    func run(forwardFor: Bool) async throws -> (ProgramRun, JSONValue) {
+        var environment = ["MAX_CONNS_PER_IP": "20"]
+        if forwardFor { environment["TRUSTED_PROXIES"] = "127.0.0.1" }
+        let server = try await WhisperServerProcess.start(environment: environment)
+        let haproxy = try await HAProxyServer.start(servers: [("ws1", server.port)], checks: .init(forwardFor: forwardFor))
+        defer {
+            Task {
+                await haproxy.stop()
+                await server.stop()
+            }
+        }
+        try await haproxy.waitFor(.up, servers: ["ws1"])
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try await WhisperctlBinary.run(
+            ["loadtest", "--url", "ws://127.0.0.1:\(haproxy.frontendPort)/ws", "--connections", "60", "--chatting-pairs", "20", "--rate", "200",
+             "--duration", "2s", "--ramp", "300ms", "--json"], in: directory)
+        return (run, try JSONValue.parse(Array(run.stdout.utf8)))
+    }
+
+    @Test func withoutForwardedForThePerIPLimitIsNamed() async throws {
+        let (run, report) = try await run(forwardFor: false)
+        #expect(run.status == 1)
+        let first = report["problems"]?.arrayValue?.first?.stringValue ?? ""
+        #expect(first.contains("HTTP 429") && first.contains("option forwardfor") && first.contains("TRUSTED_PROXIES"), "\(first)")
+        #expect(report["connect_errors"] == .int(40))
+    }
+
+    @Test func withForwardedForAndTrustedProxiesItPasses() async throws {
+        let (run, report) = try await run(forwardFor: true)
+        #expect(run.status == 0, "\(run.stdout)")
+        #expect(report["connections"] == .int(60))
+    }
+}

@@ -190,3 +190,81 @@ import Testing
         #expect(run.status == 0)
     }
 }
+
+/// The command-line conventions of issue-free operation: names, global options, watch, typos.
+@Suite struct StatusConventionTests {
+    func directoryWithRedis(_ redis: RedisServer) throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory()
+        try directory.write(
+            "whisperctl.yml",
+            "deployment: conv\nservers: [{name: ws1, url: \"http://127.0.0.1:1\"}]\nhaproxy: {stats_url: ~}\nnats: {monitor_url: ~}\npostgres: {url: ~}\nredis: {addr: \"\(redis.address)\"}\n")
+        return directory
+    }
+
+    @Test func namedComponentsAreTheOnlyOnesProbed() async throws {
+        try await withService({ try await RedisServer.start() }) { redis in
+            let directory = try directoryWithRedis(redis)
+            defer { directory.remove() }
+            let run = try await WhisperctlBinary.run(["status", "redis", "--json"], in: directory)
+            #expect(run.status == 0, "ws1 (nothing listening) is not probed: \(run.stdout)")
+            let names = try JSONValue.parse(Array(run.stdout.utf8))["components"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
+            #expect(names == ["redis"])
+            let unknown = try await WhisperctlBinary.run(["status", "reddis"], in: directory)
+            #expect(unknown.status == 64)
+            #expect(unknown.stderr.contains("no component named reddis") && unknown.stderr.contains("redis"), "\(unknown.stderr)")
+        }
+    }
+
+    @Test func inventoryOptionsWorkBeforeAndAfterTheSubcommand() async throws {
+        try await withService({ try await RedisServer.start() }) { redis in
+            let directory = try directoryWithRedis(redis)
+            defer { directory.remove() }
+            try directory.write("elsewhere.yml", try String(contentsOfFile: directory.file("whisperctl.yml"), encoding: .utf8))
+            try FileManager.default.removeItem(atPath: directory.file("whisperctl.yml"))
+            let before = try await WhisperctlBinary.run(["--config", "elsewhere.yml", "status", "redis", "--json"], in: directory)
+            let after = try await WhisperctlBinary.run(["status", "redis", "--json", "--config", "elsewhere.yml"], in: directory)
+            for run in [before, after] {
+                #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+                #expect(try JSONValue.parse(Array(run.stdout.utf8))["deployment"] == .string("conv"))
+            }
+            let show = try await WhisperctlBinary.run(["--config=elsewhere.yml", "config", "show"], in: directory)
+            #expect(show.stdout.contains("elsewhere.yml"), "\(show.stdout)")
+        }
+    }
+
+    @Test func aTypoInTheConfigurationStopsInsteadOfProbingDefaults() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("whisperctl.yml", "nats:\n  monitor_ur: http://10.0.0.4:8222\nredis:\n  adr: h:1\n")
+        let run = try await WhisperctlBinary.run(["status"], in: directory)
+        #expect(run.status == 3)
+        #expect(run.stderr.contains("whisperctl.yml:2: error: unknown key 'nats.monitor_ur' (did you mean 'nats.monitor_url'?)"), "\(run.stderr)")
+        #expect(run.stderr.contains("whisperctl.yml:4: error: unknown key 'redis.adr'"), "every problem, not only the first")
+        let json = try await WhisperctlBinary.run(["status", "--json"], in: directory)
+        let document = try JSONValue.parse(Array(json.stdout.utf8))
+        #expect(document["overall"] == .string("unknown"))
+        #expect(document["problems"]?.arrayValue?.count == 2)
+        #expect(document["components"] == .array([]), "nothing probed")
+        let check = try await WhisperctlBinary.run(["config", "check"], in: directory)
+        #expect(check.stdout.contains("whisperctl.yml: 2 error(s)"), "\(check.stdout)")
+        try directory.write("whisperctl.yml", "deployment: [broken\n")
+        let broken = try await WhisperctlBinary.run(["config", "check"], in: directory)
+        #expect(broken.stdout.contains("whisperctl.yml: 1 error(s)"), "the file read is named even when it does not parse: \(broken.stdout)")
+    }
+
+    @Test func watchShowsChangesAndRestoresTheTerminalOnSIGTERM() async throws {
+        try await withService({ try await RedisServer.start() }) { redis in
+            let directory = try directoryWithRedis(redis)
+            defer { directory.remove() }
+            Task {
+                try await Task.sleep(for: .milliseconds(1200))
+                await redis.kill()
+            }
+            let run = try await WhisperctlBinary.run(["status", "redis", "--watch", "400ms"], in: directory, interruptAfter: .seconds(3), signal: SIGTERM)
+            #expect(run.status == 2, "exits with the last verdict: \(run.stdout)")
+            #expect(run.stdout.contains("SINCE"), "when each component last changed")
+            #expect(run.stdout.contains("changed: redis OK → CRITICAL"), "\(run.stdout)")
+            #expect(run.stdout.contains("no change since the last refresh"))
+        }
+    }
+}

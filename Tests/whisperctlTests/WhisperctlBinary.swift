@@ -12,7 +12,7 @@ enum WhisperctlBinary {
     ///   - directory: the working directory, where ./whisperctl.yml and ./.env are looked for.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory,
-        interruptAfter: Duration? = nil
+        interruptAfter: Duration? = nil, signal: Int32 = SIGINT
     ) async throws -> ProgramRun {
         var base = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
         base.merge(environment) { _, new in new }
@@ -20,7 +20,7 @@ enum WhisperctlBinary {
         let workingDirectory = directory.path
         let variables = base
         return try await Offload.run {
-            try Command.capture(path, arguments, environment: variables, directory: workingDirectory, interruptAfter: interruptAfter)
+            try Command.capture(path, arguments, environment: variables, directory: workingDirectory, interruptAfter: interruptAfter, signal: signal)
         }
     }
 }

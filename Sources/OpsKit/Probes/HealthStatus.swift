@@ -30,7 +30,7 @@ public enum HealthStatus: String, Sendable, CaseIterable {
 }
 
 /// What one component is, for `--json` consumers that group by it.
-public enum ComponentKind: String, Sendable {
+public enum ComponentKind: String, Sendable, CaseIterable {
     case server, haproxy, redis, nats, postgres, cert
 }
 

@@ -2,10 +2,23 @@
 public struct StatusRunner: Sendable {
     public var inventory: Inventory
     public var environment: ProbeEnvironment
+    /// Probe only these components (by name, e.g. "ws1", "redis", or kind, e.g. "server");
+    /// empty: all of them.
+    public var only: [String]
 
-    public init(inventory: Inventory, environment: ProbeEnvironment) {
+    public init(inventory: Inventory, environment: ProbeEnvironment, only: [String] = []) {
         self.inventory = inventory
         self.environment = environment
+        self.only = only
+    }
+
+    /// The components a status run can probe, for `status NAME...` and shell completion.
+    public var componentNames: [String] { plan(filtered: false).map(\.name) }
+
+    /// Names in `only` that match no component or kind.
+    public var unknownNames: [String] {
+        let planned = plan(filtered: false)
+        return only.filter { name in !planned.contains { $0.name == name || $0.kind.rawValue == name } }
     }
 
     /// One probe, ready to run, with what to report if it overruns.
@@ -16,7 +29,13 @@ public struct StatusRunner: Sendable {
         var run: @Sendable (ProbeEnvironment) async -> ComponentReport
     }
 
-    func plan() -> [PlannedProbe] {
+    func plan(filtered: Bool = true) -> [PlannedProbe] {
+        let all = allProbes()
+        guard filtered, !only.isEmpty else { return all }
+        return all.filter { probe in only.contains { $0 == probe.name || $0 == probe.kind.rawValue } }
+    }
+
+    private func allProbes() -> [PlannedProbe] {
         var probes: [PlannedProbe] = []
         for entry in inventory.servers {
             let probe = ServerProbe(entry: entry)

@@ -13,7 +13,13 @@ extension Config {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the effective configuration, secrets redacted, with where each value came from.",
-            discussion: "Precedence: flags > environment > whisperctl.yml > .env > built-in defaults."
+            discussion: """
+                Precedence: flags > environment > whisperctl.yml > .env > built-in defaults.
+
+                Examples:
+                  whisperctl config show
+                  whisperctl --config prod.yml config show --json
+                """
         )
 
         @OptionGroup var inventory: InventoryOptions
@@ -82,7 +88,13 @@ extension Config {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate the configuration: unknown keys, malformed URLs and addresses, missing files.",
-            discussion: "Exit status: 0 valid, 1 warnings only, 2 errors."
+            discussion: """
+                Every problem is listed with its file:line. Exit status: 0 valid, 1 warnings only, 2 errors.
+
+                Examples:
+                  whisperctl config check
+                  whisperctl config check --config prod.yml --json
+                """
         )
 
         @OptionGroup var inventory: InventoryOptions

@@ -4,7 +4,9 @@ import OpsKit
 
 /// Where the deployment is described, and flags that override it (the highest precedence).
 struct InventoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The deployment file.", discussion: "Default: $WHISPERCTL_CONFIG, then ./whisperctl.yml.", valueName: "path"))
+    @Option(
+        name: .long, help: ArgumentHelp("The deployment file.", discussion: "Default: $WHISPERCTL_CONFIG, then ./whisperctl.yml.", valueName: "path"),
+        completion: .file(extensions: ["yml", "yaml"]))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Redis address (host:port), overriding redis.addr.", valueName: "addr"))
@@ -23,10 +25,20 @@ struct InventoryOptions: ParsableArguments {
     var servers: [String] = []
 
     func validate() throws {
-        for server in servers where !server.contains("=") {
-            throw ValidationError("--server expects NAME=URL, got '\(Redactor.redactURL(server))'")
+        for server in servers {
+            let parts = server.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("--server expects NAME=URL, got '\(Redactor.redactValue(server))'")
+            }
+            if let problem = URLCheck.problem(String(parts[1]), schemes: ["http", "https"]) {
+                throw ValidationError("--server \(parts[0]): \(problem)")
+            }
         }
     }
+
+    /// The options every command reading the inventory takes, which may also come before the
+    /// subcommand (`whisperctl --config x.yml status`), as the top-level help says.
+    static let hoistable: Set<String> = ["--config", "--redis", "--database-url", "--nats-monitor", "--haproxy-stats", "--server"]
 
     /// The flag layer of the configuration.
     var flagValues: [ConfigKey: ConfigValue] {

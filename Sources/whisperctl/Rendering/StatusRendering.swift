@@ -5,16 +5,20 @@ import OpsKit
 struct StatusRendering {
     var terminal: Terminal
     var timeout: Duration
+    /// In `--watch`: when each component's status last changed, shown as a column.
+    var lastChange: [String: Date]? = nil
 
     func render(_ report: StatusReport) -> String {
         let rows = report.components.map { component in
-            [
+            var row = [
                 component.name, component.kind.rawValue, component.status.rawValue.uppercased(),
                 component.latency.map { String(format: "%.1f ms", $0.seconds * 1000) } ?? "-",
-                component.detail,
             ]
+            if let lastChange { row.append(lastChange[component.name].map { Self.since($0, report.checkedAt) } ?? "-") }
+            return row + [component.detail]
         }
-        let table = Table(headers: ["COMPONENT", "KIND", "STATUS", "LATENCY", "DETAIL"], rows: rows)
+        let headers = ["COMPONENT", "KIND", "STATUS", "LATENCY"] + (lastChange == nil ? [] : ["SINCE"]) + ["DETAIL"]
+        let table = Table(headers: headers, rows: rows)
         let body = table.render { column, row, text in
             column == 2 ? paint(text, report.components[row].status) : text
         }
@@ -22,6 +26,14 @@ struct StatusRendering {
         let headline = "\(terminal.paint(report.deployment, .bold)): \(paint(report.overall.rawValue.uppercased(), report.overall))"
             + terminal.paint("  (checked \(checked), timeout \(timeout.humanReadable))", .dim)
         return headline + "\n\n" + body
+    }
+
+    /// "42s", "3m10s", "2h05m": how long a component has been in its status.
+    static func since(_ date: Date, _ now: Date) -> String {
+        let seconds = max(0, Int(now.timeIntervalSince(date)))
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m\(String(format: "%02d", seconds % 60))s" }
+        return "\(seconds / 3600)h\(String(format: "%02d", seconds % 3600 / 60))m"
     }
 
     private func paint(_ text: String, _ status: HealthStatus) -> String {

@@ -10,10 +10,14 @@ struct Terminal: Sendable {
         Terminal(isTTY: isatty(STDOUT_FILENO) == 1, environment: environment)
     }
 
-    /// Colour needs a terminal, and NO_COLOR (any non-empty value, no-color.org) or TERM=dumb turn it off.
+    /// Colour needs a terminal, and NO_COLOR (any non-empty value, no-color.org) or TERM=dumb turn it
+    /// off; FORCE_COLOR or CLICOLOR_FORCE (non-empty, not "0") turn it on without a terminal
+    /// (NO_COLOR still wins).
     init(isTTY: Bool, environment: [String: String]) {
+        func set(_ name: String) -> Bool { !(environment[name] ?? "").isEmpty && environment[name] != "0" }
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
-        self.init(useColor: isTTY && !noColor && environment["TERM"] != "dumb", isTTY: isTTY)
+        let forced = set("FORCE_COLOR") || set("CLICOLOR_FORCE")
+        self.init(useColor: !noColor && (forced || (isTTY && environment["TERM"] != "dumb")), isTTY: isTTY)
     }
 
     init(useColor: Bool, isTTY: Bool) {
