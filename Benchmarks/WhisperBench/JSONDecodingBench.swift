@@ -50,3 +50,23 @@ enum JSONDecodingBench {
         return runs.sorted()[2]
     }
 }
+
+/// whisperctl's /metrics parser on one file: MB/s and samples/s, the median of `runs`.
+///   .build/release/whisper-bench metrics-parse FILE [runs]
+enum MetricsParseBench {
+    static func run(file: String, runs: Int) throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        var times: [Double] = []
+        var samples = 0
+        for _ in 0..<runs {
+            let start = ContinuousClock.now
+            let families = try PrometheusTextParser.parse(bytes)
+            times.append((ContinuousClock.now - start).seconds)
+            samples = families.reduce(0) { $0 + $1.samples.count }
+        }
+        let median = times.sorted()[times.count / 2]
+        print(String(
+            format: "whisperctl: %.1f MB/s, %.0f samples/s (median of %d: %.1f ms, %d samples)", Double(bytes.count) / median / 1e6,
+            Double(samples) / median, runs, median * 1000, samples))
+    }
+}

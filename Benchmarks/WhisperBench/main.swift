@@ -6,6 +6,7 @@ import TestSupport
 //   swift build -c release && .build/release/whisper-bench status [runs]
 //   .build/release/whisper-bench startup [runs]
 //   .build/release/whisper-bench json [rounds]
+//   .build/release/whisper-bench metrics-parse FILE [runs]     (Benchmarks/metrics/compare.sh runs it beside Go and Python)
 
 let arguments = CommandLine.arguments.dropFirst()
 let mode = arguments.first ?? "all"
@@ -65,6 +66,8 @@ switch mode {
 case "startup": try benchStartup()
 case "status": try await benchStatus()
 case "json": JSONDecodingBench.run(rounds: arguments.dropFirst().first.flatMap { Int($0) } ?? 200_000)
+case "metrics-parse":
+    try MetricsParseBench.run(file: arguments.dropFirst().first ?? "", runs: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 20)
 default:
     try benchStartup()
     try await benchStatus()

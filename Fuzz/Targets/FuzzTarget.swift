@@ -98,6 +98,13 @@ struct FuzzTarget: Sendable {
                 }
             }
         },
+        FuzzTarget(name: "prometheus-text") { bytes in
+            guard let families = try? PrometheusTextParser.parse(bytes) else { return }
+            for family in families {
+                precondition(!family.name.isEmpty, "a family without a name")
+                for sample in family.samples { precondition(!sample.name.isEmpty, "a sample without a name") }
+            }
+        },
         FuzzTarget(name: "redis-info") { bytes in
             _ = parseRedisInfo(String(decoding: bytes, as: UTF8.self))
         },
