@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|help)
+    status|config|loadtest|metrics|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics help' -- "${cur}"))
         ;;
     esac
 }
@@ -342,6 +342,35 @@ _whisperctl_loadtest() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_metrics() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--match --cardinality --timeout)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--match')
+        return
+        ;;
+    '--cardinality')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -f
         return
         ;;
     esac

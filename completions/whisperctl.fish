@@ -34,6 +34,8 @@ function __whisperctl_parse_tokens -S
             end
         case 'loadtest'
             __whisperctl_parse_subcommand 0 'url=+' 'connections=' 'chatting-pairs=' 'rate=' 'duration=' 'ramp=' 'threads=' 'json' 'version' 'h/help'
+        case 'metrics'
+            __whisperctl_parse_subcommand 1 'match=' 'cardinality=' 'json' 'timeout=' 'version' 'h/help'
         case 'help'
             __whisperctl_parse_subcommand -r 1 'version'
         end
@@ -94,6 +96,7 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'status' -d 'Probe every component of the deployment at once.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'config' -d 'Show or check the deployment configuration.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'loadtest' -d 'Load a deployment through the real chat protocol and measure delivery.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'metrics' -d 'Parse a Prometheus /metrics exposition: from a URL, a file or standard input.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" config' -l 'config' -d 'The deployment file.' -rfa '(set -l exts \'yml\' \'yaml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" redis' -l 'redis' -d 'Redis address (host:port), overriding redis.addr.' -rfka ''
@@ -140,4 +143,11 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" json' -l 'json' -d 'Print one JSON object.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" version' -l 'version' -d 'Show the version.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl metrics" -eq 1' -F
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl metrics" match' -l 'match' -d 'Only families whose name matches this regular expression (whole name).' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl metrics" cardinality' -l 'cardinality' -d 'The N families with the most series (default 10), with their label names.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl metrics" json' -l 'json' -d 'Print JSON: {"families": [{"name", "type", "help", "samples": [...]}]}.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl metrics" timeout' -l 'timeout' -d 'Time limit for a URL.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl metrics" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl metrics" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl help" version' -l 'version' -d 'Show the version.'

@@ -53,13 +53,14 @@ _whisperctl() {
             'status:Probe every component of the deployment at once.'
             'config:Show or check the deployment configuration.'
             'loadtest:Load a deployment through the real chat protocol and measure delivery.'
+            'metrics:Parse a Prometheus /metrics exposition: from a URL, a file or standard input.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|help)
+        status|config|loadtest|metrics|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -167,6 +168,22 @@ _whisperctl_loadtest() {
         '--ramp[Open the connections evenly over this long.]:duration:'
         '--threads[Event loop threads of the generator.]:threads:'
         '--json[Print one JSON object.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_metrics() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':source:_files'
+        '--match[Only families whose name matches this regular expression (whole name).]:regex:'
+        '--cardinality[The N families with the most series (default 10), with their label names.]:N:'
+        '--json[Print JSON\: {"families"\: \[{"name", "type", "help", "samples"\: \[...\]}\]}.]'
+        '--timeout[Time limit for a URL.]:duration:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

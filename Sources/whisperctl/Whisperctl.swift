@@ -19,7 +19,7 @@ struct Whisperctl: AsyncParsableCommand {
               whisperctl config check
             """,
         version: WhisperctlVersion.current,
-        subcommands: [Status.self, Config.self, LoadTest.self]
+        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self]
     )
 
     static func main() async {
