@@ -118,6 +118,16 @@ import Testing
         #expect(throws: ConfigError.self) { try load("a: 1\na: 2\n") }
     }
 
+    @Test func aNullSectionOrKeySwitchesItOff() throws {
+        let inventory = try load("redis: ~\nnats:\n  monitor_url: ~\naudit:\n  log: /var/log/whisperctl/audit.log\n")
+        #expect(inventory.redisAddr == nil)
+        #expect(try inventory.redisAddress() == nil)
+        #expect(inventory.natsMonitorURL == nil)
+        #expect(inventory.natsURL == "nats://127.0.0.1:4222", "the rest of the section keeps its default")
+        #expect(inventory.auditLogPath == "/var/log/whisperctl/audit.log")
+        #expect(try load(nil, environment: ["WHISPERCTL_AUDIT_LOG": "/tmp/a.log"]).auditLogPath == "/tmp/a.log")
+    }
+
     @Test func anExplicitConfigThatDoesNotExistIsAnError() throws {
         #expect(throws: ConfigError.self) {
             try InventoryLoader(explicitPath: "/nonexistent/whisperctl.yml", environment: [:]).load()

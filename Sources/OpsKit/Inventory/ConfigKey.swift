@@ -12,6 +12,7 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case natsMonitorURL = "nats.monitor_url"
     case postgresURL = "postgres.url"
     case certs
+    case auditLog = "audit.log"
 
     /// Values that may carry a secret and are shown redacted.
     public var isSecret: Bool { self == .redisPassword }
@@ -31,8 +32,9 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
         "redis": ["addr", "password"],
         "nats": ["url", "monitor_url"],
         "postgres": ["url"],
+        "audit": ["log"],
     ]
-    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs"]
+    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit"]
 }
 
 /// One `servers:` entry: `name` is the server's name in the HAProxy backend.

@@ -44,6 +44,8 @@ public struct Inventory: Sendable {
     public var natsURL: String? { string(.natsURL) }
     public var natsMonitorURL: String? { string(.natsMonitorURL) }
     public var postgresURL: String? { string(.postgresURL) }
+    /// Where mutations are recorded (`AuditLog`): `audit.log`, else the user's state directory.
+    public var auditLogPath: String { string(.auditLog) ?? AuditLog.defaultPath() }
 
     /// The Redis address with the configured password applied.
     public func redisAddress() throws -> RedisAddress? {
@@ -53,7 +55,7 @@ public struct Inventory: Sendable {
         return address
     }
 
-    static let defaultBackend = "ws_servers"
+    public static let defaultBackend = "ws_servers"
 
     /// The built-in defaults: a local development stack.
     public static let defaults: [ConfigKey: ConfigValue] = {

@@ -93,7 +93,7 @@ private struct NodeReader {
                 try readServers(valueNode)
             case "certs":
                 try readCerts(valueNode)
-            case "haproxy", "redis", "nats", "postgres":
+            case "haproxy", "redis", "nats", "postgres", "audit":
                 try readSection(key, valueNode)
             default:
                 unknownKey(key, at: keyNode, allowed: ConfigKey.topLevel, prefix: "", value: valueNode)
@@ -102,7 +102,13 @@ private struct NodeReader {
     }
 
     mutating func readSection(_ section: String, _ node: Node) throws {
-        if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" { return }
+        // `redis: ~` (or an empty section) switches the whole section off, defaults included.
+        if case .scalar(let scalar) = node, scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null" {
+            for name in ConfigKey.sections[section] ?? [] {
+                if let key = ConfigKey(rawValue: "\(section).\(name)") { values[key] = ConfigValue(.scalar(""), source: source(node)) }
+            }
+            return
+        }
         guard case .mapping(let mapping) = node else {
             throw ConfigError([diagnostic(at: node, field: section, "expected a mapping")])
         }

@@ -101,7 +101,7 @@ public struct InventoryLoader: Sendable {
         var values: [ConfigKey: ConfigValue] = [:]
         let direct: [(String, ConfigKey)] = [
             ("REDIS_ADDR", .redisAddr), ("REDIS_PASSWORD", .redisPassword), ("NATS_URL", .natsURL),
-            ("DATABASE_URL", .postgresURL),
+            ("DATABASE_URL", .postgresURL), ("WHISPERCTL_AUDIT_LOG", .auditLog),
         ]
         for (name, key) in direct {
             if let (value, _) = variables[name], !value.isEmpty {

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Every mutation whisperctl performs, one JSON object per line: who, when, where from, what, on
+/// what, and how it ended. Appended with one `write` on a file opened `O_APPEND` and synced, so
+/// concurrent writers never interleave lines and an entry survives a crash right after it.
+public struct AuditLog: Sendable {
+    public struct Entry: Sendable {
+        public var command: String
+        public var action: String
+        public var target: String
+        public var outcome: Outcome
+        public var details: [(String, JSONValue)]
+
+        public enum Outcome: Sendable, Equatable {
+            case succeeded
+            case failed(String)
+            case refused(String)
+        }
+
+        public init(command: String, action: String, target: String, outcome: Outcome, details: [(String, JSONValue)] = []) {
+            self.command = command
+            self.action = action
+            self.target = target
+            self.outcome = outcome
+            self.details = details
+        }
+    }
+
+    public let path: String
+    public var deployment: String
+
+    public init(path: String, deployment: String) {
+        self.path = path
+        self.deployment = deployment
+    }
+
+    /// `$XDG_STATE_HOME/whisperctl/audit.log`, or `~/.local/state/whisperctl/audit.log`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".local/state")
+        return (state as NSString).appendingPathComponent("whisperctl/audit.log")
+    }
+
+    /// Who runs whisperctl: the login name behind sudo when there is one.
+    public static var operatorName: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let sudo = environment["SUDO_USER"], !sudo.isEmpty { return sudo }
+        if let name = getlogin().map({ String(cString: $0) }), !name.isEmpty { return name }
+        return environment["USER"] ?? environment["LOGNAME"] ?? "uid \(getuid())"
+    }
+
+    /// The line an entry becomes; secrets are scrubbed.
+    public func line(for entry: Entry, at date: Date = Date()) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var fields: [(String, JSONValue)] = [
+            ("time", .string(formatter.string(from: date))), ("user", .string(AuditLog.operatorName)),
+            ("host", .string(ProcessInfo.processInfo.hostName)), ("pid", .int(Int(getpid()))),
+            ("deployment", .string(deployment)), ("command", .string(entry.command)), ("action", .string(entry.action)),
+            ("target", .string(entry.target)),
+        ]
+        switch entry.outcome {
+        case .succeeded: fields.append(("result", .string("ok")))
+        case .failed(let reason): fields += [("result", .string("failed")), ("error", .string(reason))]
+        case .refused(let reason): fields += [("result", .string("refused")), ("error", .string(reason))]
+        }
+        fields += entry.details
+        return SecretRegistry.shared.scrub(JSONValue.object(fields).serialized())
+    }
+
+    /// Appends `entry`, creating the file (mode 0600) and its directory when missing.
+    /// - Throws: `OpsError` naming the file when it cannot be written: a mutation that cannot be
+    ///   recorded is reported, never silently unlogged.
+    public func record(_ entry: Entry) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw OpsError(.io, "cannot open the audit log: \(String(cString: strerror(errno)))", endpoint: path)
+        }
+        defer { close(descriptor) }
+        let bytes = Array((line(for: entry) + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            throw OpsError(.io, "cannot append to the audit log: \(written < 0 ? String(cString: strerror(errno)) : "short write")", endpoint: path)
+        }
+        fsync(descriptor)
+    }
+}
