@@ -63,6 +63,8 @@ struct ProcessMetrics {
     var openFDs: Int
     var cpuSeconds: Double
     var startTime: Date
+    /// The cgroup's memory limit (a container's limit), nil when unlimited.
+    var memoryLimitBytes: Int?
 
     static func read(startTime: Date) -> ProcessMetrics {
         let pageSize = sysconf(Int32(_SC_PAGESIZE))
@@ -72,7 +74,19 @@ struct ProcessMetrics {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-        return ProcessMetrics(residentBytes: resident * pageSize, openFDs: fds, cpuSeconds: cpu, startTime: startTime)
+        return ProcessMetrics(
+            residentBytes: resident * pageSize, openFDs: fds, cpuSeconds: cpu, startTime: startTime, memoryLimitBytes: cgroupMemoryLimit())
+    }
+
+    /// cgroup v2 `memory.max` ("max" when unlimited), else v1 `memory.limit_in_bytes` (a huge
+    /// number when unlimited).
+    static func cgroupMemoryLimit() -> Int? {
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            guard let limit = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), limit > 0, limit < 1 << 60 else { return nil }
+            return limit
+        }
+        return nil
     }
 
     func render(into out: inout String) {
@@ -83,5 +97,9 @@ struct ProcessMetrics {
         out += "process_cpu_seconds_total \(cpuSeconds)\n"
         out += "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
         out += "process_start_time_seconds \(formatMetric(startTime.timeIntervalSince1970.rounded()))\n"
+        if let memoryLimitBytes {
+            out += "# HELP whisper_memory_limit_bytes The container's memory limit (cgroup), absent when unlimited.\n"
+            out += "# TYPE whisper_memory_limit_bytes gauge\nwhisper_memory_limit_bytes \(memoryLimitBytes)\n"
+        }
     }
 }

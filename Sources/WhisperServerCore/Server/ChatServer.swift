@@ -12,6 +12,8 @@ struct ChatServer: Service {
     let hub: ChatHub
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
+    /// Told the bound port once the listener is up (port 0 binds a free one).
+    var listening: (@Sendable (Int) -> Void)? = nil
 
     func run() async throws {
         let heartbeats = group.makeIterator().map { loop in
@@ -36,6 +38,7 @@ struct ChatServer: Service {
             .bind(host: configuration.host, port: configuration.port).get()
         let port = channel.localAddress?.port ?? configuration.port
         logger.info("server.listening", metadata: ["port": "\(port)", "server": "\(configuration.serverName)"])
+        listening?(port)
 
         // The crash check and the drain are children of this service: they end with it.
         defer { heartbeats.forEach { $0.cancel() } }

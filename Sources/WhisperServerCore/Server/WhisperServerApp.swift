@@ -37,15 +37,46 @@ package enum WhisperServerApp {
             JSONLogHandler(logLevel: level, label: label, json: configuration.logFormat == "json")
         }
         let logger = Logger(label: "whisper-server")
+        let assembly: ServerAssembly
+        do {
+            assembly = try await ServerAssembly(configuration: configuration, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("whisper-server: \(error)\n".utf8))
+            return 78
+        }
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(services: assembly.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var status: Int32 = 0
+        do {
+            try await serviceGroup.run()
+        } catch {
+            logger.error("server.failed", metadata: ["error": "\(error)"])
+            status = 1
+        }
+        await assembly.shutdown()
+        return status
+    }
+}
+
+/// The server's parts wired together as lifecycle services, in the order they stop: the report
+/// store last (reports made while the server drains are still written), then the backend jobs
+/// (jobs the drain starts still run), the listener first.
+struct ServerAssembly {
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    let backend: ChatBackend
+    let group: MultiThreadedEventLoopGroup
+
+    /// - Throws: `InvalidSetting` when BLOCKED_WORDS_FILE cannot be read.
+    init(configuration: ServerConfiguration, logger: Logger, listening: (@Sendable (Int) -> Void)? = nil) async throws {
         let moderation: Moderation
         do {
             moderation = try configuration.blockedWordsFile.map(Moderation.init(file:)) ?? Moderation()
         } catch {
-            FileHandle.standardError.write(Data("whisper-server: invalid BLOCKED_WORDS_FILE: \(error)\n".utf8))
-            return 78
+            throw ServerConfiguration.InvalidSetting(
+                variable: "BLOCKED_WORDS_FILE", value: configuration.blockedWordsFile ?? "", expected: "a readable word list (\(error))")
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
-        let backend: ChatBackend =
+        group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+        backend =
             configuration.redisAddress != nil
             ? ClusterBackend(configuration: configuration, group: group, logger: logger) : EmbeddedBackend(configuration: configuration)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -54,29 +85,23 @@ package enum WhisperServerApp {
             let store = PostgresReportStore(url: url, limit: configuration.reportQueueLimit, logger: logger)
             await store.probe()
             reports = store
-            // Listed first, so it stops last: reports made while the server drains are still written.
             services.append(.init(service: store))
         } else {
             reports = InMemoryReportStore()
         }
-        // Stops after the server: jobs the drain starts still run.
         let jobs = BackendJobs()
         services.append(.init(service: jobs))
         let hub = ChatHub(
             configuration: configuration, metrics: ServerMetrics(), moderation: moderation, reports: reports, backend: backend, jobs: jobs,
             logger: logger)
-        services.append(.init(service: ChatServer(configuration: configuration, hub: hub, group: group, logger: logger)))
-        let serviceGroup = ServiceGroup(
-            configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        var status: Int32 = 0
-        do {
-            try await serviceGroup.run()
-        } catch {
-            logger.error("server.failed", metadata: ["error": "\(error)"])
-            status = 1
-        }
+        var server = ChatServer(configuration: configuration, hub: hub, group: group, logger: logger)
+        server.listening = listening
+        services.append(.init(service: server))
+        self.services = services
+    }
+
+    func shutdown() async {
         await backend.shutdown()
         try? await group.shutdownGracefully()
-        return status
     }
 }
