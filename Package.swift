@@ -39,8 +39,9 @@ let package = Package(
         .executableTarget(
             name: "whisperctl",
             dependencies: [
-                "OpsKit", "CNcurses",
+                "OpsKit", "CNcurses", "WhisperServerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]

@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|help)
+    status|config|loadtest|metrics|dashboard|top|demo|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo help' -- "${cur}"))
         ;;
     esac
 }
@@ -371,6 +371,107 @@ _whisperctl_metrics() {
     case "${positional_number}" in
     1)
         __whisperctl_add_completions -f
+        return
+        ;;
+    esac
+}
+
+_whisperctl_dashboard() {
+    repeating_flags=()
+    non_repeating_flags=(--read-only --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --interval --window --timeout)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--interval')
+        return
+        ;;
+    '--window')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_top() {
+    repeating_flags=()
+    non_repeating_flags=(--once --json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --interval --window --timeout)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--interval')
+        return
+        ;;
+    '--window')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_demo() {
+    repeating_flags=()
+    non_repeating_flags=(--no-tui --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--duration --users --interval)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--duration')
+        return
+        ;;
+    '--users')
+        return
+        ;;
+    '--interval')
         return
         ;;
     esac

@@ -54,13 +54,16 @@ _whisperctl() {
             'config:Show or check the deployment configuration.'
             'loadtest:Load a deployment through the real chat protocol and measure delivery.'
             'metrics:Parse a Prometheus /metrics exposition: from a URL, a file or standard input.'
+            'dashboard:The live view: every server'\''s /metrics, HAProxy, Redis and NATS on one screen.'
+            'top:The dashboard'\''s numbers as text: once for scripts, or refreshed plain lines.'
+            'demo:A real whisper-server with simulated users, and the dashboard on it. Needs nothing else.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|help)
+        status|config|loadtest|metrics|dashboard|top|demo|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -184,6 +187,64 @@ _whisperctl_metrics() {
         '--cardinality[The N families with the most series (default 10), with their label names.]:N:'
         '--json[Print JSON\: {"families"\: \[{"name", "type", "help", "samples"\: \[...\]}\]}.]'
         '--timeout[Time limit for a URL.]:duration:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_dashboard() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--interval[How often to scrape, e.g. 1s or 500ms.]:duration:'
+        '--window[Rates and quantiles cover this much recent time.]:duration:'
+        '--timeout[Time limit for each scrape.]:duration:'
+        '--read-only[Disable drain and ready.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_top() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--once[Print one snapshot and exit.]'
+        '--json[Print JSON (one object per snapshot).]'
+        '--interval[Time between scrapes.]:duration:'
+        '--window[Rates and quantiles cover this much recent time (without --once).]:duration:'
+        '--timeout[Time limit for each scrape.]:duration:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_demo() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--no-tui[Print top snapshots instead of opening the dashboard.]'
+        '--duration[Stop after this long, e.g. 30s (default\: until q or Ctrl-C).]:duration:'
+        '--users[How many simulated users.]:n:'
+        '--interval[Refresh interval.]:duration:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

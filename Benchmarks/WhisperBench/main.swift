@@ -7,6 +7,8 @@ import TestSupport
 //   .build/release/whisper-bench startup [runs]
 //   .build/release/whisper-bench json [rounds]
 //   .build/release/whisper-bench metrics-parse FILE [runs]     (Benchmarks/metrics/compare.sh runs it beside Go and Python)
+//   .build/release/whisper-bench dashboard [instances] [seconds]  (dashboard CPU and RSS, in tmux)
+//   .build/release/whisper-bench demo-first-frame [runs]
 
 let arguments = CommandLine.arguments.dropFirst()
 let mode = arguments.first ?? "all"
@@ -68,6 +70,10 @@ case "status": try await benchStatus()
 case "json": JSONDecodingBench.run(rounds: arguments.dropFirst().first.flatMap { Int($0) } ?? 200_000)
 case "metrics-parse":
     try MetricsParseBench.run(file: arguments.dropFirst().first ?? "", runs: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 20)
+case "dashboard":
+    try await DashboardBench.watch(
+        instances: arguments.dropFirst().first.flatMap { Int($0) } ?? 20, seconds: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 60)
+case "demo-first-frame": try await DashboardBench.demoFirstFrame(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 5)
 default:
     try benchStartup()
     try await benchStatus()

@@ -105,6 +105,9 @@ struct FuzzTarget: Sendable {
                 for sample in family.samples { precondition(!sample.name.isEmpty, "a sample without a name") }
             }
         },
+        FuzzTarget(name: "dashboard") { bytes in
+            DashboardExercise.run(bytes)
+        },
         FuzzTarget(name: "redis-info") { bytes in
             _ = parseRedisInfo(String(decoding: bytes, as: UTF8.self))
         },

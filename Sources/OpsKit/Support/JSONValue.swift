@@ -152,3 +152,12 @@ extension JSONValue {
 extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
 }
+
+extension Double {
+    /// The value as an Int, toward zero; nil when it is NaN, infinite or beyond Int's range.
+    /// Figures read from other programs go through this: `Int(Double)` traps on them.
+    public var wholeNumber: Int? {
+        guard isFinite, self > -9.2e18, self < 9.2e18 else { return nil }
+        return Int(self)
+    }
+}

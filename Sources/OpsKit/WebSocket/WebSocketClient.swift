@@ -276,22 +276,30 @@ final class Inbox: Sendable {
     }
 
     func next(timeout: Duration) async throws -> WebSocketEvent {
-        let event: WebSocketEvent? = await withCheckedContinuation { continuation in
-            let id: Int? = state.withLockedValue { state in
-                if !state.buffer.isEmpty {
-                    continuation.resume(returning: state.buffer.removeFirst())
-                    return nil
+        let waitID = NIOLockedValueBox<Int?>(nil)
+        let event: WebSocketEvent? = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let id: Int? = state.withLockedValue { state in
+                    if !state.buffer.isEmpty {
+                        continuation.resume(returning: state.buffer.removeFirst())
+                        return nil
+                    }
+                    state.waits += 1
+                    state.waiter = (state.waits, continuation)
+                    return state.waits
                 }
-                state.waits += 1
-                state.waiter = (state.waits, continuation)
-                return state.waits
+                guard let id else { return }
+                waitID.withLockedValue { $0 = id }
+                if Task.isCancelled { self.expire(id) }
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    self.expire(id)
+                }
             }
-            guard let id else { return }
-            Task {
-                try? await Task.sleep(for: timeout)
-                self.expire(id)
-            }
+        } onCancel: {
+            if let id = waitID.withLockedValue({ $0 }) { self.expire(id) }
         }
+        try Task.checkCancellation()
         guard let event else { throw OpsError(.timedOut, "no WebSocket frame within \(timeout.humanReadable)") }
         return event
     }
