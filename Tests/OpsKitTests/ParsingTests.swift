@@ -111,9 +111,12 @@ import Testing
     }
 
     @Test func mapsEveryHAProxyStatusString() {
-        #expect(HAProxyServerState(haproxyStatus: "UP 1/3") == .up)
-        #expect(HAProxyServerState(haproxyStatus: "DOWN 1/2") == .down)
-        #expect(HAProxyServerState(haproxyStatus: "NOLB") == .drain)
+        #expect(HAProxyServerState(haproxyStatus: "UP") == .up)
+        #expect(HAProxyServerState(haproxyStatus: "UP 1/3") == .goingDown)
+        #expect(HAProxyServerState(haproxyStatus: "DOWN") == .down)
+        #expect(HAProxyServerState(haproxyStatus: "DOWN 1/2") == .goingUp)
+        #expect(HAProxyServerState(haproxyStatus: "NOLB") == .nolb)
+        #expect(HAProxyServerState(haproxyStatus: "DRAIN") == .drain)
         #expect(HAProxyServerState(haproxyStatus: "MAINT (via ws_servers/ws1)") == .maint)
         #expect(HAProxyServerState(haproxyStatus: "no check") == .noCheck)
     }

@@ -260,7 +260,8 @@ import Testing
                 try await Task.sleep(for: .milliseconds(1200))
                 await redis.kill()
             }
-            let run = try await WhisperctlBinary.run(["status", "redis", "--watch", "400ms"], in: directory, interruptAfter: .seconds(3), signal: SIGTERM)
+            // Room for the kill to land on a busy machine before SIGTERM ends the watch.
+            let run = try await WhisperctlBinary.run(["status", "redis", "--watch", "400ms"], in: directory, interruptAfter: .seconds(6), signal: SIGTERM)
             #expect(run.status == 2, "exits with the last verdict: \(run.stdout)")
             #expect(run.stdout.contains("SINCE"), "when each component last changed")
             #expect(run.stdout.contains("changed: redis OK → CRITICAL"), "\(run.stdout)")
