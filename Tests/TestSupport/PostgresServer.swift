@@ -71,8 +71,11 @@ package final class PostgresServer: StoppableService {
     }
 
     package func stop() async {
-        _ = try? await Offload.run { [self] in halt() }
-        directory.remove()
+        // Thousands of files: removed off the cooperative threads, like the halt.
+        _ = try? await Offload.run { [self] in
+            halt()
+            directory.remove()
+        }
     }
 }
 

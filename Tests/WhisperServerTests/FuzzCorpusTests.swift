@@ -18,10 +18,13 @@ import Testing
         }
     }
 
-    @Test(arguments: targets) func replaysSeedsAndRegressions(target: String) throws {
-        let run = try Command.capture(
-            ProductBinary.path("whisper-fuzz"), [target, "Fuzz/Corpus/\(target)", "Fuzz/Regressions/\(target)"],
-            environment: ["SWIFT_BACKTRACE": "enable=no"], directory: Repository.root)
+    @Test(arguments: targets) func replaysSeedsAndRegressions(target: String) async throws {
+        // Off the cooperative threads: a replay takes seconds and would starve the tests beside it.
+        let run = try await Offload.run {
+            try Command.capture(
+                ProductBinary.path("whisper-fuzz"), [target, "Fuzz/Corpus/\(target)", "Fuzz/Regressions/\(target)"],
+                environment: ["SWIFT_BACKTRACE": "enable=no"], directory: Repository.root)
+        }
         #expect(run.status == 0, "\(target): \(run.stderr.suffix(2000))")
         #expect(run.stdout.contains("\(target): "), "\(run.stdout)")
     }

