@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock help' -- "${cur}"))
         ;;
     esac
 }
@@ -472,6 +472,583 @@ _whisperctl_demo() {
         return
         ;;
     '--interval')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_migrate() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    status|up|down|goto|force|create)
+        # Offer subcommand argument completions
+        "_whisperctl_migrate_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'status up down goto force create' -- "${cur}"))
+        ;;
+    esac
+}
+
+_whisperctl_migrate_status() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_whisperctl_migrate_up() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run --no-wait --yes --backup-first --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --lock-timeout --retries)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--lock-timeout')
+        return
+        ;;
+    '--retries')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_migrate_down() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run --no-wait --yes --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --lock-timeout --retries)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--lock-timeout')
+        return
+        ;;
+    '--retries')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_migrate_goto() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run --no-wait --yes --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --lock-timeout --retries)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--lock-timeout')
+        return
+        ;;
+    '--retries')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_migrate_force() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run --no-wait --yes --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --lock-timeout --retries)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--lock-timeout')
+        return
+        ;;
+    '--retries')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_migrate_create() {
+    repeating_flags=()
+    non_repeating_flags=(--json --no-transaction --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_whisperctl_backup() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    create|list|verify|prune)
+        # Offer subcommand argument completions
+        "_whisperctl_backup_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'create list verify prune' -- "${cur}"))
+        ;;
+    esac
+}
+
+_whisperctl_backup_create() {
+    repeating_flags=()
+    non_repeating_flags=(--json --quiet --dry-run --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --wait --keep-days --keep-last --install-schedule --at --schedule-dir)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--keep-days')
+        return
+        ;;
+    '--keep-last')
+        return
+        ;;
+    '--install-schedule')
+        __whisperctl_add_completions -W 'cron'$'\n''systemd'
+        return
+        ;;
+    '--at')
+        return
+        ;;
+    '--schedule-dir')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_backup_list() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    esac
+}
+
+_whisperctl_backup_verify() {
+    repeating_flags=()
+    non_repeating_flags=(--json --restore-test --quiet --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --wait)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_backup_prune() {
+    repeating_flags=()
+    non_repeating_flags=(--json --dry-run --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --wait --keep-days --keep-last)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--keep-days')
+        return
+        ;;
+    '--keep-last')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_restore() {
+    repeating_flags=()
+    non_repeating_flags=(--json --with-config --yes --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --dir --wait --target-db)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--dir')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--target-db')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_lock() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    status|break)
+        # Offer subcommand argument completions
+        "_whisperctl_lock_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'status break' -- "${cur}"))
+        ;;
+    esac
+}
+
+_whisperctl_lock_status() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_lock_break() {
+    repeating_flags=()
+    non_repeating_flags=(--yes --force --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
         return
         ;;
     esac

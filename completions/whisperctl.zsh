@@ -57,13 +57,17 @@ _whisperctl() {
             'dashboard:The live view: every server'\''s /metrics, HAProxy, Redis and NATS on one screen.'
             'top:The dashboard'\''s numbers as text: once for scripts, or refreshed plain lines.'
             'demo:A real whisper-server with simulated users, and the dashboard on it. Needs nothing else.'
+            'migrate:Schema migrations of the abuse-report database: status, up, down, goto, force, create.'
+            'backup:Back up the abuse-report database, the .env and the certificates; list, verify and prune backups.'
+            'restore:Restore a backup into the database (or --target-db), all or nothing.'
+            'lock:The deployment'\''s operations lock: who holds it, and breaking a dead holder'\''s.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -245,6 +249,394 @@ _whisperctl_demo() {
         '--duration[Stop after this long, e.g. 30s (default\: until q or Ctrl-C).]:duration:'
         '--users[How many simulated users.]:n:'
         '--interval[Refresh interval.]:duration:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_migrate() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'status:Applied and pending migrations, with when, how long and whether files changed.'
+            'up:Apply pending migrations: all, or the next N.'
+            'down:Revert the last N applied migrations (default 1).'
+            'goto:Migrate up or down to version V (0: revert everything).'
+            'force:Record the schema as exactly at version V and clean, after a human fixed a dirty state. Runs no migration SQL.'
+            'create:Create the next numbered pair of migration files.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        status|up|down|goto|force|create)
+            "_whisperctl_migrate_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_migrate_status() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The migrations directory (default\: migrations.dir, else migrations/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_migrate_up() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':count:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The migrations directory (default\: migrations.dir, else migrations/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--dry-run[Print the exact SQL, in order, and change nothing.]'
+        '--no-wait[Fail at once when another run holds the migration or operations lock (default\: wait, saying who holds it).]'
+        '--lock-timeout[SET lock_timeout for each migration (default\: migrations.lock_timeout, else 5s).]:duration:'
+        '--retries[Attempts after the first when a lock times out or a deadlock aborts a migration.]:n:'
+        '--yes[Do not ask for confirmation.]'
+        '--backup-first[Take a verified backup first (see '\''whisperctl backup'\'').]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_migrate_down() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':count:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The migrations directory (default\: migrations.dir, else migrations/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--dry-run[Print the exact SQL, in order, and change nothing.]'
+        '--no-wait[Fail at once when another run holds the migration or operations lock (default\: wait, saying who holds it).]'
+        '--lock-timeout[SET lock_timeout for each migration (default\: migrations.lock_timeout, else 5s).]:duration:'
+        '--retries[Attempts after the first when a lock times out or a deadlock aborts a migration.]:n:'
+        '--yes[Do not ask for confirmation.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_migrate_goto() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':version:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The migrations directory (default\: migrations.dir, else migrations/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--dry-run[Print the exact SQL, in order, and change nothing.]'
+        '--no-wait[Fail at once when another run holds the migration or operations lock (default\: wait, saying who holds it).]'
+        '--lock-timeout[SET lock_timeout for each migration (default\: migrations.lock_timeout, else 5s).]:duration:'
+        '--retries[Attempts after the first when a lock times out or a deadlock aborts a migration.]:n:'
+        '--yes[Do not ask for confirmation.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_migrate_force() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':version:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The migrations directory (default\: migrations.dir, else migrations/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--dry-run[Print the exact SQL, in order, and change nothing.]'
+        '--no-wait[Fail at once when another run holds the migration or operations lock (default\: wait, saying who holds it).]'
+        '--lock-timeout[SET lock_timeout for each migration (default\: migrations.lock_timeout, else 5s).]:duration:'
+        '--retries[Attempts after the first when a lock times out or a deadlock aborts a migration.]:n:'
+        '--yes[Do not ask for confirmation.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_migrate_create() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The migrations directory (default\: migrations.dir, else migrations/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--no-transaction[Mark it to run outside a transaction (for CREATE INDEX CONCURRENTLY).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_backup() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'create:Take a backup now (what '\''whisperctl backup'\'' does).'
+            'list:Every backup, newest first.'
+            'verify:Check a backup (default: the newest): checksums and pg_restore --list; --restore-test restores it into a scratch database.'
+            'prune:Delete backups past the retention; the newest verified one is always kept.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        create|list|verify|prune)
+            "_whisperctl_backup_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_backup_create() {
+    local -i ret=1
+    local -ar ___install_schedule=('cron' 'systemd')
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The backup directory (default\: backup.dir, else backups/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '--quiet[Print nothing but errors (for cron).]'
+        '--keep-days[Delete backups older than this many days (default\: backup.keep_days, else 30).]:n:'
+        '--keep-last[Always keep the newest N.]:n:'
+        '--install-schedule[Instead of backing up, write the daily backup and verify as a cron entry or a systemd timer.]:cron|systemd:{__whisperctl_complete "${___install_schedule[@]}"}'
+        '--at[The schedule'\''s time of day, HH\:MM.]:time:'
+        '--schedule-dir[Write the schedule here instead of /etc/cron.d or /etc/systemd/system.]:path:'
+        '--dry-run[With --install-schedule\: print the files, write nothing.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_backup_list() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The backup directory (default\: backup.dir, else backups/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_backup_verify() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':id:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The backup directory (default\: backup.dir, else backups/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '--restore-test[Restore into a scratch database on the same server, compare every table'\''s rows with the manifest, drop it.]'
+        '--quiet[Print nothing but errors.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_backup_prune() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The backup directory (default\: backup.dir, else backups/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '--keep-days[Delete backups older than this many days (default\: backup.keep_days, else 30).]:n:'
+        '--keep-last[Always keep the newest N.]:n:'
+        '--dry-run[Say what would be deleted; delete nothing.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_restore() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':id:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--dir[The backup directory (default\: backup.dir, else backups/ beside the inventory).]:path:_files -/'
+        '--json[Print JSON.]'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '--target-db[Restore into this database on the same server (created when missing).]:name:'
+        '--with-config[Also restore the .env and the certificates to their paths.]'
+        '--yes[Do not ask for confirmation.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_lock() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'status:Who holds the operations lock. Exit 0 free, 1 held.'
+            'break:Remove the lock of a holder whose heartbeat stopped (a crashed or hung command).'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        status|break)
+            "_whisperctl_lock_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_lock_status() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_lock_break() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--yes[Do not ask for confirmation.]'
+        '--force[Break it even though the holder'\''s heartbeat is recent.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -105,6 +105,23 @@ struct FuzzTarget: Sendable {
                 for sample in family.samples { precondition(!sample.name.isEmpty, "a sample without a name") }
             }
         },
+        FuzzTarget(name: "sql-statements") { bytes in
+            let script = String(decoding: bytes, as: UTF8.self)
+            var previous = 0
+            for statement in SQLStatements.split(script) {
+                precondition(!statement.text.isEmpty, "an empty statement")
+                precondition(statement.offset > previous && statement.line >= 1, "statements out of order")
+                previous = statement.offset
+            }
+            _ = Migration.isTransactional(script)
+        },
+        FuzzTarget(name: "backup-manifest") { bytes in
+            guard let json = try? JSONValue.parse(bytes), let manifest = try? BackupManifest(json: json, path: "manifest.json") else { return }
+            // What it writes, it reads back the same.
+            let again = try? BackupManifest(json: JSONValue.parse(Array(manifest.json.serialized().utf8)), path: "manifest.json")
+            precondition(again?.id == manifest.id && again?.files == manifest.files && again?.tables == manifest.tables, "manifest round trip changed")
+            precondition(manifest.files.allSatisfy { !$0.name.contains("/") }, "a file name escaping the backup directory")
+        },
         FuzzTarget(name: "dashboard") { bytes in
             DashboardExercise.run(bytes)
         },

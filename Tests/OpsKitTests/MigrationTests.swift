@@ -42,7 +42,7 @@ import Testing
             defer { connection.close() }
             let runner = MigrationRunner(connection: connection, migrations: try MigrationDirectory.load(directory.path))
             let error = await #expect(throws: MigrationError.self) { try await runner.up() }
-            #expect(error?.description.hasPrefix(directory.file("002_broken.up.sql") + ":3: type \"intt\" does not exist") == true)
+            #expect(error?.description.hasPrefix(directory.file("002_broken.up.sql") + ":3:24: type \"intt\" does not exist") == true, "\(error.map { "\($0)" } ?? "")")
             let status = try await runner.status()
             #expect(status.map { $0.appliedAt != nil } == [true, false])
             let second = try await connection.query("SELECT to_regclass('second') IS NOT NULL")

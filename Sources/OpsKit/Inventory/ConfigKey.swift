@@ -13,6 +13,14 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case postgresURL = "postgres.url"
     case certs
     case auditLog = "audit.log"
+    case lockBackend = "lock.backend"
+    case migrationsDir = "migrations.dir"
+    case migrationsLockTimeout = "migrations.lock_timeout"
+    case backupDir = "backup.dir"
+    case backupKeepDays = "backup.keep_days"
+    case backupKeepLast = "backup.keep_last"
+    case backupWarnAge = "backup.warn_age"
+    case backupCriticalAge = "backup.critical_age"
 
     /// Values that may carry a secret and are shown redacted.
     public var isSecret: Bool { self == .redisPassword }
@@ -33,8 +41,11 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
         "nats": ["url", "monitor_url"],
         "postgres": ["url"],
         "audit": ["log"],
+        "lock": ["backend"],
+        "migrations": ["dir", "lock_timeout"],
+        "backup": ["dir", "keep_days", "keep_last", "warn_age", "critical_age"],
     ]
-    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit"]
+    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit", "lock", "migrations", "backup"]
 }
 
 /// One `servers:` entry: `name` is the server's name in the HAProxy backend.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The effective description of one deployment: every value and where it came from.
 public struct Inventory: Sendable {
     public var values: [ConfigKey: ConfigValue]
@@ -44,6 +46,38 @@ public struct Inventory: Sendable {
     public var natsURL: String? { string(.natsURL) }
     public var natsMonitorURL: String? { string(.natsMonitorURL) }
     public var postgresURL: String? { string(.postgresURL) }
+    /// The directory relative paths in the inventory are read from: the inventory file's, else
+    /// the working directory.
+    public var baseDirectory: String {
+        configPath.map { ($0 as NSString).deletingLastPathComponent }.flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
+    }
+
+    func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path) }
+
+    /// `migrations.dir`, default `migrations/` beside the inventory.
+    public var migrationsDirectory: String { resolve(string(.migrationsDir) ?? "migrations") }
+
+    /// `backup.dir`, default `backups/` beside the inventory.
+    public var backupDirectory: String { resolve(string(.backupDir) ?? "backups") }
+
+    /// Whether backups are part of this deployment: `backup.dir` is set, or the default exists.
+    public var backupsConfigured: Bool { string(.backupDir) != nil || FileManager.default.fileExists(atPath: backupDirectory) }
+
+    /// A duration setting, or `fallback`; a malformed one is a configuration error.
+    public func duration(_ key: ConfigKey, default fallback: Duration) throws -> Duration {
+        guard let text = string(key) else { return fallback }
+        guard let value = Duration(parsing: text), value > .zero else {
+            throw OpsError(.invalidInput, "\(key.rawValue) expects a duration such as 26h or 5s, got '\(text)'")
+        }
+        return value
+    }
+
+    public func integer(_ key: ConfigKey, default fallback: Int) throws -> Int {
+        guard let text = string(key) else { return fallback }
+        guard let value = Int(text), value >= 0 else { throw OpsError(.invalidInput, "\(key.rawValue) expects a whole number, got '\(text)'") }
+        return value
+    }
+
     /// Where mutations are recorded (`AuditLog`): `audit.log`, else the user's state directory.
     public var auditLogPath: String { string(.auditLog) ?? AuditLog.defaultPath() }
 

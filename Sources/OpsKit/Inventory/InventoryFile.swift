@@ -93,7 +93,7 @@ private struct NodeReader {
                 try readServers(valueNode)
             case "certs":
                 try readCerts(valueNode)
-            case "haproxy", "redis", "nats", "postgres", "audit":
+            case "haproxy", "redis", "nats", "postgres", "audit", "lock", "migrations", "backup":
                 try readSection(key, valueNode)
             default:
                 unknownKey(key, at: keyNode, allowed: ConfigKey.topLevel, prefix: "", value: valueNode)

@@ -11,6 +11,27 @@ public struct Migration: Sendable, Equatable {
 
     /// SHA-256 of the up script: an applied migration whose file later changed is reported.
     public var checksum: String { Digest.sha256Hex(up) }
+
+    /// The header comment that runs a script outside a transaction, statement by statement
+    /// (`CREATE INDEX CONCURRENTLY` cannot run inside one).
+    public static let noTransactionMarker = "-- whisper:no-transaction"
+
+    /// Whether `script` runs in a transaction: yes, unless its leading comments hold the marker.
+    public static func isTransactional(_ script: String) -> Bool {
+        for line in script.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            guard trimmed.hasPrefix("--") else { return true }
+            if trimmed.lowercased().hasPrefix(noTransactionMarker) { return false }
+        }
+        return true
+    }
+
+    public var upIsTransactional: Bool { Migration.isTransactional(up) }
+    public var downIsTransactional: Bool { down.map(Migration.isTransactional) ?? true }
+
+    /// "002_add_index".
+    public var label: String { String(format: "%03d_%@", version, name) }
 }
 
 /// The migrations of a directory, in version order.

@@ -31,7 +31,7 @@ public enum HealthStatus: String, Sendable, CaseIterable {
 
 /// What one component is, for `--json` consumers that group by it.
 public enum ComponentKind: String, Sendable, CaseIterable {
-    case server, haproxy, redis, nats, postgres, cert
+    case server, haproxy, redis, nats, postgres, cert, backup, migrations
 }
 
 /// The outcome of probing one component.

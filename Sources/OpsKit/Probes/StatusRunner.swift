@@ -1,3 +1,5 @@
+import Foundation
+
 /// Runs every probe the inventory calls for, all at once, each bounded by the timeout.
 public struct StatusRunner: Sendable {
     public var inventory: Inventory
@@ -62,6 +64,23 @@ public struct StatusRunner: Sendable {
             let probe = PostgresProbe(url: url)
             let endpoint = (try? PostgresConnectionInfo(parsing: url))?.endpoint
             probes.append(PlannedProbe(name: "postgres", kind: .postgres, endpoint: endpoint, run: probe.run))
+        }
+        if let url = inventory.postgresURL, FileManager.default.fileExists(atPath: inventory.migrationsDirectory) {
+            let probe = MigrationsProbe(url: url, directory: inventory.migrationsDirectory)
+            let endpoint = (try? PostgresConnectionInfo(parsing: url))?.endpoint
+            probes.append(PlannedProbe(name: "migrations", kind: .migrations, endpoint: endpoint, run: probe.run))
+        }
+        if inventory.backupsConfigured {
+            let directory = inventory.backupDirectory
+            do {
+                let probe = BackupProbe(
+                    directory: directory, warnAge: try inventory.duration(.backupWarnAge, default: .seconds(26 * 3600)),
+                    criticalAge: try inventory.duration(.backupCriticalAge, default: .seconds(50 * 3600)))
+                probes.append(PlannedProbe(name: "backup", kind: .backup, endpoint: directory, run: probe.run))
+            } catch {
+                let report = ComponentReport.failed(name: "backup", kind: .backup, endpoint: directory, error: error)
+                probes.append(PlannedProbe(name: "backup", kind: .backup, endpoint: directory, run: { _ in report }))
+            }
         }
         for cert in inventory.certs {
             let probe = CertificateProbe(path: cert.path)

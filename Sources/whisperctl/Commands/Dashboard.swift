@@ -50,7 +50,8 @@ struct Dashboard: AsyncParsableCommand {
             do {
                 actions = DashboardActions(
                     runtime: try HAProxyRuntimeAPI(parsing: address), backend: deployment.haproxyBackend,
-                    audit: AuditLog(path: deployment.auditLogPath, deployment: deployment.deployment))
+                    audit: AuditLog(path: deployment.auditLogPath, deployment: deployment.deployment),
+                    lock: try OperationsLock.backend(for: deployment))
                 unavailable = nil
             } catch {
                 unavailable = "haproxy.runtime_api: \(error)"

@@ -10,6 +10,8 @@ public struct PostgresConnectionInfo: Sendable, Equatable {
     public let database: String?
     public let user: String?
     public let hasPassword: Bool
+    /// Every keyword libpq parsed, password included: never printed, only handed to child programs.
+    let keywords: [String: String]
 
     /// Parses with `PQconninfoParse`, so whatever libpq accepts is accepted here.
     public init(parsing connectionString: String) throws {
@@ -36,6 +38,21 @@ public struct PostgresConnectionInfo: Sendable, Equatable {
         self.database = values["dbname"]
         self.user = values["user"]
         self.hasPassword = !(values["password"] ?? "").isEmpty
+        self.keywords = values
+    }
+
+    /// How a child program (pg_dump, pg_restore, psql) reaches the same database, or `database`
+    /// instead: a key=value connection string without the password, and the password in
+    /// PGPASSWORD, so it never shows in the process list.
+    public func forChildProcess(database: String? = nil) -> (connectionString: String, environment: [String: String]) {
+        var values = keywords
+        let password = values.removeValue(forKey: "password")
+        if let database { values["dbname"] = database }
+        let text = values.sorted { $0.key < $1.key }.map { key, value in
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            return "\(key)='\(escaped)'"
+        }.joined(separator: " ")
+        return (text, password.map { ["PGPASSWORD": $0] } ?? [:])
     }
 
     /// "host:port", or the socket directory for unix sockets.
