@@ -9,6 +9,8 @@ import TestSupport
 //   .build/release/whisper-bench metrics-parse FILE [runs]     (Benchmarks/metrics/compare.sh runs it beside Go and Python)
 //   .build/release/whisper-bench dashboard [instances] [seconds]  (dashboard CPU and RSS, in tmux)
 //   .build/release/whisper-bench demo-first-frame [runs]
+//   .build/release/whisper-bench backup [megabytes] [runs]       (whisperctl backup beside pg_dump -Fc)
+//   .build/release/whisper-bench migrations [count] [runs]       (migrate up and status)
 
 let arguments = CommandLine.arguments.dropFirst()
 let mode = arguments.first ?? "all"
@@ -73,6 +75,11 @@ case "metrics-parse":
 case "dashboard":
     try await DashboardBench.watch(
         instances: arguments.dropFirst().first.flatMap { Int($0) } ?? 20, seconds: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 60)
+case "backup":
+    try await DataSafetyBench.backup(
+        megabytes: arguments.dropFirst().first.flatMap { Int($0) } ?? 1024, runs: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 3)
+case "migrations":
+    try await DataSafetyBench.migrations(count: arguments.dropFirst().first.flatMap { Int($0) } ?? 500, runs: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 3)
 case "demo-first-frame": try await DashboardBench.demoFirstFrame(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 5)
 default:
     try benchStartup()
