@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout help' -- "${cur}"))
         ;;
     esac
 }
@@ -1049,6 +1049,152 @@ _whisperctl_lock_break() {
         return
         ;;
     '--server')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_rollout() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    run|status|history)
+        # Offer subcommand argument completions
+        "_whisperctl_rollout_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'run status history' -- "${cur}"))
+        ;;
+    esac
+}
+
+_whisperctl_rollout_run() {
+    repeating_flags=()
+    non_repeating_flags=(--start-with-unhealthy --no-soak --auto-rollback --dry-run --json --yes --version -h --help)
+    repeating_options=(--server --only)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --wait --max-unavailable --drain-timeout --ready-timeout --expect-version --soak --max-p99 --max-error-rate)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--only')
+        return
+        ;;
+    '--max-unavailable')
+        return
+        ;;
+    '--drain-timeout')
+        return
+        ;;
+    '--ready-timeout')
+        return
+        ;;
+    '--expect-version')
+        return
+        ;;
+    '--soak')
+        return
+        ;;
+    '--max-p99')
+        return
+        ;;
+    '--max-error-rate')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_rollout_status() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_rollout_history() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --last)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--last')
         return
         ;;
     esac

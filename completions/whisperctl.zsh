@@ -61,13 +61,14 @@ _whisperctl() {
             'backup:Back up the abuse-report database, the .env and the certificates; list, verify and prune backups.'
             'restore:Restore a backup into the database (or --target-db), all or nothing.'
             'lock:The deployment'\''s operations lock: who holds it, and breaking a dead holder'\''s.'
+            'rollout:Update every whisper-server through HAProxy with no user noticing.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -637,6 +638,105 @@ _whisperctl_lock_break() {
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '--yes[Do not ask for confirmation.]'
         '--force[Break it even though the holder'\''s heartbeat is recent.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_rollout() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'run:Roll every server (what '\''whisperctl rollout'\'' does).'
+            'status:The running or last rollout, server by server. Exit 0 completed, 1 stopped or running, 2 unsafe.'
+            'history:Past rollouts, from the audit log.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        run|status|history)
+            "_whisperctl_rollout_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_rollout_run() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '--only[Only these servers (inventory names), in inventory order.]:name:'
+        '--max-unavailable[How many servers are out at once.]:max-unavailable:'
+        '--start-with-unhealthy[Update servers that are not serving first, instead of refusing.]'
+        '--drain-timeout[How long a server may take to lose its clients and exit (then it is stopped by force).]:drain-timeout:'
+        '--ready-timeout[How long the new version may take to be ready and UP in HAProxy.]:ready-timeout:'
+        '--expect-version[The version each updated server must report in /health.]:expect-version:'
+        '--soak[How long each updated server is watched before the next one.]:soak:'
+        '--no-soak[Skip the soak (a fleet without traffic, or a test).]'
+        '--max-p99[Delivery p99 bound during the soak.]:max-p99:'
+        '--max-error-rate[Rejected connections and lost messages bound during the soak, as a fraction.]:max-error-rate:'
+        '--auto-rollback[After a failed gate, roll back the servers already updated (restart.rollback).]'
+        '--dry-run[Run the preflight and print the plan; change nothing.]'
+        '--json[One JSON object per event, one per line.]'
+        '--yes[Do not ask for confirmation.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_rollout_status() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_rollout_history() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--last[How many, newest last.]:last:'
+        '--json[Print JSON lines.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

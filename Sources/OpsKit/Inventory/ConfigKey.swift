@@ -53,11 +53,14 @@ public struct ServerEntry: Sendable, Equatable {
     public var name: String
     public var url: String
     public var source: ValueSource
+    /// How `rollout` restarts it (`restart: {driver: ..., ...}`), when the inventory says.
+    public var restart: RestartSpec?
 
-    public init(name: String, url: String, source: ValueSource) {
+    public init(name: String, url: String, source: ValueSource, restart: RestartSpec? = nil) {
         self.name = name
         self.url = url
         self.source = source
+        self.restart = restart
     }
 }
 

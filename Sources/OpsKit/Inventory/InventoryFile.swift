@@ -145,10 +145,15 @@ private struct NodeReader {
             }
             var name: String?
             var url: String?
+            var restart: RestartSpec?
             for (keyNode, valueNode) in mapping {
                 let key = keyNode.string ?? ""
+                if key == "restart" {
+                    restart = try readRestart(valueNode, field: "\(field).restart")
+                    continue
+                }
                 guard key == "name" || key == "url" else {
-                    unknownKey(key, at: keyNode, allowed: ["name", "url"], prefix: "\(field).", value: valueNode)
+                    unknownKey(key, at: keyNode, allowed: ["name", "url", "restart"], prefix: "\(field).", value: valueNode)
                     continue
                 }
                 guard case .scalar(let scalar) = valueNode else {
@@ -164,9 +169,35 @@ private struct NodeReader {
             guard let url, !url.isEmpty else {
                 throw ConfigError([diagnostic(at: item, field: "\(field).url", "missing (e.g. http://10.0.0.5:8080)")])
             }
-            entries.append(ServerEntry(name: name, url: url, source: source(item)))
+            entries.append(ServerEntry(name: name, url: url, source: source(item), restart: restart))
         }
         values[.servers] = ConfigValue(.servers(entries), source: source(node))
+    }
+
+    /// A server's `restart:` block: the driver and its settings, checked here so `config check`
+    /// names the line of a block `rollout` could not use.
+    mutating func readRestart(_ node: Node, field: String) throws -> RestartSpec? {
+        if node.null != nil { return nil }
+        guard case .mapping(let mapping) = node else {
+            throw ConfigError([diagnostic(at: node, field: field, "expected {driver: process|command|systemd|compose|docker, ...}")])
+        }
+        var settings: [String: String] = [:]
+        for (keyNode, valueNode) in mapping {
+            let key = keyNode.string ?? ""
+            guard RestartSpec.allKeys.contains(key) else {
+                unknownKey(key, at: keyNode, allowed: RestartSpec.allKeys, prefix: "\(field).", value: valueNode)
+                continue
+            }
+            guard case .scalar(let scalar) = valueNode else {
+                throw ConfigError([diagnostic(at: valueNode, field: "\(field).\(key)", "expected a single value")])
+            }
+            settings[key] = expand(scalar.string, at: valueNode, field: "\(field).\(key)")
+        }
+        do {
+            return try RestartSpec(settings: settings, source: source(node))
+        } catch let problem as RestartSpec.Problem {
+            throw ConfigError([diagnostic(at: node, field: problem.field.map { "\(field).\($0)" } ?? field, problem.message)])
+        }
     }
 
     mutating func readCerts(_ node: Node) throws {

@@ -53,7 +53,8 @@ final class HTTPRouteHandler: ChannelInboundHandler, RemovableChannelHandler {
                 ("status", .string(status)), ("server", .string(hub.configuration.serverName)),
                 ("version", .string(version)),
                 ("uptime_seconds", .int(Int(-hub.metrics.startTime.timeIntervalSinceNow))),
-                ("connections", .int(hub.connectionCount)), ("draining", .bool(hub.draining)),
+                ("connections", .int(hub.connectionCount)), ("max_connections", .int(hub.configuration.maxConnections)),
+                ("draining", .bool(hub.draining)),
                 ("checks", .object(checks.map { check in
                     (check.name, .string(check.status.rawValue + (check.detail.map { ": \($0)" } ?? "")))
                 })),

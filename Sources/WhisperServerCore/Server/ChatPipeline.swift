@@ -13,7 +13,7 @@ enum ChatPipeline {
                 peer: channel.remoteAddress?.ipAddress ?? "unknown", forwardedFor: head.headers["X-Forwarded-For"],
                 trusted: configuration.trustedProxies)
         }
-        let routes = HTTPRouteHandler(hub: hub, version: ChatServer.version, refusal: refusal)
+        let routes = HTTPRouteHandler(hub: hub, version: configuration.releaseVersion, refusal: refusal)
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(ReadTimeoutHandler(timeout: configuration.readTimeout.timeAmount), name: ReadTimeoutHandler.name)
         try operations.configureHTTPServerPipeline(

@@ -16,6 +16,7 @@ extension ServerConfiguration {
         Variable(name: "MAX_BYTES_PER_10S", defaultValue: "1048576", meaning: "bytes per connection per 10 s"),
         Variable(name: "READ_TIMEOUT", defaultValue: "10s", meaning: "an HTTP connection silent this long is closed"),
         Variable(name: "WRITE_TIMEOUT", defaultValue: "10s", meaning: "a client that stops reading this long is closed"),
+        Variable(name: "WHISPER_VERSION", defaultValue: ChatServer.version, meaning: "the version /health reports (a release name; rollout --expect-version checks it)"),
         Variable(name: "DRAIN_GRACE", defaultValue: "3s", meaning: "on SIGTERM, /ready is 503 this long before evictions"),
         Variable(name: "DRAIN_SPREAD", defaultValue: "10s", meaning: "evictions are spread over this long"),
         Variable(name: "DRAIN_TIMEOUT", defaultValue: "30s", meaning: "the drain ends after this long in any case"),

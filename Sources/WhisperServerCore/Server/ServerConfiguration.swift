@@ -7,6 +7,8 @@ package struct ServerConfiguration: Sendable {
     var host = "0.0.0.0"
     var port = 8080
     var serverName = "ws-local"
+    /// The version /health reports: a deployment's release name, else the build's.
+    var releaseVersion = ChatServer.version
     var maxConnections = 100_000
     var maxConnectionsPerIP = 50
     var maxMessagesPer10s = 200
@@ -79,6 +81,7 @@ package struct ServerConfiguration: Sendable {
             config.port = port
         }
         config.serverName = text("SERVER_NAME") ?? ProcessInfo.processInfo.hostName
+        config.releaseVersion = text("WHISPER_VERSION") ?? config.releaseVersion
         config.maxConnections = try positive("MAX_CONNECTIONS") ?? config.maxConnections
         config.maxConnectionsPerIP = try positive("MAX_CONNS_PER_IP") ?? config.maxConnectionsPerIP
         config.maxMessagesPer10s = try positive("MAX_MSGS_PER_10S") ?? config.maxMessagesPer10s

@@ -1,0 +1,350 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The rolling update: for each server, drain it in HAProxy, drain the server itself through its
+/// driver, restart it, wait until it is ready and UP, put it back, soak it. Every wait is bounded;
+/// a failed gate stops with the fleet serving; Ctrl-C brings the server in hand back first.
+public struct RolloutConductor: Sendable {
+    public var servers: [ServerEntry]
+    public var drivers: [String: RestartDriver]
+    public var observer: FleetObserver
+    public var dependencies: [(name: String, check: @Sendable () async -> ComponentReport)]
+    public var options: RolloutOptions
+    public var emit: @Sendable (RolloutEvent) -> Void
+    /// True once the operator asked to stop (Ctrl-C).
+    public var interrupted: @Sendable () -> Bool
+
+    public init(
+        servers: [ServerEntry], drivers: [String: RestartDriver], observer: FleetObserver,
+        dependencies: [(name: String, check: @Sendable () async -> ComponentReport)], options: RolloutOptions,
+        emit: @escaping @Sendable (RolloutEvent) -> Void, interrupted: @escaping @Sendable () -> Bool
+    ) {
+        self.servers = servers
+        self.drivers = drivers
+        self.observer = observer
+        self.dependencies = dependencies
+        self.options = options
+        self.emit = emit
+        self.interrupted = interrupted
+    }
+
+    // MARK: Preflight
+
+    public func preflight() async -> RolloutPreflight {
+        var problems: [String] = []
+        var notes: [String] = []
+        let selected = options.only.isEmpty ? servers.map(\.name) : options.only
+        for name in options.only where !servers.contains(where: { $0.name == name }) {
+            problems.append("\(name): not a server of the inventory (\(servers.map(\.name).joined(separator: ", ")))")
+        }
+        for name in selected where drivers[name] == nil && servers.contains(where: { $0.name == name }) {
+            problems.append("\(name): no restart block in the inventory (servers[].restart: {driver: ...}); see docs/rollout.md")
+        }
+        if options.autoRollback {
+            for name in selected where drivers[name].map({ !$0.canRollBack }) == true {
+                problems.append("\(name): --auto-rollback needs a rollback command in its restart block")
+            }
+        }
+        var observations: [ServerObservation] = []
+        // A health check that fails once under load flaps a server DOWN for a moment: a server
+        // not serving is looked at again before it counts.
+        for attempt in 0..<3 {
+            do {
+                observations = try await observer.observeAll()
+            } catch {
+                return RolloutPreflight(order: [], observations: [], problems: problems + ["HAProxy: \(error)"], notes: notes)
+            }
+            if observations.allSatisfy(\.isServing) || attempt == 2 { break }
+            try? await Task.sleep(for: .seconds(1))
+        }
+        var unhealthy: [String] = []
+        for observation in observations where selected.contains(observation.name) || options.only.isEmpty {
+            guard observation.haproxyState != nil else {
+                problems.append("\(observation.name): not a server of HAProxy backend \(observer.backend)")
+                continue
+            }
+            if !observation.isServing || observation.health == "unhealthy" {
+                let why = [
+                    observation.reachable ? nil : "/health unreachable",
+                    observation.ready || !observation.reachable ? nil : "/ready not 200",
+                    observation.haproxyState == .up ? nil : "HAProxy \(observation.haproxyState?.rawValue ?? "?")",
+                    observation.health == "unhealthy" ? "unhealthy" : nil,
+                ].compactMap { $0 }.joined(separator: ", ")
+                unhealthy.append(observation.name)
+                if options.startWithUnhealthy {
+                    notes.append("\(observation.name) is not serving (\(why)): updated first")
+                } else {
+                    problems.append("\(observation.name) is not serving (\(why)): fix it first, or --start-with-unhealthy to update it first")
+                }
+            }
+        }
+        for dependency in dependencies {
+            let report = await dependency.check()
+            if report.status != .ok {
+                problems.append("\(dependency.name) is \(report.status.rawValue.uppercased()): \(report.detail) (clients resume through it)")
+            }
+        }
+        // Headroom: while up to maxUnavailable servers are out, the others take their clients.
+        let serving = observations.filter(\.isServing)
+        for observation in observations where selected.contains(observation.name) && observation.isServing {
+            let others = serving.filter { $0.name != observation.name }
+            let moving = (observation.connections ?? observation.haproxySessions ?? 0) * max(1, options.maxUnavailable)
+            guard !others.isEmpty else {
+                problems.append("\(observation.name): no other server serving to take its clients")
+                continue
+            }
+            let roomParts = others.map(\.headroom)
+            if roomParts.contains(where: { $0 == nil }) {
+                notes.append("\(observation.name): headroom unknown (a server does not report max_connections)")
+                continue
+            }
+            let room = roomParts.compactMap { $0 }.sorted().dropLast(max(0, options.maxUnavailable - 1)).reduce(0, +)
+            if room < moving {
+                problems.append("\(observation.name): \(moving) connections to move, room for \(room) on the others (MAX_CONNECTIONS, HAProxy maxconn)")
+            }
+        }
+        let order = unhealthy.filter { selected.contains($0) } + selected.filter { !unhealthy.contains($0) }
+        return RolloutPreflight(order: order, observations: observations, problems: problems, notes: notes)
+    }
+
+    // MARK: The procedure
+
+    /// Runs the plan in batches of `maxUnavailable`. `updated` collects the servers done, for a rollback.
+    public func run(order: [String]) async -> RolloutOutcome {
+        var updated: [String] = []
+        var index = 0
+        while index < order.count {
+            let batch = Array(order[index..<min(order.count, index + max(1, options.maxUnavailable))])
+            index += batch.count
+            let results = await withTaskGroup(of: (String, ServerResult).self) { group in
+                for name in batch {
+                    group.addTask { (name, await update(name)) }
+                }
+                var all: [(String, ServerResult)] = []
+                for await result in group { all.append(result) }
+                return all
+            }
+            var failure: RolloutOutcome?
+            for (name, result) in results {
+                switch result {
+                case .updated: updated.append(name)
+                case .stopped(let why):
+                    updated.append(name)
+                    failure = failure ?? .stopped("\(name): \(why)")
+                case .stoppedBefore(let why): failure = failure ?? .stopped("\(name): \(why)")
+                case .unsafe(let why): failure = .unsafe("\(name): \(why)")
+                }
+            }
+            if let failure {
+                if case .stopped = failure, options.autoRollback, !interrupted() {
+                    return await rollBack(updated.reversed(), after: failure)
+                }
+                return failure
+            }
+            if interrupted(), index < order.count {
+                return .stopped("interrupted: \(updated.joined(separator: ", ")) updated, \(order[index...].joined(separator: ", ")) not touched")
+            }
+        }
+        return .completed
+    }
+
+    enum ServerResult {
+        /// Updated and soaked.
+        case updated
+        /// Updated (the new version runs) but a later gate failed or the operator stopped.
+        case stopped(String)
+        /// Stopped before the server was changed.
+        case stoppedBefore(String)
+        case unsafe(String)
+    }
+
+    private func entry(_ name: String) -> ServerEntry { servers.first { $0.name == name }! }
+
+    func setState(_ state: String, _ name: String) async throws {
+        try await observer.runtime.setState(state, server: name, backend: observer.backend)
+        emit(RolloutEvent(.step, server: name, step: "haproxy", "HAProxy \(observer.backend)/\(name) set to \(state.uppercased())"))
+    }
+
+    func update(_ name: String) async -> ServerResult {
+        let driver = drivers[name]!
+        let server = entry(name)
+        let started = ContinuousClock.now
+        let before = await observer.observe(server, rows: try? await observer.haproxyRows())
+        emit(RolloutEvent(.info, server: name, step: "begin", "updating \(name) (\(driver.description)), \(before.connections ?? 0) connections, version \(before.version ?? "?")"))
+
+        // 1. No new users from HAProxy.
+        do {
+            try await setState("drain", name)
+        } catch {
+            return .stoppedBefore("could not drain in HAProxy: \(error)")
+        }
+        if interrupted() {
+            do {
+                try await setState("ready", name)
+                return .stoppedBefore("interrupted before the drain signal; back to READY")
+            } catch {
+                return .unsafe("interrupted, and HAProxy did not take it back to READY: \(error); run: set server \(observer.backend)/\(name) state ready")
+            }
+        }
+
+        // 2. The server evicts its clients (paced over DRAIN_SPREAD); they resume elsewhere.
+        let drainedItself: Bool
+        do {
+            drainedItself = try await driver.sendDrain()
+        } catch {
+            let back = (try? await setState("ready", name)) != nil
+            return back
+                ? .stoppedBefore("the drain signal failed: \(error); HAProxy state back to READY")
+                : .unsafe("the drain signal failed: \(error), and HAProxy did not take it back to READY")
+        }
+        if drainedItself {
+            emit(RolloutEvent(.step, server: name, step: "drain", "drain signal sent through \(driver.description)"))
+            await waitDrained(server, driver: driver)
+        }
+
+        // 3. The new version.
+        emit(RolloutEvent(.step, server: name, step: "restart", "starting the new version"))
+        do {
+            try await driver.start()
+        } catch {
+            return .stopped("restart failed: \(error); it stays drained in HAProxy, the others serve")
+        }
+
+        // 4. Ready, UP, the expected version.
+        if let problem = await waitReady(server) {
+            let exited = (try? await driver.isStopped()) == true ? "; the new process is not running (see its log)" : ""
+            return .stopped("\(problem)\(exited); it stays drained in HAProxy, the others serve")
+        }
+
+        // 5. Users again.
+        do {
+            try await setState("ready", name)
+        } catch {
+            return .stopped("it is ready but HAProxy did not take it back: \(error); run: set server \(observer.backend)/\(name) state ready")
+        }
+        if interrupted() { return .stopped("interrupted; \(name) was brought back and serves") }
+
+        // 6. Soak.
+        if options.soak > .zero {
+            switch await soak(server) {
+            case .success(let verdict):
+                emit(RolloutEvent(.done, server: name, step: "soak", "soak passed: \(verdict.summary)", data: [("soak", verdict.json)]))
+            case .failure(let problem):
+                return .stopped("soak failed: \(problem)")
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        emit(RolloutEvent(.done, server: name, step: "done", String(format: "%@ updated in %.1f s", name, elapsed.seconds), data: [("seconds", .double(elapsed.seconds))]))
+        return .updated
+    }
+
+    /// Until HAProxy's sessions and the server's connections reach 0 and the old process is
+    /// gone, or the drain timeout, after which it is stopped by force.
+    func waitDrained(_ server: ServerEntry, driver: RestartDriver) async {
+        let deadline = ContinuousClock.now + options.drainTimeout
+        var lastShown = -1
+        while ContinuousClock.now < deadline {
+            let observation = await observer.observe(server, rows: try? await observer.haproxyRows())
+            let remaining = max(observation.reachable ? observation.connections ?? 0 : 0, observation.haproxySessions ?? 0)
+            let stopped = (try? await driver.isStopped()) ?? nil
+            if remaining != lastShown {
+                emit(RolloutEvent(.progress, server: server.name, step: "drain", "\(remaining) connections left", data: [("connections", .int(remaining))]))
+                lastShown = remaining
+            }
+            if remaining == 0 && (stopped ?? !observation.reachable) { return }
+            try? await Task.sleep(for: options.poll)
+        }
+        emit(RolloutEvent(.warning, server: server.name, step: "drain", "still running after \(options.drainTimeout.humanReadable): stopping it by force"))
+        try? await driver.forceStop()
+        let grace = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < grace, (try? await driver.isStopped()) == false { try? await Task.sleep(for: options.poll) }
+    }
+
+    /// nil once /ready is 200, HAProxy says UP and the version is the expected one.
+    func waitReady(_ server: ServerEntry) async -> String? {
+        let deadline = ContinuousClock.now + options.readyTimeout
+        var last: ServerObservation?
+        while ContinuousClock.now < deadline {
+            let observation = await observer.observe(server, rows: try? await observer.haproxyRows())
+            last = observation
+            // Drained in HAProxy (administrative state) while its checks pass: reported as DRAIN.
+            let checksPass = observation.haproxyState == .drain || observation.haproxyState == .up
+            if observation.ready && checksPass {
+                if let expected = options.expectVersion, observation.version != expected {
+                    return "it reports version \(observation.version ?? "none"), not \(expected)"
+                }
+                emit(RolloutEvent(.step, server: server.name, step: "ready", "ready, version \(observation.version ?? "?")", data: [("version", observation.version.map(JSONValue.string) ?? .null)]))
+                return nil
+            }
+            try? await Task.sleep(for: options.poll)
+        }
+        let state = last.map { "\($0.reachable ? ($0.ready ? "ready" : "not ready") : "unreachable"), HAProxy \($0.haproxyState?.rawValue ?? "?")" } ?? "never observed"
+        return "not ready after \(options.readyTimeout.humanReadable) (\(state))"
+    }
+
+    enum SoakResult {
+        case success(SoakVerdict)
+        case failure(String)
+    }
+
+    func soak(_ server: ServerEntry) async -> SoakResult {
+        emit(RolloutEvent(.step, server: server.name, step: "soak", "soaking for \(options.soak.humanReadable)"))
+        let started = ContinuousClock.now
+        guard let before = try? await observer.metrics(server) else { return .failure("its /metrics could not be read") }
+        let deadline = started + options.soak
+        var missed = 0
+        while ContinuousClock.now < deadline {
+            if interrupted() { break }
+            try? await Task.sleep(for: min(options.poll * 4, deadline - ContinuousClock.now))
+            let observation = await observer.observe(server, rows: try? await observer.haproxyRows())
+            missed = observation.isServing ? 0 : missed + 1
+            // Twice in a row: one failed check under load is a flap, not a verdict.
+            if missed >= 2 {
+                return .failure("it stopped serving during the soak (\(observation.reachable ? "not ready" : "unreachable"), HAProxy \(observation.haproxyState?.rawValue ?? "?"))")
+            }
+        }
+        guard let after = try? await observer.metrics(server) else { return .failure("its /metrics could not be read") }
+        let verdict = SoakVerdict(
+            before: before, after: after, seconds: (ContinuousClock.now - started).seconds, maxP99: options.maxP99, maxErrorRate: options.maxErrorRate)
+        return verdict.passed ? .success(verdict) : .failure(verdict.problems.joined(separator: "; ") + " (\(verdict.summary))")
+    }
+
+    // MARK: Rollback
+
+    func rollBack(_ names: [String], after failure: RolloutOutcome) async -> RolloutOutcome {
+        emit(RolloutEvent(.warning, step: "rollback", "rolling back \(names.joined(separator: ", "))"))
+        var saved = options
+        saved.expectVersion = nil
+        let plain = RolloutConductor(
+            servers: servers, drivers: drivers, observer: observer, dependencies: dependencies, options: saved, emit: emit, interrupted: interrupted)
+        for name in names {
+            if let problem = await plain.rollBackOne(name) {
+                return .unsafe("rollback of \(name) failed: \(problem)")
+            }
+        }
+        guard case .stopped(let reason) = failure else { return failure }
+        return .stopped("\(reason); rolled back: \(names.joined(separator: ", "))")
+    }
+
+    /// Drain, stop, the rollback command, ready, back in HAProxy: nil when it serves again.
+    func rollBackOne(_ name: String) async -> String? {
+        let driver = drivers[name]!
+        let server = entry(name)
+        do {
+            try await setState("drain", name)
+            if try await driver.sendDrain() { await waitDrained(server, driver: driver) }
+            emit(RolloutEvent(.step, server: name, step: "rollback", "running the rollback command"))
+            try await driver.rollback()
+        } catch {
+            return "\(error)"
+        }
+        if let problem = await waitReady(server) { return problem }
+        do {
+            try await setState("ready", name)
+        } catch {
+            return "ready, but HAProxy did not take it back: \(error)"
+        }
+        emit(RolloutEvent(.done, server: name, step: "rollback", "\(name) rolled back and serving"))
+        return nil
+    }
+}

@@ -1,0 +1,385 @@
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+import OpsKit
+
+struct Rollout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Update every whisper-server through HAProxy with no user noticing.",
+        subcommands: [RolloutRun.self, RolloutStatus.self, RolloutHistory.self],
+        defaultSubcommand: RolloutRun.self
+    )
+}
+
+struct RolloutRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Roll every server (what 'whisperctl rollout' does).",
+        discussion: """
+            Preflight first (every server UP and ready, headroom on the others, Redis and NATS healthy, the \\
+            operations lock free; a failed preflight changes nothing). Then for each server in turn: HAProxy \\
+            state drain; the drain signal through its restart driver (clients are evicted paced over \\
+            DRAIN_SPREAD and resume on the others); wait for 0 connections; start the new version; wait for \\
+            /ready and HAProxy UP (and --expect-version); HAProxy state ready; soak (error rate and delivery \\
+            p99 from /metrics). A failed gate stops with the fleet serving; --auto-rollback rolls back what \\
+            was updated. Ctrl-C brings the server in hand back into service, then stops.
+            Exit status: 0 done, 1 stopped safely (preflight, a gate, Ctrl-C), 2 something left not serving.
+
+            Examples:
+              whisperctl rollout --dry-run
+              whisperctl rollout --expect-version 1.4.2 --soak 30s
+              whisperctl rollout --only ws2 --auto-rollback --json
+            """
+    )
+
+    @OptionGroup var inventory: InventoryOptions
+    @OptionGroup var lock: LockOptions
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Only these servers (inventory names), in inventory order.", valueName: "name"))
+    var only: [String] = []
+    @Option(name: .customLong("max-unavailable"), help: "How many servers are out at once.")
+    var maxUnavailable = 1
+    @Flag(name: .customLong("start-with-unhealthy"), help: "Update servers that are not serving first, instead of refusing.")
+    var startWithUnhealthy = false
+    @Option(name: .customLong("drain-timeout"), help: "How long a server may take to lose its clients and exit (then it is stopped by force).")
+    var drainTimeout: Duration = .seconds(60)
+    @Option(name: .customLong("ready-timeout"), help: "How long the new version may take to be ready and UP in HAProxy.")
+    var readyTimeout: Duration = .seconds(60)
+    @Option(name: .customLong("expect-version"), help: "The version each updated server must report in /health.")
+    var expectVersion: String?
+    @Option(help: "How long each updated server is watched before the next one.")
+    var soak: Duration = .seconds(10)
+    @Flag(name: .customLong("no-soak"), help: "Skip the soak (a fleet without traffic, or a test).")
+    var noSoak = false
+    @Option(name: .customLong("max-p99"), help: "Delivery p99 bound during the soak.")
+    var maxP99: Duration = .milliseconds(100)
+    @Option(name: .customLong("max-error-rate"), help: "Rejected connections and lost messages bound during the soak, as a fraction.")
+    var maxErrorRate = 0.01
+    @Flag(name: .customLong("auto-rollback"), help: "After a failed gate, roll back the servers already updated (restart.rollback).")
+    var autoRollback = false
+    @Flag(name: .customLong("dry-run"), help: "Run the preflight and print the plan; change nothing.")
+    var dryRun = false
+    @Flag(help: "One JSON object per event, one per line.")
+    var json = false
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    func validate() throws {
+        guard maxUnavailable >= 1 else { throw ValidationError("--max-unavailable must be at least 1") }
+        guard (0...1).contains(maxErrorRate) else { throw ValidationError("--max-error-rate is a fraction between 0 and 1") }
+    }
+
+    func run() async throws {
+        let deployment = try inventory.loadOrExit(json: json)
+        guard let runtimeText = deployment.haproxyRuntimeAPI else {
+            printError("whisperctl rollout: haproxy.runtime_api is not set: the rollout drains servers through HAProxy's runtime API (docs/rollout.md)")
+            throw ExitCode(3)
+        }
+        let runtime: HAProxyRuntimeAPI
+        do {
+            runtime = try HAProxyRuntimeAPI(parsing: runtimeText)
+        } catch {
+            printError("whisperctl rollout: haproxy.runtime_api: \(error)")
+            throw ExitCode(3)
+        }
+        var options = RolloutOptions()
+        options.only = only
+        options.maxUnavailable = maxUnavailable
+        options.startWithUnhealthy = startWithUnhealthy
+        options.drainTimeout = drainTimeout
+        options.readyTimeout = readyTimeout
+        options.expectVersion = expectVersion
+        options.soak = noSoak ? .zero : soak
+        options.maxP99 = maxP99
+        options.maxErrorRate = maxErrorRate
+        options.autoRollback = autoRollback
+
+        let printer = RolloutPrinter(json: json)
+        let state = RolloutStateFile(path: RolloutStateFile.path(for: deployment))
+        let stop = NIOLockedValueBox(false)
+        let conductor = RolloutConductor(
+            servers: deployment.servers,
+            drivers: Dictionary(uniqueKeysWithValues: deployment.servers.compactMap { entry in
+                entry.restart.map { (entry.name, RestartDrivers.make($0, server: entry.name, baseDirectory: deployment.baseDirectory)) }
+            }),
+            observer: FleetObserver(servers: deployment.servers, runtime: runtime, backend: deployment.haproxyBackend),
+            dependencies: Self.dependencies(deployment), options: options,
+            emit: { event in
+                printer.show(event)
+                state.record(event)
+            },
+            interrupted: { stop.withLockedValue { $0 } })
+
+        let preflight = await conductor.preflight()
+        printer.preflight(preflight, dryRun: dryRun)
+        guard preflight.passed else {
+            Mutation.audit(deployment, command: "rollout", action: "preflight", target: deployment.deployment, outcome: .refused(preflight.problems.joined(separator: "; ")))
+            throw ExitCode(1)
+        }
+        if dryRun { return }
+        guard Mutation.confirm("Roll \(preflight.order.joined(separator: ", ")) through HAProxy \(deployment.haproxyBackend) (\(runtime.address))?", yes: yes) else {
+            throw ExitCode(1)
+        }
+        let held = try await Mutation.lock(deployment, command: "rollout", wait: lock.wait, quiet: json)
+        let trap = InterruptTrap { _ in
+            stop.withLockedValue { $0 = true }
+            printer.note("stopping: the server in hand is brought back into service first")
+        }
+        state.begin(order: preflight.order)
+        Mutation.audit(deployment, command: "rollout", action: "start", target: preflight.order.joined(separator: ","), outcome: .succeeded)
+        let started = ContinuousClock.now
+        let outcome = await conductor.run(order: preflight.order)
+        trap.remove()
+        await held.release()
+        let elapsed = (ContinuousClock.now - started).seconds
+        state.finish(outcome, seconds: elapsed)
+        printer.finish(outcome, seconds: elapsed)
+        let auditOutcome: AuditLog.Entry.Outcome =
+            switch outcome {
+            case .completed: .succeeded
+            case .stopped(let why): .refused(why)
+            case .unsafe(let why): .failed(why)
+            }
+        Mutation.audit(deployment, command: "rollout", action: "finish", target: preflight.order.joined(separator: ","), outcome: auditOutcome, details: [("seconds", .double(elapsed))])
+        if outcome != .completed { throw ExitCode(outcome.exitCode) }
+    }
+
+    /// Redis and NATS carry resumes: the rollout needs them healthy.
+    static func dependencies(_ deployment: Inventory) -> [(name: String, check: @Sendable () async -> ComponentReport)] {
+        var checks: [(name: String, check: @Sendable () async -> ComponentReport)] = []
+        let environment = ProbeEnvironment()
+        if let address = try? deployment.redisAddress() {
+            checks.append(("redis", { await RedisProbe(address: address).run(in: environment) }))
+        }
+        if let monitor = deployment.natsMonitorURL {
+            checks.append(("nats", { await NATSProbe(monitorURL: monitor).run(in: environment) }))
+        }
+        return checks
+    }
+}
+
+/// Events as lines with the time since the start (or JSON lines); the drain's countdown
+/// rewrites one line on a terminal.
+final class RolloutPrinter: Sendable {
+    let json: Bool
+    let terminal = isatty(STDOUT_FILENO) == 1
+    let started = ContinuousClock.now
+    private let progressShown = NIOLockedValueBox(false)
+
+    init(json: Bool) { self.json = json }
+
+    private func write(_ line: String, progress: Bool = false) {
+        let text = SecretRegistry.shared.scrub(line)
+        progressShown.withLockedValue { shown in
+            if terminal && progress {
+                FileHandle.standardOutput.write(Data("\r\u{1B}[K\(text)".utf8))
+                shown = true
+                return
+            }
+            FileHandle.standardOutput.write(Data((((shown && terminal) ? "\n" : "") + "\(text)\n").utf8))
+            shown = false
+        }
+    }
+
+    func show(_ event: RolloutEvent) {
+        if json { return write(event.json.serialized()) }
+        let clock = String(format: "%6.1fs", (ContinuousClock.now - started).seconds)
+        let mark: String =
+            switch event.kind {
+            case .done: "✓"
+            case .failed: "✗"
+            case .warning: "!"
+            default: " "
+            }
+        let who = event.server.map { "\($0): " } ?? ""
+        // Off a terminal, progress is a line each time the count changes.
+        write("\(clock) \(mark) \(who)\(event.message)", progress: event.kind == .progress)
+    }
+
+    func note(_ text: String) {
+        show(RolloutEvent(.warning, step: "interrupt", text))
+    }
+
+    func preflight(_ result: RolloutPreflight, dryRun: Bool) {
+        if json {
+            write(JSONValue.object([
+                ("event", .string("preflight")), ("passed", .bool(result.passed)), ("order", .array(result.order.map(JSONValue.string))),
+                ("problems", .array(result.problems.map(JSONValue.string))), ("notes", .array(result.notes.map(JSONValue.string))),
+                ("servers", .array(result.observations.map { observation in
+                    .object([
+                        ("name", .string(observation.name)), ("serving", .bool(observation.isServing)),
+                        ("connections", observation.connections.map(JSONValue.int) ?? .null), ("version", observation.version.map(JSONValue.string) ?? .null),
+                        ("haproxy", observation.haproxyState.map { .string($0.rawValue) } ?? .null),
+                        ("headroom", observation.headroom.map(JSONValue.int) ?? .null),
+                    ])
+                })),
+            ]).serialized())
+            return
+        }
+        write("preflight:")
+        for observation in result.observations {
+            let facts = [
+                observation.isServing ? "serving" : "NOT serving", "HAProxy \(observation.haproxyState?.rawValue ?? "?")",
+                "\(observation.connections.map(String.init) ?? "?") conns", observation.headroom.map { "room for \($0)" } ?? "room unknown",
+                "v\(observation.version ?? "?")",
+            ]
+            write("  \(observation.name): " + facts.joined(separator: ", "))
+        }
+        for note in result.notes { write("  note: \(note)") }
+        for problem in result.problems { write("  ✗ \(problem)") }
+        if !result.passed {
+            write("preflight failed: nothing was changed")
+            return
+        }
+        if dryRun {
+            write("plan (nothing changed, --dry-run):")
+            for (index, name) in result.order.enumerated() {
+                write("  \(index + 1). \(name): HAProxy drain → drain signal → wait for 0 connections → start → /ready and UP → HAProxy ready → soak")
+            }
+        }
+    }
+
+    func finish(_ outcome: RolloutOutcome, seconds: Double) {
+        let line: String
+        switch outcome {
+        case .completed: line = String(format: "rollout completed in %.1f s", seconds)
+        case .stopped(let why): line = String(format: "rollout STOPPED after %.1f s, the fleet serving: %@", seconds, why)
+        case .unsafe(let why): line = String(format: "rollout FAILED after %.1f s and left something not serving: %@", seconds, why)
+        }
+        if json {
+            write(JSONValue.object([
+                ("event", .string("finish")), ("outcome", .string(outcome == .completed ? "completed" : (outcome.exitCode == 1 ? "stopped" : "unsafe"))),
+                ("message", .string(line)), ("seconds", .double(seconds)), ("exit", .int(Int(outcome.exitCode))),
+            ]).serialized())
+        } else {
+            write(line)
+        }
+    }
+}
+
+/// The running or last rollout, for `rollout status`: rewritten atomically at each step.
+final class RolloutStateFile: Sendable {
+    let path: String
+    private let document = NIOLockedValueBox<[(String, JSONValue)]>([])
+    private let servers = NIOLockedValueBox<[(String, JSONValue)]>([])
+
+    init(path: String) { self.path = path }
+
+    static func path(for deployment: Inventory) -> String {
+        let directory = (deployment.auditLogPath as NSString).deletingLastPathComponent
+        return (directory as NSString).appendingPathComponent("rollout-\(deployment.deployment).json")
+    }
+
+    func begin(order: [String]) {
+        document.withLockedValue {
+            $0 = [
+                ("status", .string("running")), ("pid", .int(Int(getpid()))), ("started_at", .string(ISO8601DateFormatter().string(from: Date()))),
+                ("order", .array(order.map(JSONValue.string))),
+            ]
+        }
+        save()
+    }
+
+    func record(_ event: RolloutEvent) {
+        guard let server = event.server else { return }
+        servers.withLockedValue { list in
+            let entry = JSONValue.object([("step", .string(event.step)), ("event", .string(event.kind.rawValue)), ("message", .string(event.message))])
+            if let index = list.firstIndex(where: { $0.0 == server }) { list[index].1 = entry } else { list.append((server, entry)) }
+        }
+        save()
+    }
+
+    func finish(_ outcome: RolloutOutcome, seconds: Double) {
+        document.withLockedValue { fields in
+            fields[0] = ("status", .string(outcome == .completed ? "completed" : (outcome.exitCode == 1 ? "stopped" : "unsafe")))
+            let reason: String? =
+                switch outcome {
+                case .completed: nil
+                case .stopped(let why), .unsafe(let why): why
+                }
+            fields.append(("finished_at", .string(ISO8601DateFormatter().string(from: Date()))))
+            fields.append(("seconds", .double(seconds)))
+            fields.append(("reason", reason.map(JSONValue.string) ?? .null))
+        }
+        save()
+    }
+
+    private func save() {
+        let fields = document.withLockedValue { $0 }
+        guard !fields.isEmpty else { return }
+        let body = JSONValue.object(fields + [("servers", .object(servers.withLockedValue { $0 }))]).serialized()
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? AtomicFile.write(Array((body + "\n").utf8), to: path)
+    }
+}
+
+struct RolloutStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "The running or last rollout, server by server. Exit 0 completed, 1 stopped or running, 2 unsafe.")
+
+    @OptionGroup var inventory: InventoryOptions
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        let deployment = try inventory.loadOrExit(json: json)
+        let path = RolloutStateFile.path(for: deployment)
+        guard let data = FileManager.default.contents(atPath: path), var document = try? JSONValue.parse(Array(data)) else {
+            printError("no rollout recorded for \(deployment.deployment) (\(path))")
+            throw ExitCode(1)
+        }
+        var status = document["status"]?.stringValue ?? "?"
+        if status == "running", let pid = document["pid"]?.intValue, kill(pid_t(pid), 0) != 0, errno == ESRCH {
+            status = "abandoned"
+            if case .object(var fields) = document {
+                fields[0] = ("status", .string("abandoned (its process \(pid) is gone)"))
+                document = .object(fields)
+            }
+        }
+        if json {
+            print(document.serialized())
+        } else {
+            print("rollout \(document["status"]?.stringValue ?? "?"), started \(document["started_at"]?.stringValue ?? "?")"
+                + (document["seconds"]?.doubleValue.map { String(format: ", %.1f s", $0) } ?? ""))
+            if let reason = document["reason"]?.stringValue { print("  \(reason)") }
+            if case .object(let servers)? = document["servers"] {
+                for (name, state) in servers { print("  \(name): \(state["step"]?.stringValue ?? "?") — \(state["message"]?.stringValue ?? "")") }
+            }
+        }
+        switch status {
+        case "completed": return
+        case "unsafe": throw ExitCode(2)
+        default: throw ExitCode(1)
+        }
+    }
+}
+
+struct RolloutHistory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history", abstract: "Past rollouts, from the audit log.")
+
+    @OptionGroup var inventory: InventoryOptions
+    @Option(help: "How many, newest last.")
+    var last = 20
+    @Flag(help: "Print JSON lines.")
+    var json = false
+
+    func run() async throws {
+        let deployment = try inventory.loadOrExit(json: json)
+        let path = deployment.auditLogPath
+        guard let data = FileManager.default.contents(atPath: path) else {
+            printError("no audit log at \(path)")
+            throw ExitCode(1)
+        }
+        let entries = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
+            .filter { $0["command"]?.stringValue == "rollout" && $0["deployment"]?.stringValue == deployment.deployment }
+        for entry in entries.suffix(last) {
+            if json {
+                print(entry.serialized())
+            } else {
+                let outcome = entry["result"]?.stringValue ?? "?"
+                let reason = entry["error"]?.stringValue.map { ": \($0)" } ?? ""
+                print("\(entry["time"]?.stringValue ?? "?")  \(entry["action"]?.stringValue ?? "?")  \(entry["target"]?.stringValue ?? "")  \(outcome)\(reason)  by \(entry["user"]?.stringValue ?? "?")")
+            }
+        }
+    }
+}
