@@ -11,6 +11,7 @@ import TestSupport
 //   .build/release/whisper-bench demo-first-frame [runs]
 //   .build/release/whisper-bench backup [megabytes] [runs]       (whisperctl backup beside pg_dump -Fc)
 //   .build/release/whisper-bench migrations [count] [runs]       (migrate up and status)
+//   .build/release/whisper-bench rollout [connections] [rate]    (rollout of 2 servers under loadtest through HAProxy)
 
 let arguments = CommandLine.arguments.dropFirst()
 let mode = arguments.first ?? "all"
@@ -80,6 +81,9 @@ case "backup":
         megabytes: arguments.dropFirst().first.flatMap { Int($0) } ?? 1024, runs: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 3)
 case "migrations":
     try await DataSafetyBench.migrations(count: arguments.dropFirst().first.flatMap { Int($0) } ?? 500, runs: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 3)
+case "rollout":
+    try await RolloutBench.run(
+        connections: arguments.dropFirst().first.flatMap { Int($0) } ?? 2000, rate: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 2000)
 case "demo-first-frame": try await DashboardBench.demoFirstFrame(runs: arguments.dropFirst().first.flatMap { Int($0) } ?? 5)
 default:
     try benchStartup()

@@ -39,6 +39,8 @@ final class LoadClient: @unchecked Sendable {
     private var unacked = CircularBuffer<(sequence: Int, frame: String)>()
     /// Between a lost connection and the welcome of the resumed session.
     private var resuming = false
+    /// When the connection ended, for the resume's latency (what the user waits).
+    private var resumeStarted: NIODeadline?
     /// Masking keys from a per-client xorshift generator: a load generator needs masks that
     /// vary, not the system's cryptographic generator on every frame.
     private var masks = XorShiftGenerator(seed: UInt64.random(in: 1...UInt64.max))
@@ -149,6 +151,7 @@ final class LoadClient: @unchecked Sendable {
             return
         }
         resuming = true
+        resumeStarted = .now()
         target = (target + 1) % plan.targets.count
         let delay = reconnectInMs
         reconnectInMs = 0
@@ -217,7 +220,12 @@ final class LoadClient: @unchecked Sendable {
                 // Back after a dropped or drained connection.
                 resuming = false
                 if message["resumed"] == .bool(true) {
-                    progress.withLockedValue { $0.resumed += 1 }
+                    let waited = resumeStarted.map { UInt64(max(0, (NIODeadline.now() - $0).nanoseconds / 1000)) }
+                    resumeStarted = nil
+                    progress.withLockedValue { progress in
+                        progress.resumed += 1
+                        if let waited { progress.resumeMicroseconds.append(waited) }
+                    }
                     // What the server never acked, again and in order: it delivers each once.
                     for (_, frame) in unacked { send(frame, context: context) }
                     paused = false

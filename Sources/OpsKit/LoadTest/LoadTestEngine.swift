@@ -165,6 +165,7 @@ public final class LoadTestEngine: Sendable {
         report.matched = final.matched
         report.resumed = final.resumed
         report.resumeFailures = final.resumeFailures
+        report.resumeMicroseconds = LoadTestReport.quantiles(final.resumeMicroseconds)
         report.errorCodes = final.errorCodes
         report.closeCodes = final.closeCodes
         let h = totals.histogram
@@ -269,6 +270,8 @@ struct Progress {
     var matched = 0
     var resumed = 0
     var resumeFailures = 0
+    /// From a connection's end to its resumed session's welcome.
+    var resumeMicroseconds: [UInt64] = []
     /// Why connections failed, e.g. "connection refused" or "HTTP 429".
     var failures: [String: Int] = [:]
     /// `error` codes the clients received (rate_limited, ...).

@@ -21,6 +21,8 @@ public struct LoadTestReport: Sendable {
     /// Clients whose session could not be resumed after their connection ended (or were still
     /// trying when the run ended).
     public var resumeFailures = 0
+    /// How long a resume took, from the connection's end to the resumed welcome.
+    public var resumeMicroseconds: (p50: UInt64, p99: UInt64, max: UInt64)?
     /// `error` codes clients received, and the close codes of the servers' close frames.
     public var errorCodes: [String: Int] = [:]
     public var closeCodes: [Int: Int] = [:]
@@ -98,6 +100,14 @@ public struct LoadTestReport: Sendable {
         return hints.isEmpty ? "" : ": " + hints.joined(separator: "; ")
     }
 
+    /// p50, p99 and max of a handful of samples (nil for none).
+    static func quantiles(_ samples: [UInt64]) -> (p50: UInt64, p99: UInt64, max: UInt64)? {
+        guard !samples.isEmpty else { return nil }
+        let sorted = samples.sorted()
+        func at(_ q: Double) -> UInt64 { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
+        return (at(0.5), at(0.99), sorted.last!)
+    }
+
     public var json: JSONValue {
         func ms(_ micros: UInt64) -> JSONValue { .double((Double(micros) / 10).rounded() / 100) }
         func number(_ value: Double?, _ scale: Double = 1) -> JSONValue { value.map { .double(($0 * scale).rounded() / scale) } ?? .null }
@@ -111,6 +121,7 @@ public struct LoadTestReport: Sendable {
             ("achieved_rate_per_s", number(achievedRate)), ("delivered", .int(delivered)), ("lost", .int(lost)),
             ("duplicated", .int(duplicated)), ("out_of_order", .int(outOfOrder)), ("foreign", .int(foreign)),
             ("resumed", .int(resumed)), ("resume_failures", .int(resumeFailures)),
+            ("resume_ms", resumeMicroseconds.map { r in .object([("p50", ms(r.p50)), ("p99", ms(r.p99)), ("max", ms(r.max))]) } ?? .null),
             ("error_codes", counts(errorCodes) { $0 }), ("close_codes", counts(closeCodes) { String($0) }),
             ("server_rejections", counts(serverRejections) { $0 }), ("server_disconnections", counts(serverDisconnections) { $0 }),
             ("latency_ms", latencyMicroseconds.map { l in

@@ -101,7 +101,8 @@ struct LoadTest: AsyncParsableCommand {
             "connections   \(report.connections) (\(report.connectErrors) failed, \(rate(report.connectRate))), \(report.matched) matched",
             "messages      sent \(report.sent) (\(rate(report.achievedRate))), delivered \(report.delivered), lost \(report.lost), duplicated \(report.duplicated), out of order \(report.outOfOrder)"
                 + (report.foreign > 0 ? ", foreign \(report.foreign)" : ""),
-            "resumes       \(report.resumed) resumed, \(report.resumeFailures) failed",
+            "resumes       \(report.resumed) resumed, \(report.resumeFailures) failed"
+                + (report.resumeMicroseconds.map { r in " (took p50 \(ms(r.p50)), p99 \(ms(r.p99)), max \(ms(r.max)))" } ?? ""),
             "latency       " + (report.latencyMicroseconds.map { l in "p50 \(ms(l.p50))  p95 \(ms(l.p95))  p99 \(ms(l.p99))  max \(ms(l.max))" } ?? "-"),
         ]
         if !report.serverRejections.isEmpty || !report.serverDisconnections.isEmpty {
