@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity help' -- "${cur}"))
         ;;
     esac
 }
@@ -1195,6 +1195,76 @@ _whisperctl_rollout_history() {
         return
         ;;
     '--last')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_diag() {
+    repeating_flags=()
+    non_repeating_flags=(--json --rtt --apply --yes --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --timeout --interval --tier --root --write-sysctl)
+    __whisperctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    '--interval')
+        return
+        ;;
+    '--tier')
+        return
+        ;;
+    '--root')
+        return
+        ;;
+    '--write-sysctl')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_capacity() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--connections --active-ratio --msg-rate --per-instance)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--connections')
+        return
+        ;;
+    '--active-ratio')
+        return
+        ;;
+    '--msg-rate')
+        return
+        ;;
+    '--per-instance')
         return
         ;;
     esac

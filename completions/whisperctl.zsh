@@ -62,13 +62,15 @@ _whisperctl() {
             'restore:Restore a backup into the database (or --target-db), all or nothing.'
             'lock:The deployment'\''s operations lock: who holds it, and breaking a dead holder'\''s.'
             'rollout:Update every whisper-server through HAProxy with no user noticing.'
+            'diag:Look at each component, judge it against the operations guide, and say how to fix it.'
+            'capacity:Size a deployment: the playbook'\''s formulas with this project'\''s measured figures.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -737,6 +739,49 @@ _whisperctl_rollout_history() {
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '--last[How many, newest last.]:last:'
         '--json[Print JSON lines.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_diag() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '*:component:'
+        '--json[Print one JSON object.]'
+        '--timeout[Time limit for each request.]:duration:'
+        '--interval[Between the two /metrics samples of each server.]:duration:'
+        '--tier[The tier to judge against\: 10k, 100k, 500k or 1m (default\: from the servers'\'' MAX_CONNECTIONS, else 100k).]:tier:'
+        '--root[Read /proc and /sys below this directory instead of /.]:dir:'
+        '--write-sysctl[Write a sysctl.d file with the tier'\''s kernel values; change nothing else.]:file:'
+        '--rtt[nats\: also a publish/subscribe round trip through the server (nats.url).]'
+        '--apply[With --write-sysctl\: load it with sysctl -p after confirmation.]'
+        '--yes[Do not ask for confirmation.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_capacity() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--connections[Concurrent connections to plan for.]:connections:'
+        '--active-ratio[The share of connections in a chat.]:active-ratio:'
+        '--msg-rate[Chat messages per second (default\: each chatting user sends one every 10 s).]:msg-rate:'
+        '--per-instance[Connections one whisper-server should hold.]:per-instance:'
+        '--json[Print JSON.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

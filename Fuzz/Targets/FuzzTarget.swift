@@ -125,6 +125,9 @@ struct FuzzTarget: Sendable {
         FuzzTarget(name: "dashboard") { bytes in
             DashboardExercise.run(bytes)
         },
+        FuzzTarget(name: "diagnostics") { bytes in
+            DiagnosticsExercise.run(Array(bytes))
+        },
         FuzzTarget(name: "redis-info") { bytes in
             _ = parseRedisInfo(String(decoding: bytes, as: UTF8.self))
         },

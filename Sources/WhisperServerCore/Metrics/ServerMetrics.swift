@@ -61,6 +61,8 @@ final class ServerMetrics: Sendable {
 struct ProcessMetrics {
     var residentBytes: Int
     var openFDs: Int
+    /// The open-files limit (soft), as process_max_fds.
+    var maxFDs: Int
     var cpuSeconds: Double
     var startTime: Date
     /// The cgroup's memory limit (a container's limit), nil when unlimited.
@@ -74,8 +76,10 @@ struct ProcessMetrics {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         return ProcessMetrics(
-            residentBytes: resident * pageSize, openFDs: fds, cpuSeconds: cpu, startTime: startTime, memoryLimitBytes: cgroupMemoryLimit())
+            residentBytes: resident * pageSize, openFDs: fds, maxFDs: Int(clamping: limit.rlim_cur), cpuSeconds: cpu, startTime: startTime, memoryLimitBytes: cgroupMemoryLimit())
     }
 
     /// cgroup v2 `memory.max` ("max" when unlimited), else v1 `memory.limit_in_bytes` (a huge
@@ -93,6 +97,7 @@ struct ProcessMetrics {
         out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\n"
         out += "process_resident_memory_bytes \(residentBytes)\n"
         out += "# HELP process_open_fds Number of open file descriptors.\n# TYPE process_open_fds gauge\nprocess_open_fds \(openFDs)\n"
+        out += "# HELP process_max_fds Maximum number of open file descriptors.\n# TYPE process_max_fds gauge\nprocess_max_fds \(maxFDs)\n"
         out += "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n# TYPE process_cpu_seconds_total counter\n"
         out += "process_cpu_seconds_total \(cpuSeconds)\n"
         out += "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"

@@ -1,0 +1,164 @@
+import Foundation
+
+/// `diag kernel`: every row of the playbook's kernel table against the tier, the memory formula
+/// against MemTotal, and the open-files limit of each running redis-server, nats-server, haproxy
+/// and whisper-server against what its settings need. Reads /proc (or `root`, a fixture tree).
+public struct KernelDiagnosis: Sendable {
+    public var root: String
+    public var tier: CapacityTier
+    /// What the stack's own settings need, when known (Redis maxclients, NATS max_connections,
+    /// HAProxy maxconn, the servers' MAX_CONNECTIONS).
+    public var needs: [String: Int]
+
+    public init(root: String = "/", tier: CapacityTier, needs: [String: Int] = [:]) {
+        self.root = root
+        self.tier = tier
+        self.needs = needs
+    }
+
+    /// A sysctl: its recommendation for the tier and how a value is judged.
+    public struct Setting: Sendable {
+        public var key: String
+        public var recommended: String
+        /// nil: fine; else why not.
+        public var judge: @Sendable ([Int]) -> String?
+        /// A wrong value hurts at this tier (warning) or is a refinement (info).
+        public var important: Bool
+    }
+
+    public var settings: [Setting] {
+        let t = tier
+        func atLeast(_ n: Int) -> @Sendable ([Int]) -> String? { { ($0.first ?? 0) >= n ? nil : "below \(n)" } }
+        func atMost(_ n: Int) -> @Sendable ([Int]) -> String? { { ($0.first ?? Int.max) <= n ? nil : "above \(n)" } }
+        let big = t.connections >= 100_000
+        return [
+            Setting(key: "fs.file-max", recommended: "\(t.fileMax)", judge: atLeast(t.fileMax), important: true),
+            Setting(key: "fs.nr_open", recommended: "\(t.nrOpen)", judge: atLeast(t.nrOpen), important: true),
+            Setting(key: "fs.epoll.max_user_watches", recommended: "\(t.epollWatches)", judge: atLeast(t.epollWatches), important: true),
+            Setting(key: "net.core.somaxconn", recommended: "\(t.somaxconn)", judge: atLeast(t.somaxconn), important: true),
+            Setting(key: "net.core.netdev_max_backlog", recommended: "\(t.netdevBacklog)", judge: atLeast(t.netdevBacklog), important: big),
+            Setting(key: "net.ipv4.tcp_rmem", recommended: "4096 8192 16384", judge: { v in
+                v.count == 3 && (!big || v[1] <= 16384) ? nil : "default \(v.count == 3 ? v[1] : 0) bytes per connection costs memory at this tier" }, important: t.connections >= 500_000),
+            Setting(key: "net.ipv4.tcp_wmem", recommended: "4096 8192 16384", judge: { v in
+                v.count == 3 && (!big || v[1] <= 16384) ? nil : "default \(v.count == 3 ? v[1] : 0) bytes per connection costs memory at this tier" }, important: t.connections >= 500_000),
+            Setting(key: "net.ipv4.tcp_mem", recommended: "\(t.tcpMemMaxPages / 2) \(t.tcpMemMaxPages * 2 / 3) \(t.tcpMemMaxPages)", judge: { v in
+                v.count == 3 && v[2] >= t.tcpMemMaxPages ? nil : "max \(v.last ?? 0) pages, under the \(t.tcpMemMaxPages) this tier's buffers need" }, important: true),
+            Setting(key: "net.ipv4.tcp_tw_reuse", recommended: "1", judge: { value in
+                switch value.first {
+                case 1: nil
+                case 2: "TIME_WAIT sockets reused for loopback only: rolling restarts can exhaust ports to Redis and NATS"
+                default: "TIME_WAIT sockets are not reused: rolling restarts exhaust ports"
+                } }, important: true),
+            Setting(key: "net.ipv4.tcp_fin_timeout", recommended: "15", judge: atMost(15), important: false),
+            Setting(key: "net.ipv4.tcp_max_orphans", recommended: "\(t.maxOrphans)", judge: atLeast(t.maxOrphans), important: big),
+            Setting(key: "net.ipv4.tcp_max_syn_backlog", recommended: "\(t.somaxconn)", judge: atLeast(t.somaxconn), important: big),
+            Setting(key: "net.ipv4.tcp_fastopen", recommended: "3", judge: { ($0.first ?? 0) == 3 ? nil : "not on for client and server" }, important: false),
+            Setting(key: "net.ipv4.tcp_keepalive_time", recommended: "300", judge: atMost(300), important: false),
+            Setting(key: "net.ipv4.tcp_keepalive_intvl", recommended: "30", judge: atMost(30), important: false),
+            Setting(key: "net.ipv4.tcp_keepalive_probes", recommended: "5", judge: atMost(5), important: false),
+            Setting(key: "net.ipv4.ip_local_port_range", recommended: "1024 65535", judge: { v in
+                v.count == 2 && v[1] - v[0] >= 60_000 ? nil : "\(v.count == 2 ? v[1] - v[0] + 1 : 0) ephemeral ports" }, important: false),
+        ]
+    }
+
+    func read(_ relative: String) -> String? {
+        (try? String(contentsOfFile: (root as NSString).appendingPathComponent(relative), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func run() -> [Finding] {
+        var findings: [Finding] = []
+        for setting in settings {
+            let path = "proc/sys/" + setting.key.replacingOccurrences(of: ".", with: "/")
+            guard let text = read(path) else {
+                findings.append(Finding("kernel", setting.key, .unknown, "\(setting.key) could not be read", observed: "/\(path) missing or unreadable",
+                    recommended: setting.recommended, source: GuideSection.kernel))
+                continue
+            }
+            let values = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
+            if let problem = setting.judge(values) {
+                findings.append(Finding(
+                    "kernel", setting.key, setting.important ? .warning : .info, "\(setting.key): \(problem)", observed: text,
+                    recommended: setting.recommended, source: GuideSection.kernel,
+                    fix: "/etc/sysctl.d/99-whisper.conf: \(setting.key) = \(setting.recommended)  (whisperctl diag kernel --write-sysctl FILE)"))
+            } else {
+                findings.append(Finding("kernel", setting.key, .ok, setting.key, observed: text))
+            }
+        }
+        findings += memory()
+        findings += runningProcesses()
+        if let overcommit = read("proc/sys/vm/overcommit_memory"), overcommit != "1", needs["redis"] != nil || !processes(named: "redis-server").isEmpty {
+            findings.append(Finding("kernel", "vm.overcommit_memory", .info, "vm.overcommit_memory is not 1: Redis' background saves may fail",
+                observed: overcommit, recommended: "1 (Redis' own advice)", fix: "/etc/sysctl.d/99-whisper.conf: vm.overcommit_memory = 1"))
+        }
+        if let thp = read("sys/kernel/mm/transparent_hugepage/enabled"), thp.contains("[always]"), !processes(named: "redis-server").isEmpty {
+            findings.append(Finding("kernel", "transparent_hugepage", .info, "transparent huge pages on: Redis latency spikes after forks",
+                observed: thp, recommended: "madvise or never", fix: "echo madvise > /sys/kernel/mm/transparent_hugepage/enabled (and at boot)"))
+        }
+        return findings
+    }
+
+    func memory() -> [Finding] {
+        guard let meminfo = read("proc/meminfo"), let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else {
+            return [Finding("kernel", "memory", .unknown, "MemTotal could not be read", observed: "/proc/meminfo")]
+        }
+        let total = kib * 1024
+        let formula = tier.formulaMemoryBytes
+        let severity: Finding.Severity = total < formula ? .critical : (total < tier.minimumRAMBytes ? .warning : .ok)
+        return [Finding(
+            "kernel", "memory", severity,
+            severity == .ok ? "memory holds the \(tier.name) tier" : "this host cannot hold the \(tier.name) tier",
+            observed: "MemTotal \(ByteCount.format(total)); the formula (200 MB + 20 KB x \(tier.connections)) needs \(ByteCount.format(formula)), §4.2 asks at least \(ByteCount.format(tier.minimumRAMBytes)), \(ByteCount.format(tier.recommendedRAMBytes)) recommended, \(tier.recommendedCores) cores",
+            recommended: ByteCount.format(tier.recommendedRAMBytes), source: GuideSection.memory,
+            fix: severity == .ok ? nil : "a larger host, or spread the tier over more instances (whisperctl capacity --connections \(tier.connections))")]
+    }
+
+    /// pids of processes whose command name is `name`.
+    func processes(named name: String) -> [Int] {
+        let proc = (root as NSString).appendingPathComponent("proc")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: proc)) ?? []
+        return entries.compactMap { Int($0) }.filter { pid in read("proc/\(pid)/comm") == String(name.prefix(15)) }.sorted()
+    }
+
+    /// The open-files limit of each running service against what its settings need.
+    func runningProcesses() -> [Finding] {
+        var findings: [Finding] = []
+        let services: [(name: String, key: String, need: Int)] = [
+            ("whisper-server", "server", (needs["server"] ?? tier.connections) + 1024),
+            ("haproxy", "haproxy", (needs["haproxy"] ?? tier.haproxyMaxconn) * 2 + 1024),
+            ("redis-server", "redis", (needs["redis"] ?? tier.redisMaxclients) + 32),
+            ("nats-server", "nats", (needs["nats"] ?? tier.natsMaxConnections) + 1024),
+        ]
+        for service in services {
+            for pid in processes(named: service.name) {
+                guard let limits = read("proc/\(pid)/limits"),
+                    let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }),
+                    let soft = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first ?? "")
+                else {
+                    findings.append(Finding("kernel", "\(service.name) open files", .unknown, "\(service.name) (pid \(pid)): its limits could not be read", observed: "/proc/\(pid)/limits"))
+                    continue
+                }
+                let enough = soft >= service.need
+                let nofile = max(65_536, service.need)
+                findings.append(Finding(
+                    "kernel", "\(service.name) open files", enough ? .ok : .warning,
+                    enough ? "\(service.name) (pid \(pid)) open-files limit" : "\(service.name) (pid \(pid)) can open \(soft) files; its settings need \(service.need)",
+                    observed: "Max open files \(soft) (soft)", recommended: "\(nofile)", source: enough ? nil : GuideSection.limits,
+                    fix: enough ? nil : """
+                        systemd: systemctl edit \(service.name) → [Service] LimitNOFILE=\(nofile); Compose: ulimits: {nofile: {soft: \(nofile), hard: \(nofile)}}; \
+                        also fs.nr_open >= \(nofile)
+                        """))
+            }
+        }
+        return findings
+    }
+
+    /// The sysctl.d file with the tier's recommended values.
+    public var sysctlFile: String {
+        var out = "# Whisper: the performance playbook's kernel settings for the \(tier.name) tier (\(tier.connections) connections).\n"
+        out += "# Written by whisperctl diag kernel --write-sysctl; load with: sysctl -p FILE\n"
+        for setting in settings { out += "\(setting.key) = \(setting.recommended)\n" }
+        return out
+    }
+}

@@ -1,0 +1,251 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import OpsKit
+
+struct Diag: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Look at each component, judge it against the operations guide, and say how to fix it.",
+        discussion: """
+            Components: redis, nats, haproxy, postgres, server, kernel; all of them, concurrently, when none \\
+            is named. Every finding has a severity, what was observed, the recommended value with the guide's \\
+            section it comes from, and the command or configuration line that fixes it; most severe first.
+            Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (as status).
+
+            Examples:
+              whisperctl diag
+              whisperctl diag redis postgres --json
+              whisperctl diag kernel --tier 1m --write-sysctl /etc/sysctl.d/99-whisper.conf
+            """
+    )
+
+    static let components = ["redis", "nats", "haproxy", "postgres", "server", "kernel"]
+
+    @OptionGroup var inventory: InventoryOptions
+
+    @Argument(help: ArgumentHelp("Components to look at (redis, nats, haproxy, postgres, server, kernel); all when none.", valueName: "component"))
+    var only: [String] = []
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Time limit for each request.", valueName: "duration"))
+    var timeout: Duration = .seconds(2)
+
+    @Option(help: ArgumentHelp("Between the two /metrics samples of each server.", valueName: "duration"))
+    var interval: Duration = .seconds(2)
+
+    @Option(help: ArgumentHelp("The tier to judge against: 10k, 100k, 500k or 1m (default: from the servers' MAX_CONNECTIONS, else 100k).", valueName: "tier"))
+    var tier: String?
+
+    @Option(help: ArgumentHelp("Read /proc and /sys below this directory instead of /.", valueName: "dir"))
+    var root = "/"
+
+    @Option(name: .customLong("write-sysctl"), help: ArgumentHelp("Write a sysctl.d file with the tier's kernel values; change nothing else.", valueName: "file"))
+    var writeSysctl: String?
+
+    @Flag(help: "nats: also a publish/subscribe round trip through the server (nats.url).")
+    var rtt = false
+
+    @Flag(help: "With --write-sysctl: load it with sysctl -p after confirmation.")
+    var apply = false
+
+    @Flag(help: "Do not ask for confirmation.")
+    var yes = false
+
+    func validate() throws {
+        for name in only where !Self.components.contains(name) {
+            throw ValidationError("'\(name)' is not a component: \(Self.components.joined(separator: ", "))")
+        }
+        if let tier, CapacityTier(named: tier) == nil { throw ValidationError("--tier is 10k, 100k, 500k or 1m, not '\(tier)'") }
+        if apply && writeSysctl == nil { throw ValidationError("--apply needs --write-sysctl FILE") }
+    }
+
+    func run() async throws {
+        let deployment = try inventory.loadOrExit(json: json)
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        let environment = ProbeEnvironment(timeout: timeout, pool: pool)
+        let started = ContinuousClock.now
+        let chosen = only.isEmpty ? Self.components : only
+        let serverLimits = await Self.maxConnections(deployment, environment: environment)
+        let tier = tier.flatMap(CapacityTier.init(named:)) ?? (serverLimits.isEmpty ? CapacityTier(named: "100k")! : CapacityTier.fitting(serverLimits.reduce(0, +)))
+
+        var jobs: [@Sendable () async -> [Finding]] = []
+        if chosen.contains("redis") {
+            if let address = try? deployment.redisAddress() {
+                jobs.append { await RedisDiagnosis(address: address, tier: tier).run(in: environment) }
+            } else if !only.isEmpty { jobs.append { [Self.unconfigured("redis", "redis.addr")] } }
+        }
+        if chosen.contains("nats") {
+            if let monitor = deployment.natsMonitorURL {
+                var diagnosis = NATSDiagnosis(monitorURL: monitor, tier: tier)
+                if rtt { diagnosis.rttURL = deployment.natsURL }
+                jobs.append { [diagnosis] in await diagnosis.run(in: environment) }
+            } else if !only.isEmpty { jobs.append { [Self.unconfigured("nats", "nats.monitor_url")] } }
+        }
+        if chosen.contains("haproxy") {
+            let runtime = deployment.haproxyRuntimeAPI.flatMap { try? HAProxyRuntimeAPI(parsing: $0, timeout: timeout) }
+            if runtime != nil || deployment.haproxyStatsURL != nil || deployment.haproxyConfig != nil {
+                let diagnosis = HAProxyDiagnosis(
+                    runtime: runtime, statsURL: deployment.haproxyStatsURL, backend: deployment.haproxyBackend, configPath: deployment.haproxyConfig, tier: tier)
+                jobs.append { await diagnosis.run(in: environment) }
+            } else if !only.isEmpty { jobs.append { [Self.unconfigured("haproxy", "haproxy.runtime_api / stats_url")] } }
+        }
+        if chosen.contains("postgres") {
+            if let url = deployment.postgresURL {
+                let migrations = deployment.migrationsDirectory
+                jobs.append { await PostgresDiagnosis(url: url, migrationsDirectory: migrations).run(in: environment) }
+            } else if !only.isEmpty { jobs.append { [Self.unconfigured("postgres", "postgres.url")] } }
+        }
+        if chosen.contains("server") {
+            for entry in deployment.servers {
+                let interval = interval
+                jobs.append { await ServerDiagnosis(entry: entry, interval: interval).run(in: environment) }
+            }
+        }
+        let kernel = KernelDiagnosis(root: root, tier: tier, needs: serverLimits.max().map { ["server": $0] } ?? [:])
+        if chosen.contains("kernel") {
+            jobs.append { kernel.run() }
+        }
+
+        let findings = await withTaskGroup(of: [Finding].self) { group in
+            for job in jobs { group.addTask { await job() } }
+            var all: [Finding] = []
+            for await part in group { all += part }
+            return all
+        }
+        pool.shutdownGracefully { _ in }
+        let report = DiagnosisReport(findings: findings, elapsed: ContinuousClock.now - started)
+        if json {
+            print(SecretRegistry.shared.scrub(report.json.serialized()))
+        } else {
+            print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: tier, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)))
+        }
+        if let writeSysctl { try writeSysctlFile(kernel, to: writeSysctl, deployment: deployment) }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    static func unconfigured(_ component: String, _ key: String) -> Finding {
+        Finding(component, "configured", .unknown, "no \(component) in the inventory", observed: "\(key) is not set")
+    }
+
+    /// The servers' MAX_CONNECTIONS from their /health.
+    static func maxConnections(_ deployment: Inventory, environment: ProbeEnvironment) async -> [Int] {
+        await withTaskGroup(of: Int?.self) { group in
+            for entry in deployment.servers {
+                let base = entry.url.hasSuffix("/") ? String(entry.url.dropLast()) : entry.url
+                group.addTask {
+                    guard let response = try? await environment.http.get(base + "/health", timeout: environment.timeout) else { return nil }
+                    return (try? JSONValue.parse(response.body))?["max_connections"]?.intValue
+                }
+            }
+            var values: [Int] = []
+            for await value in group { if let value { values.append(value) } }
+            return values
+        }
+    }
+
+    func writeSysctlFile(_ kernel: KernelDiagnosis, to path: String, deployment: Inventory) throws {
+        do {
+            try AtomicFile.write(Array(kernel.sysctlFile.utf8), to: path, mode: 0o644)
+        } catch {
+            printError("whisperctl diag: \(error)")
+            throw ExitCode(2)
+        }
+        printError("wrote \(path) (\(kernel.settings.count) settings for the \(kernel.tier.name) tier)")
+        Mutation.audit(deployment, command: "diag", action: "write-sysctl", target: path, outcome: .succeeded)
+        guard apply else { return }
+        guard Mutation.confirm("Load \(path) into the running kernel with sysctl -p?", yes: yes) else { throw ExitCode(1) }
+        let result = try? Sysctl.load(path)
+        let ok = result?.0 == true
+        Mutation.audit(deployment, command: "diag", action: "sysctl -p", target: path, outcome: ok ? .succeeded : .failed(result?.1 ?? "sysctl did not run"))
+        if !ok {
+            printError("whisperctl diag: sysctl -p \(path) failed: \(result?.1 ?? "sysctl did not run")")
+            throw ExitCode(2)
+        }
+    }
+}
+
+enum Sysctl {
+    /// `sysctl -p FILE`: (succeeded, what it printed).
+    static func load(_ path: String) throws -> (Bool, String) {
+        let child = try Subprocess.spawn("/usr/sbin/sysctl", ["-p", path], environment: ProcessInfo.processInfo.environment, captureOutput: false)
+        let termination = child.waitBlocking()
+        return (termination.succeeded, child.errorOutput)
+    }
+}
+
+/// Findings grouped by severity, colour on a terminal only.
+enum DiagRendering {
+    static func text(_ report: DiagnosisReport, tier: CapacityTier, color: Bool) -> String {
+        func paint(_ text: String, _ severity: Finding.Severity) -> String {
+            guard color else { return text }
+            let code = ["critical": "31;1", "warning": "33", "unknown": "35", "info": "36", "ok": "32"][severity.rawValue] ?? "0"
+            return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+        }
+        var lines: [String] = []
+        for severity in Finding.Severity.allCases {
+            let group = report.findings.filter { $0.severity == severity }
+            guard !group.isEmpty else { continue }
+            lines.append(paint("\(severity.rawValue.uppercased()) (\(group.count))", severity))
+            for finding in group {
+                lines.append("  [\(finding.component)] \(finding.summary)")
+                if severity == .ok {
+                    lines[lines.count - 1] += ": \(finding.observed)"
+                    continue
+                }
+                lines.append("      observed: \(finding.observed)")
+                if let recommended = finding.recommended { lines.append("      recommended: \(recommended)" + (finding.source.map { " (\($0))" } ?? "")) }
+                if let fix = finding.fix { lines.append("      fix: \(fix)") }
+            }
+            lines.append("")
+        }
+        let counts = Finding.Severity.allCases.map { severity in (severity, report.findings.filter { $0.severity == severity }.count) }.filter { $0.1 > 0 }
+        lines.append("\(report.findings.count) findings (" + counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+            + String(format: ") in %.2f s, judged for the %@ tier", report.elapsed.seconds, tier.name))
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct Capacity: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Size a deployment: the playbook's formulas with this project's measured figures.",
+        discussion: """
+            Examples:
+              whisperctl capacity --connections 100000
+              whisperctl capacity --connections 1000000 --active-ratio 0.2 --msg-rate 50000 --json
+            """)
+
+    @Option(help: "Concurrent connections to plan for.")
+    var connections: Int
+    @Option(name: .customLong("active-ratio"), help: "The share of connections in a chat.")
+    var activeRatio = 0.1
+    @Option(name: .customLong("msg-rate"), help: "Chat messages per second (default: each chatting user sends one every 10 s).")
+    var msgRate: Double?
+    @Option(name: .customLong("per-instance"), help: "Connections one whisper-server should hold.")
+    var perInstance = 100_000
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard connections > 0 else { throw ValidationError("--connections must be positive") }
+        guard (0...1).contains(activeRatio) else { throw ValidationError("--active-ratio is a fraction between 0 and 1") }
+        guard perInstance > 0 else { throw ValidationError("--per-instance must be positive") }
+        if let msgRate, msgRate < 0 { throw ValidationError("--msg-rate must not be negative") }
+    }
+
+    func run() async throws {
+        let plan = CapacityPlan(connections: connections, activeRatio: activeRatio, messageRate: msgRate, perInstance: perInstance)
+        if json {
+            print(plan.json.serialized())
+            return
+        }
+        print(String(format: "%d connections, %.0f%% in a chat, %.0f msg/s", connections, activeRatio * 100, plan.messageRate))
+        let width = plan.rows.map(\.item.count).max() ?? 0
+        let valueWidth = plan.rows.map(\.value.count).max() ?? 0
+        for row in plan.rows {
+            print(row.item.padding(toLength: width + 2, withPad: " ", startingAt: 0) + row.value.padding(toLength: valueWidth + 2, withPad: " ", startingAt: 0) + row.basis)
+        }
+    }
+}
