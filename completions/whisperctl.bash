@@ -173,13 +173,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert help' -- "${cur}"))
         ;;
     esac
 }
@@ -1265,6 +1265,180 @@ _whisperctl_capacity() {
         return
         ;;
     '--per-instance')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_cert() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    combine|check|renew|self-signed)
+        # Offer subcommand argument completions
+        "_whisperctl_cert_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'combine check renew self-signed' -- "${cur}"))
+        ;;
+    esac
+}
+
+_whisperctl_cert_combine() {
+    repeating_flags=()
+    non_repeating_flags=(--allow-expired --json --version -h --help)
+    repeating_options=(--cert)
+    non_repeating_options=(--key --out --key-passphrase-file)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--cert')
+        return
+        ;;
+    '--key')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    '--key-passphrase-file')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_cert_check() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --connect --servername --host --warn-days --critical-days)
+    __whisperctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--connect')
+        return
+        ;;
+    '--servername')
+        return
+        ;;
+    '--host')
+        return
+        ;;
+    '--warn-days')
+        return
+        ;;
+    '--critical-days')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_cert_renew() {
+    repeating_flags=()
+    non_repeating_flags=(--force --json --version -h --help)
+    repeating_options=(--domain --verify)
+    non_repeating_options=(--config --wait --certbot-dir --webroot --http-01-port --server --email --pem --method --reload-command --install-schedule --schedule-dir)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    '--domain')
+        return
+        ;;
+    '--certbot-dir')
+        return
+        ;;
+    '--webroot')
+        return
+        ;;
+    '--http-01-port')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--email')
+        return
+        ;;
+    '--pem')
+        return
+        ;;
+    '--method')
+        return
+        ;;
+    '--reload-command')
+        return
+        ;;
+    '--verify')
+        return
+        ;;
+    '--install-schedule')
+        return
+        ;;
+    '--schedule-dir')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_cert_self-signed() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--san)
+    non_repeating_options=(--cn --days --out --key-type)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--cn')
+        return
+        ;;
+    '--san')
+        return
+        ;;
+    '--days')
+        return
+        ;;
+    '--out')
+        return
+        ;;
+    '--key-type')
         return
         ;;
     esac

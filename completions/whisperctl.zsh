@@ -64,13 +64,14 @@ _whisperctl() {
             'rollout:Update every whisper-server through HAProxy with no user noticing.'
             'diag:Look at each component, judge it against the operations guide, and say how to fix it.'
             'capacity:Size a deployment: the playbook'\''s formulas with this project'\''s measured figures.'
+            'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -782,6 +783,121 @@ _whisperctl_capacity() {
         '--msg-rate[Chat messages per second (default\: each chatting user sends one every 10 s).]:msg-rate:'
         '--per-instance[Connections one whisper-server should hold.]:per-instance:'
         '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_cert() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'combine:Write HAProxy'\''s PEM: the leaf, its intermediates in issuing order, then the key, each link checked.'
+            'check:Describe and judge certificates: the inventory'\''s, given files, or what an endpoint presents.'
+            'renew:Renew with certbot without stopping HAProxy, then validate and swap the PEM in, hitless.'
+            'self-signed:A key, a self-signed certificate and the combined PEM, for testing.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        combine|check|renew|self-signed)
+            "_whisperctl_cert_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_cert_combine() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '*--cert[A PEM with the certificate and its chain; repeat for several files.]:file:'
+        '--key[The private key (PEM).]:file:'
+        '--out[Where to write the combined PEM.]:file:'
+        '--key-passphrase-file[The passphrase of an encrypted key, in a file.]:file:'
+        '--allow-expired[Combine an expired certificate anyway.]'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_cert_check() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '*:file:'
+        '--connect[Read the chain a TLS server presents.]:host\:port:'
+        '--servername[SNI for --connect (default\: the host).]:name:'
+        '--host[A host name the certificate must cover.]:name:'
+        '--warn-days:warn-days:'
+        '--critical-days:critical-days:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_cert_renew() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '*--domain[The certificate'\''s names (the first names it).]:name:'
+        '--certbot-dir[certbot'\''s --config-dir (work and logs below it).]:dir:'
+        '--webroot[HTTP-01 through a webroot directory.]:dir:'
+        '--http-01-port[HTTP-01 through certbot'\''s standalone server on this loopback port.]:port:'
+        '--server[An ACME directory URL for certbot (e.g. a staging or test CA).]:url:'
+        '--email[The account'\''s e-mail for a first certificate.]:email:'
+        '--force[Renew even when certbot would say it is not due.]'
+        '--pem[HAProxy'\''s PEM (default\: the inventory'\''s first cert).]:file:'
+        '--method[How HAProxy takes it\: runtime-api, systemd or command (default\: runtime-api when configured, else systemd).]:method:'
+        '--reload-command[With --method command.]:reload-command:'
+        '*--verify[A TLS bind that must present the new certificate after the swap.]:host\:port:'
+        '--install-schedule[Instead of renewing, write the twice-daily renewal as a cron entry or a systemd timer.]:cron|systemd:'
+        '--schedule-dir[Write the schedule here instead of /etc/cron.d or /etc/systemd/system.]:dir:'
+        '--json[Print JSON.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_cert_self-signed() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--cn[The common name (also a SAN).]:cn:'
+        '*--san[More names (DNS names or IP addresses).]:san:'
+        '--days[Days of validity.]:days:'
+        '--out[The directory for key.pem, cert.pem and combined.pem.]:dir:'
+        '--key-type[ec (P-256) or rsa (2048).]:key-type:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

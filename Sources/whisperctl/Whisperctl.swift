@@ -19,7 +19,7 @@ struct Whisperctl: AsyncParsableCommand {
               whisperctl config check
             """,
         version: WhisperctlVersion.current,
-        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Diag.self, Capacity.self]
+        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Diag.self, Capacity.self, Cert.self]
     )
 
     static func main() async {

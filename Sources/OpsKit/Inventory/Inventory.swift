@@ -32,6 +32,11 @@ public struct Inventory: Sendable {
         return []
     }
 
+    /// The certificate files, relative ones resolved against the inventory's directory.
+    public var certificatePaths: [String] {
+        certs.map { $0.path.hasPrefix("/") ? $0.path : (baseDirectory as NSString).appendingPathComponent($0.path) }
+    }
+
     public var certs: [(path: String, source: ValueSource)] {
         if case .list(let items) = values[.certs]?.content { return items.map { ($0.0, $0.1) } }
         return []

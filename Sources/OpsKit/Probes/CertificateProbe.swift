@@ -15,7 +15,15 @@ public struct CertificateProbe: Sendable {
         let path = self.path
         do {
             let chain = try await environment.pool.runIfActive { try CertificateReader.read(path: path) }
-            return evaluate(chain[0], now: environment.now())
+            var report = evaluate(chain[0], now: environment.now())
+            // A failed `cert renew` stays visible until a renewal succeeds.
+            if let data = FileManager.default.contents(atPath: CertificateRenewal.failureMarker(for: path)),
+                let failure = try? JSONValue.parse(Array(data)) {
+                report.status = .critical
+                report.detail = "last renewal FAILED at \(failure["time"]?.stringValue ?? "?"): \(failure["error"]?.stringValue ?? "?"); " + report.detail
+                report.facts.append(("renewal_failed", failure))
+            }
+            return report
         } catch {
             return .failed(name: name, kind: .cert, endpoint: path, error: error)
         }

@@ -8,11 +8,11 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Back up the abuse-report database, the .env and the certificates; list, verify and prune backups.",
         discussion: """
-            'whisperctl backup' streams pg_dump --format=custom (of the server's major version) into the backup \\
-            directory (--dir, backup.dir; default backups/ beside the inventory) with its SHA-256 computed on the \\
-            way, adds the .env and the inventory's certificates (mode 0600), counts every table's rows in the \\
-            snapshot it dumps, writes a manifest, and only then makes the backup visible (written under a \\
-            temporary name, fsynced, renamed). It then verifies it (checksums, pg_restore --list) and prunes by \\
+            'whisperctl backup' streams pg_dump --format=custom (of the server's major version) into the backup \
+            directory (--dir, backup.dir; default backups/ beside the inventory) with its SHA-256 computed on the \
+            way, adds the .env and the inventory's certificates (mode 0600), counts every table's rows in the \
+            snapshot it dumps, writes a manifest, and only then makes the backup visible (written under a \
+            temporary name, fsynced, renamed). It then verifies it (checksums, pg_restore --list) and prunes by \
             the retention (--keep-days 30, --keep-last); the newest verified backup is never deleted.
             Each backup, prune and restore takes the operations lock and is written to the audit log.
 

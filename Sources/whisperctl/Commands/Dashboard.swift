@@ -6,9 +6,9 @@ struct Dashboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The live view: every server's /metrics, HAProxy, Redis and NATS on one screen.",
         discussion: """
-            Scrapes each endpoint every --interval on its own schedule (a slow one shows as WAIT, a dead one \\
-            as DOWN, without holding up the rest). Keys: q quit, ? help, arrows select, Enter an instance's \\
-            metrics (/ filters), Tab panels, p pause, +/- interval, d drain and r ready through HAProxy's \\
+            Scrapes each endpoint every --interval on its own schedule (a slow one shows as WAIT, a dead one \
+            as DOWN, without holding up the rest). Keys: q quit, ? help, arrows select, Enter an instance's \
+            metrics (/ filters), Tab panels, p pause, +/- interval, d drain and r ready through HAProxy's \
             runtime API (haproxy.runtime_api) after a y/N, each written to the audit log (audit.log).
             See docs/dashboard.md for the panels and the alert rules.
 

@@ -9,10 +9,10 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A real whisper-server with simulated users, and the dashboard on it. Needs nothing else.",
         discussion: """
-            Starts whisper-server inside this process on a free 127.0.0.1 port (embedded state), plus simulated \\
-            users who queue, match, type, chat, sometimes report, and leave, at a gentle pace that swells and \\
-            bursts. Opens the dashboard on it (q or Ctrl-C stops everything), or with --no-tui, or without a \\
-            terminal, prints a `top` snapshot every --interval. Exits 1 if nobody matched or no message got \\
+            Starts whisper-server inside this process on a free 127.0.0.1 port (embedded state), plus simulated \
+            users who queue, match, type, chat, sometimes report, and leave, at a gentle pace that swells and \
+            bursts. Opens the dashboard on it (q or Ctrl-C stops everything), or with --no-tui, or without a \
+            terminal, prints a `top` snapshot every --interval. Exits 1 if nobody matched or no message got \
             through.
 
             Examples:

@@ -7,8 +7,8 @@ struct Diag: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Look at each component, judge it against the operations guide, and say how to fix it.",
         discussion: """
-            Components: redis, nats, haproxy, postgres, server, kernel; all of them, concurrently, when none \\
-            is named. Every finding has a severity, what was observed, the recommended value with the guide's \\
+            Components: redis, nats, haproxy, postgres, server, kernel; all of them, concurrently, when none \
+            is named. Every finding has a severity, what was observed, the recommended value with the guide's \
             section it comes from, and the command or configuration line that fixes it; most severe first.
             Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (as status).
 

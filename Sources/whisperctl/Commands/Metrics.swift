@@ -7,7 +7,7 @@ struct Metrics: AsyncParsableCommand {
         commandName: "metrics",
         abstract: "Parse a Prometheus /metrics exposition: from a URL, a file or standard input.",
         discussion: """
-            Prints the families (type, help, samples), or with --cardinality the families with the most \\
+            Prints the families (type, help, samples), or with --cardinality the families with the most \
             series and their label names: the question to ask before a Prometheus runs out of memory.
             A line that is not valid Prometheus text (0.0.4; OpenMetrics is tolerated) exits 2 naming it.
 

@@ -6,10 +6,10 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Schema migrations of the abuse-report database: status, up, down, goto, force, create.",
         discussion: """
-            Migrations are numbered files in --dir (migrations.dir; default migrations/ beside the inventory): \\
-            NNN_name.up.sql and NNN_name.down.sql. Each runs in its own transaction with SET lock_timeout \\
-            (--lock-timeout, 5s) and is retried with backoff when a lock times out or a deadlock aborts it. \\
-            A file whose first lines hold '-- whisper:no-transaction' runs statement by statement (CREATE INDEX \\
+            Migrations are numbered files in --dir (migrations.dir; default migrations/ beside the inventory): \
+            NNN_name.up.sql and NNN_name.down.sql. Each runs in its own transaction with SET lock_timeout \
+            (--lock-timeout, 5s) and is retried with backoff when a lock times out or a deadlock aborts it. \
+            A file whose first lines hold '-- whisper:no-transaction' runs statement by statement (CREATE INDEX \
             CONCURRENTLY); if it fails part way its version is dirty until 'migrate force' records the state.
             Exit status: 0 done, 1 nothing to do or refused, 2 failed.
 

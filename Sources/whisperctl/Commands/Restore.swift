@@ -7,10 +7,10 @@ struct Restore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Restore a backup into the database (or --target-db), all or nothing.",
         discussion: """
-            Checks every checksum first and refuses a damaged backup; asks for confirmation naming the target \\
-            database (--yes); runs pg_restore --clean --if-exists --exit-on-error --single-transaction, so a \\
-            failed or interrupted restore (Ctrl-C) leaves the database as it was; then compares every table's \\
-            rows with the manifest. --with-config also puts back the .env and the certificates, each to the path \\
+            Checks every checksum first and refuses a damaged backup; asks for confirmation naming the target \
+            database (--yes); runs pg_restore --clean --if-exists --exit-on-error --single-transaction, so a \
+            failed or interrupted restore (Ctrl-C) leaves the database as it was; then compares every table's \
+            rows with the manifest. --with-config also puts back the .env and the certificates, each to the path \
             it came from, asking before it replaces a file that differs.
             Exit status: 0 restored and the rows match, 1 refused, 2 failed or the rows differ.
 
@@ -135,8 +135,8 @@ struct Lock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The deployment's operations lock: who holds it, and breaking a dead holder's.",
         discussion: """
-            Backups, migrations, restores, certificate renewals, rollouts and dashboard actions take one lock so \\
-            they never overlap: a Redis key with a heartbeat when Redis is configured, else a PostgreSQL advisory \\
+            Backups, migrations, restores, certificate renewals, rollouts and dashboard actions take one lock so \
+            they never overlap: a Redis key with a heartbeat when Redis is configured, else a PostgreSQL advisory \
             lock, else a lock file beside the inventory (lock.backend chooses).
             """,
         subcommands: [LockStatus.self, LockBreak.self]

@@ -16,12 +16,12 @@ struct RolloutRun: AsyncParsableCommand {
         commandName: "run",
         abstract: "Roll every server (what 'whisperctl rollout' does).",
         discussion: """
-            Preflight first (every server UP and ready, headroom on the others, Redis and NATS healthy, the \\
-            operations lock free; a failed preflight changes nothing). Then for each server in turn: HAProxy \\
-            state drain; the drain signal through its restart driver (clients are evicted paced over \\
-            DRAIN_SPREAD and resume on the others); wait for 0 connections; start the new version; wait for \\
-            /ready and HAProxy UP (and --expect-version); HAProxy state ready; soak (error rate and delivery \\
-            p99 from /metrics). A failed gate stops with the fleet serving; --auto-rollback rolls back what \\
+            Preflight first (every server UP and ready, headroom on the others, Redis and NATS healthy, the \
+            operations lock free; a failed preflight changes nothing). Then for each server in turn: HAProxy \
+            state drain; the drain signal through its restart driver (clients are evicted paced over \
+            DRAIN_SPREAD and resume on the others); wait for 0 connections; start the new version; wait for \
+            /ready and HAProxy UP (and --expect-version); HAProxy state ready; soak (error rate and delivery \
+            p99 from /metrics). A failed gate stops with the fleet serving; --auto-rollback rolls back what \
             was updated. Ctrl-C brings the server in hand back into service, then stops.
             Exit status: 0 done, 1 stopped safely (preflight, a gate, Ctrl-C), 2 something left not serving.
 

@@ -8,8 +8,8 @@ struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Probe every component of the deployment at once.",
         discussion: """
-            Servers (/health, /ready), HAProxy (stats CSV), Redis, NATS (/healthz, /varz), PostgreSQL and \\
-            certificate files are probed concurrently, each within --timeout. Name components (or kinds: server, \\
+            Servers (/health, /ready), HAProxy (stats CSV), Redis, NATS (/healthz, /varz), PostgreSQL and \
+            certificate files are probed concurrently, each within --timeout. Name components (or kinds: server, \
             haproxy, redis, nats, postgres, cert) to probe only those.
             Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (e.g. the configuration has errors).
 

@@ -6,9 +6,9 @@ struct Top: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The dashboard's numbers as text: once for scripts, or refreshed plain lines.",
         discussion: """
-            --once scrapes everything twice, --interval apart, so rates and latency quantiles are measured, \\
-            prints one snapshot and exits 0 when no alert fires, 1 on a warning, 2 on a critical alert, \\
-            3 when the inventory lists no servers. An instance that does not answer is a critical alert. Without --once it prints a snapshot every \\
+            --once scrapes everything twice, --interval apart, so rates and latency quantiles are measured, \
+            prints one snapshot and exits 0 when no alert fires, 1 on a warning, 2 on a critical alert, \
+            3 when the inventory lists no servers. An instance that does not answer is a critical alert. Without --once it prints a snapshot every \
             --interval until Ctrl-C, rates over --window.
 
             Examples:
