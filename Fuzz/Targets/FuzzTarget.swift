@@ -89,6 +89,20 @@ struct FuzzTarget: Sendable {
             if let certificates = try? CertificateReader.parse(pem: text, source: "fuzz") {
                 for certificate in certificates { _ = certificate.daysUntilExpiry() }
             }
+            // What cert combine and check do with a PEM: every certificate, the key, the chain.
+            let chain = (try? X509Certificate.parseAll(pem: text, source: "fuzz")) ?? []
+            for certificate in chain {
+                _ = (certificate.fingerprint, certificate.keyDescription, certificate.mustStaple, certificate.isSelfSigned, certificate.covers(host: "chat.test"))
+            }
+            if let key = try? PrivateKey.parse(pem: text, source: "fuzz") {
+                _ = key.description
+                if let bundle = try? CertificateBundle.combine(certificates: chain, key: key, allowExpired: true) {
+                    precondition(bundle.chain.first?.matches(key) == true, "a combined PEM whose leaf is not the key's")
+                }
+            }
+            if !chain.isEmpty {
+                _ = CertificateInspection(source: "fuzz", chain: chain, keyMatches: nil, host: "chat.test").json.serialized()
+            }
         },
         FuzzTarget(name: "haproxy-stats") { bytes in
             guard let stats = try? HAProxyStats(csv: String(decoding: bytes, as: UTF8.self)) else { return }

@@ -173,6 +173,21 @@ final class CertificateFixtures: @unchecked Sendable {
         }
     }
 
+    /// The shipped HAProxy configuration (TLS, the ACME forward, the runtime API) is valid.
+    @Test func theShippedHAProxyConfigurationIsValid() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let made = try await WhisperctlBinary.run(["cert", "self-signed", "--cn", "chat.test", "--out", "tls"], in: directory)
+        #expect(made.status == 0)
+        let text = try String(contentsOfFile: Repository.path("docker/haproxy/haproxy.cfg"), encoding: .utf8)
+            .replacingOccurrences(of: "/etc/haproxy/certs/whisper.pem", with: directory.file("tls/combined.pem"))
+        let config = try directory.write("haproxy.cfg", text)
+        let check = try await Offload.run { try Command.capture(try Executables.require("haproxy"), ["-c", "-f", config], environment: [:], directory: "/") }
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(HAProxyDiagnosis(runtime: nil, statsURL: nil, backend: "ws_servers", configPath: nil, tier: CapacityTier(named: "10k")!)
+            .timeouts(in: text, path: "haproxy.cfg").isEmpty, "the tunnel timeout outlives the heartbeat")
+    }
+
     /// HAProxy serves a combined PEM; `check --connect` reads back the chain it presents.
     @Test func checkReadsWhatHAProxyPresents() async throws {
         let fixtures = try CertificateFixtures()
@@ -211,5 +226,111 @@ extension ISO8601DateFormatter {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMddHHmmss'Z'"
         return formatter.string(from: date)
+    }
+}
+
+/// A real renewal, offline: Let's Encrypt's test CA (pebble) on loopback, certbot against it,
+/// and a real HAProxy whose served certificate is swapped through its runtime API while a client
+/// keeps handshaking with it.
+@Suite struct CertRenewTests {
+    @Test func certbotRenewsAndHAProxyServesTheNewCertificateWithoutAFailedHandshake() async throws {
+        let fixtures = try CertificateFixtures()
+        defer { fixtures.remove() }
+        let directory = fixtures.directory
+        // pebble's own TLS certificate, which certbot is told to trust.
+        try fixtures.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", fixtures.path("pebble.key"),
+                              "-out", fixtures.path("pebble.pem"), "-subj", "/CN=localhost", "-days", "30", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        let (acme, management, http, tls, challenge) = (try FreePort.next(), try FreePort.next(), try FreePort.next(), try FreePort.next(), try FreePort.next())
+        try directory.write("pebble.json", """
+            {"pebble": {"listenAddress": "127.0.0.1:\(acme)", "managementListenAddress": "127.0.0.1:\(management)",
+              "certificate": "\(fixtures.path("pebble.pem"))", "privateKey": "\(fixtures.path("pebble.key"))",
+              "httpPort": \(http), "tlsPort": \(tls), "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+            """)
+        let pebble = try ServiceProcess(
+            name: "pebble", executable: "/usr/bin/pebble", arguments: ["-config", fixtures.path("pebble.json")], logPath: fixtures.path("pebble.log"),
+            environment: ["PEBBLE_VA_ALWAYS_VALID": "1", "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PATH": "/usr/bin:/bin"])
+        defer { pebble.stop() }
+        try await eventually("pebble answers") {
+            (try? await HTTPClient().execute(HTTPRequest(url: "https://127.0.0.1:\(acme)/dir", insecureTLS: true)))?.status == 200
+        }
+
+        // HAProxy starts on a self-signed certificate.
+        let first = try await WhisperctlBinary.run(["cert", "self-signed", "--cn", "chat.test", "--out", "initial"], in: directory)
+        #expect(first.status == 0)
+        let pem = fixtures.path("haproxy.pem")
+        try FileManager.default.copyItem(atPath: fixtures.path("initial/combined.pem"), toPath: pem)
+        let server = try await WhisperServerProcess.start()
+        let haproxy = try await HAProxyServer.start(servers: [("ws1", server.port)], tlsCertificate: pem)
+        defer {
+            Task {
+                await haproxy.stop()
+                await server.stop()
+            }
+        }
+        try directory.write("whisperctl.yml", """
+            deployment: certtest
+            servers: []
+            redis: ~
+            nats: ~
+            postgres: ~
+            haproxy:
+              runtime_api: \(haproxy.runtimeSocket)
+              config: \(haproxy.directory.file("haproxy.cfg"))
+            certs:
+              - \(pem)
+            audit:
+              log: \(fixtures.path("audit.log"))
+            """)
+        let initial = try X509Certificate.parseAll(pem: try String(contentsOfFile: pem, encoding: .utf8), source: pem)[0].fingerprint
+
+        // A client that keeps handshaking, and counts what it sees.
+        let frontend = haproxy.frontendPort
+        let polling = Task { () -> (failures: Int, seen: Set<String>, handshakes: Int) in
+            var failures = 0
+            var seen: Set<String> = []
+            var handshakes = 0
+            while !Task.isCancelled {
+                do {
+                    let chain = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test", timeout: .seconds(2))
+                    seen.insert(chain[0].fingerprint)
+                } catch {
+                    failures += 1
+                }
+                handshakes += 1
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return (failures, seen, handshakes)
+        }
+        let environment = ["REQUESTS_CA_BUNDLE": fixtures.path("pebble.pem")]
+        let arguments = ["cert", "renew", "--domain", "chat.test", "--certbot-dir", fixtures.path("letsencrypt"), "--http-01-port", "\(challenge)",
+                         "--server", "https://127.0.0.1:\(acme)/dir", "--verify", "127.0.0.1:\(frontend)", "--json"]
+        let run = try await WhisperctlBinary.run(arguments, environment: environment, in: directory)
+        try await Task.sleep(for: .milliseconds(300))
+        polling.cancel()
+        let observed = await polling.value
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)\n\((try? String(contentsOfFile: fixtures.path("pebble.log"), encoding: .utf8))?.suffix(1500) ?? "")")
+        let outcome = try? JSONValue.parse(Array(run.stdout.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
+        #expect(outcome?["renewed"] == .bool(true), "\(run.stdout)")
+        let renewed = outcome?["fingerprint_sha256"]?.stringValue ?? "-"
+        #expect(renewed != initial)
+        #expect(observed.failures == 0, "no failed handshake during the swap (\(observed.handshakes) handshakes)")
+        #expect(observed.seen == [initial, renewed], "the old certificate, then the new one: \(observed.seen.count) seen")
+        let served = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")
+        #expect(served[0].fingerprint == renewed && served[0].dnsNames == ["chat.test"] && served.count >= 2, "leaf and pebble's intermediate")
+        #expect(try String(contentsOfFile: fixtures.path("audit.log"), encoding: .utf8).contains("\"command\":\"cert renew\""))
+
+        // Not due: certbot renews nothing, HAProxy is left alone.
+        let again = try await WhisperctlBinary.run(Array(arguments.dropLast()), environment: environment, in: directory)
+        #expect(again.status == 0 && again.stdout.contains("nothing renewed"), "\(again.stdout)\(again.stderr)")
+
+        // A CA that does not answer: loud, nothing changed, and status shows it until a renewal works.
+        let broken = try await WhisperctlBinary.run(
+            ["cert", "renew", "--domain", "chat.test", "--certbot-dir", fixtures.path("letsencrypt"), "--http-01-port", "\(challenge)", "--force",
+             "--server", "https://127.0.0.1:\(try FreePort.next())/dir"], environment: environment, in: directory)
+        #expect(broken.status == 2 && broken.stderr.contains("FAILED, HAProxy keeps the certificate it had"), "\(broken.stderr)")
+        let after = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")
+        #expect(after[0].fingerprint == renewed)
+        let status = try await WhisperctlBinary.run(["status", "--json"], in: directory)
+        #expect(status.status == 2 && status.stdout.contains("last renewal FAILED"), "\(status.stdout)")
     }
 }

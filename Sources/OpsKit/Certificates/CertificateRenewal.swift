@@ -76,6 +76,8 @@ public struct CertificateRenewal: Sendable {
         }
         if let acmeServer { arguments += ["--server", acmeServer] }
         if force && !first { arguments.append("--force-renewal") }
+        // certbot renew sleeps up to 8 minutes when it has no terminal; the schedule spreads runs itself.
+        if !first { arguments.append("--no-random-sleep-on-renew") }
         return arguments
     }
 

@@ -201,14 +201,8 @@ struct CertRenew: AsyncParsableCommand {
         if let installSchedule, !["cron", "systemd"].contains(installSchedule) { throw ValidationError("--install-schedule is cron or systemd") }
     }
 
-    var inventory: InventoryOptions {
-        var options = InventoryOptions()
-        options.config = config
-        return options
-    }
-
     func run() async throws {
-        let deployment = try inventory.loadOrExit(json: json)
+        let deployment = try InventoryOptions.loadOrExit(InventoryLoader(explicitPath: config, flags: [:]), json: json)
         if let installSchedule { return try writeSchedule(installSchedule, deployment: deployment) }
         guard let pemPath = pem ?? deployment.certificatePaths.first else {
             printError("whisperctl cert renew: no PEM: --pem FILE, or certs in the inventory")

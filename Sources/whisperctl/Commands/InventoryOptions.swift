@@ -67,10 +67,15 @@ struct InventoryOptions: ParsableArguments {
     /// The inventory, or exit 3 naming every configuration error with its file:line (all of them):
     /// a command never falls back to defaults past a typo. Warnings are printed and tolerated.
     func loadOrExit(json: Bool) throws -> Inventory {
+        try Self.loadOrExit(loader(), json: json)
+    }
+
+    /// The same, for a command that takes only --config.
+    static func loadOrExit(_ loader: InventoryLoader, json: Bool) throws -> Inventory {
         let problems: [ConfigDiagnostic]
         var deployment: Inventory?
         do {
-            let loaded = try loader().load()
+            let loaded = try loader.load()
             deployment = loaded
             problems = InventoryValidator().validate(loaded, checkFiles: false)
         } catch let error as ConfigError {
@@ -79,7 +84,7 @@ struct InventoryOptions: ParsableArguments {
         let errors = problems.filter { $0.severity == .error }
         for problem in problems { printError(problem.description) }
         guard let deployment, errors.isEmpty else {
-            let file = (try? loader().resolveConfigPath()) ?? nil
+            let file = (try? loader.resolveConfigPath()) ?? nil
             let summary = "\(file ?? "the configuration"): \(errors.count) error(s); nothing was done (whisperctl config check explains)"
             printError(summary)
             if json {
