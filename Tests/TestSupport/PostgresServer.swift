@@ -31,7 +31,12 @@ package final class PostgresServer: StoppableService {
         "postgres://postgres:\(Self.superuserPassword)@127.0.0.1:\(port)/postgres?sslmode=disable"
     }
 
+    /// Retried on a fresh port: another process can take the port between choosing and binding it.
     package static func start() async throws -> PostgresServer {
+        try await retryingStart { try await startOnce() }
+    }
+
+    private static func startOnce() async throws -> PostgresServer {
         let template = try await PostgresTemplate.shared.path()
         let directory = try TemporaryDirectory(prefix: "whisper-pg")
         try PostgresTools.giveToPostgres(directory.path)
@@ -45,8 +50,9 @@ package final class PostgresServer: StoppableService {
             try await admin.query("CREATE ROLE \(appUser) LOGIN PASSWORD '\(appPassword)'")
             try await admin.query("CREATE DATABASE \(appDatabase) OWNER \(appUser)")
         } catch {
-            await server.stop()
+            // The log first: stopping removes the directory it is in.
             let log = (try? String(contentsOfFile: directory.file("postgres.log"), encoding: .utf8)) ?? ""
+            await server.stop()
             throw SupportError("\(error)\n\(log.suffix(2000))")
         }
         return server
