@@ -319,6 +319,26 @@ extension ISO8601DateFormatter {
         #expect(served[0].fingerprint == renewed && served[0].dnsNames == ["chat.test"] && served.count >= 2, "leaf and pebble's intermediate")
         #expect(try String(contentsOfFile: fixtures.path("audit.log"), encoding: .utf8).contains("\"command\":\"cert renew\""))
 
+        // The binds come from the configuration when --verify is not given.
+        let config = try String(contentsOfFile: haproxy.directory.file("haproxy.cfg"), encoding: .utf8)
+        #expect(CertificateRenewal.binds(inConfiguration: config, servingPEM: pem).map { "\($0.host):\($0.port)" } == ["127.0.0.1:\(frontend)"])
+
+        // A configuration HAProxy rejects: the renewed certificate is not swapped in, the PEM and
+        // what HAProxy serves stay as they were.
+        let valid = try String(contentsOfFile: directory.file("whisperctl.yml"), encoding: .utf8)
+        try directory.write("broken-haproxy.cfg", config.replacingOccurrences(of: "balance leastconn", with: "balance no-such-algorithm"))
+        try directory.write("whisperctl.yml", valid.replacingOccurrences(of: haproxy.directory.file("haproxy.cfg"), with: directory.file("broken-haproxy.cfg")))
+        let rejected = try await WhisperctlBinary.run(Array(arguments.dropLast()) + ["--force"], environment: environment, in: directory)
+        #expect(rejected.status == 2 && rejected.stderr.contains("haproxy -c rejects"), "\(rejected.stdout)\(rejected.stderr)")
+        #expect(try X509Certificate.parseAll(pem: try String(contentsOfFile: pem, encoding: .utf8), source: pem)[0].fingerprint == renewed, "the PEM is untouched")
+        #expect(!FileManager.default.fileExists(atPath: pem + ".new"))
+        #expect(try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")[0].fingerprint == renewed)
+        try directory.write("whisperctl.yml", valid)
+        // A renewal that works clears the failure status shows.
+        let recovered = try await WhisperctlBinary.run(Array(arguments.dropLast()) + ["--force"], environment: environment, in: directory)
+        #expect(recovered.status == 0 && !FileManager.default.fileExists(atPath: CertificateRenewal.failureMarker(for: pem)), "\(recovered.stdout)\(recovered.stderr)")
+        let current = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")[0].fingerprint
+
         // Not due: certbot renews nothing, HAProxy is left alone.
         let again = try await WhisperctlBinary.run(Array(arguments.dropLast()), environment: environment, in: directory)
         #expect(again.status == 0 && again.stdout.contains("nothing renewed"), "\(again.stdout)\(again.stderr)")
@@ -329,7 +349,12 @@ extension ISO8601DateFormatter {
              "--server", "https://127.0.0.1:\(try FreePort.next())/dir"], environment: environment, in: directory)
         #expect(broken.status == 2 && broken.stderr.contains("FAILED, HAProxy keeps the certificate it had"), "\(broken.stderr)")
         let after = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")
-        #expect(after[0].fingerprint == renewed)
+        #expect(after[0].fingerprint == current)
+        let schedule = try await WhisperctlBinary.run(
+            ["cert", "renew", "--install-schedule", "systemd", "--schedule-dir", directory.file("units"), "--domain", "chat.test", "--http-01-port", "8888"], in: directory)
+        #expect(schedule.status == 0)
+        let unit = try String(contentsOfFile: directory.file("units/whisperctl-cert-renew-certtest.service"), encoding: .utf8)
+        #expect(unit.contains("whisperctl cert renew --domain chat.test") && unit.contains("ExecStart=/") && unit.contains("--http-01-port 8888"), "\(unit)")
         let status = try await WhisperctlBinary.run(["status", "--json"], in: directory)
         #expect(status.status == 2 && status.stdout.contains("last renewal FAILED"), "\(status.stdout)")
     }

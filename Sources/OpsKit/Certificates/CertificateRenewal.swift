@@ -186,6 +186,26 @@ public struct CertificateRenewal: Sendable {
         throw OpsError(.serverError, "after the swap \(endpoint.host):\(endpoint.port) still presents \(seen.prefix(23))…, not \(fingerprint.prefix(23))…", endpoint: "\(endpoint.host):\(endpoint.port)")
     }
 
+    /// The TLS binds of a HAProxy configuration that serve `pemPath` (`bind ADDR:PORT ssl crt PEM`),
+    /// as addresses to handshake with: a wildcard address is reached on loopback.
+    public static func binds(inConfiguration text: String, servingPEM pemPath: String) -> [(host: String, port: Int)] {
+        var endpoints: [(host: String, port: Int)] = []
+        for raw in text.split(separator: "\n") {
+            let words = raw.split(separator: "#", maxSplits: 1).first.map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) } ?? []
+            guard words.first == "bind", words.count >= 2, words.contains("ssl"),
+                let crt = words.firstIndex(of: "crt"), crt + 1 < words.count, words[crt + 1] == pemPath || pemPath.hasPrefix(words[crt + 1] + "/")
+            else { continue }
+            for address in words[1].split(separator: ",") {
+                guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { continue }
+                var host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+                if host.isEmpty || host == "*" || host == "0.0.0.0" || host == "::" || host.hasPrefix("ipv4@") && host.hasSuffix("0.0.0.0") { host = "127.0.0.1" }
+                if host.hasPrefix("ipv4@") { host = String(host.dropFirst(5)) }
+                endpoints.append((host, port))
+            }
+        }
+        return endpoints
+    }
+
     /// Where a failed renewal is remembered until one succeeds: `whisperctl status` shows it.
     public static func failureMarker(for pemPath: String) -> String { pemPath + ".renew-failed" }
 }

@@ -79,10 +79,19 @@ public struct KernelDiagnosis: Sendable {
                 findings.append(Finding(
                     "kernel", setting.key, setting.important ? .warning : .info, "\(setting.key): \(problem)", observed: text,
                     recommended: setting.recommended, source: GuideSection.kernel,
-                    fix: "/etc/sysctl.d/99-whisper.conf: \(setting.key) = \(setting.recommended)  (whisperctl diag kernel --write-sysctl FILE)"))
+                    fix: "/etc/sysctl.d/99-whisper.conf: \(setting.key) = \(setting.recommended)  (whisperctl diag kernel --write-sysctl FILE)"
+                        // A container has its own network namespace: Compose sets net.* there.
+                        + (setting.key.hasPrefix("net.") ? "; in Compose: sysctls: {\(setting.key): \"\(setting.recommended)\"}" : "")))
             } else {
                 findings.append(Finding("kernel", setting.key, .ok, setting.key, observed: text))
             }
+        }
+        // The kernel truncates a listen backlog to somaxconn: Redis' tcp-backlog is silently cut.
+        if let backlog = needs["redis-tcp-backlog"], let text = read("proc/sys/net/core/somaxconn"), let somaxconn = Int(text), somaxconn < backlog {
+            findings.append(Finding(
+                "kernel", "somaxconn-vs-redis", .warning, "net.core.somaxconn (\(somaxconn)) cuts Redis' tcp-backlog (\(backlog))",
+                observed: "somaxconn \(somaxconn), Redis tcp-backlog \(backlog)", recommended: "somaxconn at least \(max(backlog, tier.somaxconn))",
+                source: GuideSection.redisConfig, fix: "/etc/sysctl.d/99-whisper.conf: net.core.somaxconn = \(max(backlog, tier.somaxconn)); Compose: sysctls: {net.core.somaxconn: \(max(backlog, tier.somaxconn))}"))
         }
         findings += memory()
         findings += runningProcesses()

@@ -226,6 +226,13 @@ struct CertRenew: AsyncParsableCommand {
                 throw ExitCode(64)
             }
         }
+        // Without --verify: every TLS bind of haproxy.config that serves this PEM.
+        if endpoints.isEmpty, let config = deployment.haproxyConfig, let text = try? String(contentsOfFile: config, encoding: .utf8) {
+            endpoints = CertificateRenewal.binds(inConfiguration: text, servingPEM: pemPath)
+        }
+        if endpoints.isEmpty && !json {
+            print("note: no TLS bind to check after the swap (--verify HOST:PORT, or haproxy.config with 'bind ... ssl crt \(pemPath)')")
+        }
         let quiet = json
         let renewal = CertificateRenewal(
             domains: domain, certbotDirectory: certbotDirectory, challenge: webroot.map { .webroot($0) } ?? .standalone(port: http01Port ?? 8888),
@@ -259,14 +266,19 @@ struct CertRenew: AsyncParsableCommand {
 
     /// Twice a day, as certbot's own timer does; the same flags as this run.
     func writeSchedule(_ kind: String, deployment: Inventory) throws {
-        var words = ["whisperctl", "cert", "renew"] + domain.flatMap { ["--domain", $0] } + ["--certbot-dir", certbotDirectory]
+        // The absolute path of this binary: cron and systemd have their own PATH.
+        let executable = (CommandLine.arguments[0] as NSString).standardizingPath
+        let absolute = executable.hasPrefix("/") ? executable : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(executable)
+        var words = [absolute, "cert", "renew"] + domain.flatMap { ["--domain", $0] } + ["--certbot-dir", certbotDirectory]
         if let webroot { words += ["--webroot", webroot] }
         if let http01Port { words += ["--http-01-port", "\(http01Port)"] }
         if let server { words += ["--server", server] }
         if let pem { words += ["--pem", pem] }
         if let method { words += ["--method", method] }
         for endpoint in verify { words += ["--verify", endpoint] }
-        if let config = deployment.configPath { words += ["--config", config] }
+        if let config = deployment.configPath {
+            words += ["--config", config.hasPrefix("/") ? config : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(config)]
+        }
         let command = words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
         let name = "whisperctl-cert-renew-\(deployment.deployment)"
         let files: [(String, String)]
@@ -281,6 +293,7 @@ struct CertRenew: AsyncParsableCommand {
         }
         for (path, text) in files {
             do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
             } catch {
                 printError("whisperctl cert renew: \(error)")

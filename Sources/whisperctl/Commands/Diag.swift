@@ -104,7 +104,9 @@ struct Diag: AsyncParsableCommand {
                 jobs.append { await ServerDiagnosis(entry: entry, interval: interval).run(in: environment) }
             }
         }
-        let kernel = KernelDiagnosis(root: root, tier: tier, needs: serverLimits.max().map { ["server": $0] } ?? [:])
+        var needs = chosen.contains("kernel") ? await Self.serviceSettings(deployment, environment: environment) : [:]
+        if let most = serverLimits.max() { needs["server"] = most }
+        let kernel = KernelDiagnosis(root: root, tier: tier, needs: needs)
         if chosen.contains("kernel") {
             jobs.append { kernel.run() }
         }
@@ -124,6 +126,33 @@ struct Diag: AsyncParsableCommand {
         }
         if let writeSysctl { try writeSysctlFile(kernel, to: writeSysctl, deployment: deployment) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    /// What the running services are set to, for the kernel's verdicts: Redis maxclients and
+    /// tcp-backlog, NATS max_connections, HAProxy maxconn. Best effort: what cannot be read is
+    /// judged by the tier.
+    static func serviceSettings(_ deployment: Inventory, environment: ProbeEnvironment) async -> [String: Int] {
+        var settings: [String: Int] = [:]
+        if let address = try? deployment.redisAddress(),
+            let connection = try? await RedisConnection.connect(to: address, timeout: environment.timeout, pool: environment.pool) {
+            defer { connection.close() }
+            for (name, key) in [("maxclients", "redis"), ("tcp-backlog", "redis-tcp-backlog")] {
+                if case .array(let pair)? = try? await connection.send(["CONFIG", "GET", name]), pair.count == 2, let value = pair[1].string.flatMap({ Int($0) }) {
+                    settings[key] = value
+                }
+            }
+        }
+        if let monitor = deployment.natsMonitorURL,
+            let response = try? await environment.http.get(monitor.hasSuffix("/") ? monitor + "varz" : monitor + "/varz", timeout: environment.timeout),
+            let value = (try? JSONValue.parse(response.body))?["max_connections"]?.intValue {
+            settings["nats"] = value
+        }
+        if let text = deployment.haproxyRuntimeAPI, let runtime = try? HAProxyRuntimeAPI(parsing: text, timeout: environment.timeout),
+            let info = try? await runtime.execute("show info"),
+            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Maxconn:") }), let value = Int(line.dropFirst(8).trimmingCharacters(in: .whitespaces)) {
+            settings["haproxy"] = value
+        }
+        return settings
     }
 
     static func unconfigured(_ component: String, _ key: String) -> Finding {
