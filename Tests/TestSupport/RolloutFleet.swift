@@ -37,7 +37,7 @@ package final class RolloutFleet: @unchecked Sendable {
         nats = try await NATSServer.start()
         let ports = ["ws1": try FreePort.next(), "ws2": try FreePort.next()]
         self.ports = ports
-        haproxy = try await HAProxyServer.start(servers: ["ws1", "ws2"].map { ($0, ports[$0]!) }, checks: .init(fall: 3))
+        haproxy = try await HAProxyServer.start(servers: ["ws1", "ws2"].map { ($0, ports[$0]!) }, checks: .init(interval: "500ms", fall: 3))  // a check slowed by the load is not an outage
         let directory = self.directory
         for name in names {
             // As the process driver starts a server: its own session, its pid in the pid file.
@@ -92,6 +92,18 @@ package final class RolloutFleet: @unchecked Sendable {
 
     package func haproxyStatus(_ name: String) async -> String? {
         try? await haproxy.stats().servers(ofBackend: haproxy.backend).first { $0.service == name }?.status
+    }
+
+    /// A fleet for `body`, stopped however `body` ends.
+    package static func with(environment: [String: String] = [:], _ body: (RolloutFleet) async throws -> Void) async throws {
+        let fleet = try await RolloutFleet(environment: environment)
+        do {
+            try await body(fleet)
+        } catch {
+            await fleet.stop()
+            throw error
+        }
+        await fleet.stop()
     }
 
     package func stop() async {

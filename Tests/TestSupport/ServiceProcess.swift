@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import OpsKit
 import NIOConcurrencyHelpers
 
 /// A real server process started for a test, its output kept in a log file for failure reports.
@@ -120,17 +121,6 @@ enum Spawner {
 func spawnWithCleanSignals(
     program: String, arguments: [String], outputPath: String, errorPath: String? = nil, environment: [String: String]? = nil
 ) throws -> pid_t {
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -151,7 +141,7 @@ func spawnWithCleanSignals(
         cArguments.forEach { free($0) }
         cEnvironment.forEach { free($0) }
     }
-    let result = posix_spawn(&child, program, &actions, &attributes, cArguments, cEnvironment)
+    let result = CleanSpawn.withAttributes { posix_spawn(&child, program, &actions, &$0, cArguments, cEnvironment) }
     guard result == 0 else {
         throw SupportError("cannot start \(program): \(String(cString: strerror(result)))")
     }

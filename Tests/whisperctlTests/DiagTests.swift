@@ -245,8 +245,7 @@ import Testing
     /// Every component on a healthy deployment: concurrently, so about as long as the slowest
     /// part (the servers' two /metrics samples), not the sum.
     @Test func aHealthyStackTakesAboutItsSlowestPart() async throws {
-        let fleet = try await RolloutFleet()
-        do {
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.1.0")
             let run = try await WhisperctlBinary.run(["diag", "--json", "--interval", "1s", "--tier", "10k"], in: fleet.directory)
             let report = try JSONValue.parse(Array(run.stdout.utf8))
@@ -255,11 +254,7 @@ import Testing
             #expect(components.isSuperset(of: ["redis", "nats", "haproxy", "server ws1", "server ws2", "kernel"]), "\(components)")
             #expect(!all.contains { $0["severity"] == .string("critical") }, "\(run.stdout)")
             #expect((report["elapsed_ms"]?.intValue ?? .max) < 3000, "1 s of sampling, 50 PINGs and a 1 s queue sample at once: \(report["elapsed_ms"] ?? .null)")
-        } catch {
-            await fleet.stop()
-            throw error
         }
-        await fleet.stop()
     }
 
     @Test func capacityFollowsThePlaybookAndTheMeasuredFigures() async throws {

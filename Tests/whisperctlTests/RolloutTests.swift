@@ -4,21 +4,10 @@ import TestSupport
 import Testing
 
 @Suite(.serialized) struct RolloutTests {
-    func withFleet(_ body: (RolloutFleet) async throws -> Void) async throws {
-        let fleet = try await RolloutFleet()
-        do {
-            try await body(fleet)
-        } catch {
-            await fleet.stop()
-            throw error
-        }
-        await fleet.stop()
-    }
-
     /// A new version that never becomes ready: the rollout stops after the first server, the
     /// other keeps serving everyone.
     @Test func aVersionThatNeverGetsReadyStopsAfterTheFirstServer() async throws {
-        try await withFleet { fleet in
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0", extra: ["ws1": ["MAX_CONNECTIONS": "lots"], "ws2": ["MAX_CONNECTIONS": "lots"]])
             let before = fleet.pid("ws2")
             let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--ready-timeout", "4s", "--no-soak"], in: fleet.directory)
@@ -35,7 +24,7 @@ import Testing
 
     /// Ctrl-C while the first server drains: it is brought back, then the rollout stops.
     @Test func ctrlCMidDrainLeavesEveryServerServing() async throws {
-        try await withFleet { fleet in
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0")
             let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--no-soak"], in: fleet.directory, interruptAfter: .milliseconds(1500))
             #expect(rollout.status == 1, "\(rollout.stdout)\n\(rollout.stderr)")
@@ -52,7 +41,7 @@ import Testing
 
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
-        try await withFleet { fleet in
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0")
             let backend = RedisLockBackend(address: try RedisAddress(parsing: fleet.redis.address), key: "whisperctl:lock:rolltest")
             let held = try await OperationsLock.acquire(backend, command: "backup")
@@ -66,7 +55,7 @@ import Testing
 
     /// The new version rejects connections during its soak: it is rolled back to the old one.
     @Test func aFailedSoakIsRolledBack() async throws {
-        try await withFleet { fleet in
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0", extra: ["ws1": ["MAX_CONNECTIONS": "3"]], rollback: true)
             let directory = fleet.directory
             let rollout = Task {
@@ -109,7 +98,7 @@ import Testing
     }
 
     @Test func theDryRunShowsThePlanAndChangesNothing() async throws {
-        try await withFleet { fleet in
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0")
             let run = try await WhisperctlBinary.run(["rollout", "--dry-run"], in: fleet.directory)
             #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
@@ -121,21 +110,10 @@ import Testing
 
 /// The proof under load: run alone (scripts/test), so the load is what it measures.
 @Suite struct RolloutUnderLoadTests {
-    func withFleet(_ body: (RolloutFleet) async throws -> Void) async throws {
-        let fleet = try await RolloutFleet()
-        do {
-            try await body(fleet)
-        } catch {
-            await fleet.stop()
-            throw error
-        }
-        await fleet.stop()
-    }
-
     /// 200 chatting pairs through HAProxy while both servers are replaced: every client moved by a
     /// drain resumes, nothing is lost or duplicated.
     @Test func replacesBothServersUnderLoadLosingNothing() async throws {
-        try await withFleet { fleet in
+        try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0")
             let directory = fleet.directory
             let frontend = "ws://127.0.0.1:\(fleet.haproxy.frontendPort)/ws"

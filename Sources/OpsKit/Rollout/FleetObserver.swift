@@ -14,8 +14,9 @@ public struct ServerObservation: Sendable {
     public var haproxySessions: Int?
     public var haproxyLimit: Int?
 
-    /// Serving: HAProxy sends it users and it takes them.
-    public var isServing: Bool { reachable && ready && haproxyState == .up }
+    /// Serving: HAProxy sends it users and it takes them. "UP 1/3" (a check failed, not yet
+    /// enough to take it out) still gets traffic: a slow check under load is not an outage.
+    public var isServing: Bool { reachable && ready && (haproxyState == .up || haproxyState == .goingDown) }
     /// How many more connections it can take: the lower of its own and HAProxy's limit.
     public var headroom: Int? {
         let limits = [maxConnections, haproxyLimit.flatMap { $0 > 0 ? $0 : nil }].compactMap { $0 }

@@ -95,6 +95,21 @@ struct ShellRunner: Sendable {
     static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
+/// A driver whose rollback is the block's `rollback` shell command.
+protocol ShellRollback: RestartDriver {
+    var rollbackCommand: String? { get }
+    var shell: ShellRunner { get }
+}
+
+extension ShellRollback {
+    var canRollBack: Bool { rollbackCommand != nil }
+
+    func rollback() async throws {
+        guard let rollbackCommand else { throw OpsError(.invalidInput, "no rollback command in the restart block") }
+        try await shell.run(rollbackCommand, what: "the rollback command")
+    }
+}
+
 /// `process`: the server is a process whose pid is in `pid_file`; the drain is SIGTERM, the
 /// start a shell command run detached (its own session, output appended to `log`), its pid
 /// written to `pid_file`. What a bare-metal or test deployment uses.
@@ -158,17 +173,6 @@ struct ProcessDriver: RestartDriver {
     private func launch(_ command: String) throws {
         let logPath = log ?? "/dev/null"
         let script = "cd \(ShellRunner.quote(directory)) 2>/dev/null; \(command)"
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // Its own session: Ctrl-C in the operator's terminal never reaches the new server.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80 /* POSIX_SPAWN_SETSID */))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -183,7 +187,8 @@ struct ProcessDriver: RestartDriver {
             environment.forEach { free($0) }
         }
         var pid = pid_t()
-        let result = posix_spawn(&pid, "/bin/sh", &actions, &attributes, arguments, environment)
+        // Its own session: Ctrl-C in the operator's terminal never reaches the new server.
+        let result = CleanSpawn.withAttributes(newSession: true) { posix_spawn(&pid, "/bin/sh", &actions, &$0, arguments, environment) }
         guard result == 0 else { throw OpsError(.io, "cannot start `\(command)`: \(String(cString: strerror(result)))") }
         // The session (and group) leader: the group is what gets the drain signal next time.
         try AtomicFile.write(Array("\(pid)\n".utf8), to: pidFile, mode: 0o644)
@@ -192,14 +197,13 @@ struct ProcessDriver: RestartDriver {
 
 /// `command`: any shell command restarts the server (the guide's `docker compose ... up -d
 /// --no-deps wsserver-1`, a `kubectl` line); `drain`, when given, is run first.
-struct CommandDriver: RestartDriver {
+struct CommandDriver: ShellRollback {
     var restart: String
     var drain: String?
     var rollbackCommand: String?
     var shell: ShellRunner
 
     var description: String { "command" }
-    var canRollBack: Bool { rollbackCommand != nil }
 
     func sendDrain() async throws -> Bool {
         guard let drain else { return false }
@@ -209,21 +213,16 @@ struct CommandDriver: RestartDriver {
     func isStopped() async throws -> Bool? { nil }
     func forceStop() async throws {}
     func start() async throws { try await shell.run(restart, what: "the restart command") }
-    func rollback() async throws {
-        guard let rollbackCommand else { throw OpsError(.invalidInput, "no rollback command in the restart block") }
-        try await shell.run(rollbackCommand, what: "the rollback command")
-    }
 }
 
 /// `systemd`: the unit is stopped without blocking (systemd sends SIGTERM and waits
 /// TimeoutStopSec, which must exceed DRAIN_TIMEOUT) and started again.
-struct SystemdDriver: RestartDriver {
+struct SystemdDriver: ShellRollback {
     var unit: String
     var rollbackCommand: String?
     var shell: ShellRunner
 
     var description: String { "systemd unit \(unit)" }
-    var canRollBack: Bool { rollbackCommand != nil }
     private var quoted: String { ShellRunner.quote(unit) }
 
     func sendDrain() async throws -> Bool {
@@ -237,15 +236,11 @@ struct SystemdDriver: RestartDriver {
     }
     func forceStop() async throws { try await shell.run("systemctl kill --signal=SIGKILL \(quoted)", what: "systemctl kill") }
     func start() async throws { try await shell.run("systemctl start \(quoted)", what: "systemctl start") }
-    func rollback() async throws {
-        guard let rollbackCommand else { throw OpsError(.invalidInput, "no rollback command in the restart block") }
-        try await shell.run(rollbackCommand, what: "the rollback command")
-    }
 }
 
 /// `compose`: `docker compose stop` (SIGTERM, then the drain, bounded by stop_timeout) in the
 /// background, then `up -d --no-deps` creates the container again from the new image.
-struct ComposeDriver: RestartDriver {
+struct ComposeDriver: ShellRollback {
     var service: String
     var file: String?
     var project: String?
@@ -253,7 +248,6 @@ struct ComposeDriver: RestartDriver {
     var shell: ShellRunner
 
     var description: String { "compose service \(service)" }
-    var canRollBack: Bool { rollbackCommand != nil }
 
     private var compose: String {
         var words = ["docker", "compose"]
@@ -276,22 +270,17 @@ struct ComposeDriver: RestartDriver {
     }
     func forceStop() async throws { try await shell.run("\(compose) kill \(ShellRunner.quote(service))", what: "docker compose kill") }
     func start() async throws { try await shell.run("\(compose) up -d --no-deps \(ShellRunner.quote(service))", what: "docker compose up") }
-    func rollback() async throws {
-        guard let rollbackCommand else { throw OpsError(.invalidInput, "no rollback command in the restart block") }
-        try await shell.run(rollbackCommand, what: "the rollback command")
-    }
 }
 
 /// `docker`: the Docker Engine API on its unix socket: SIGTERM through `kill`, the state from
 /// `inspect`, then `start`.
-struct DockerDriver: RestartDriver {
+struct DockerDriver: ShellRollback {
     var container: String
     var socket: String
     var rollbackCommand: String?
     var shell: ShellRunner
 
     var description: String { "docker container \(container) (\(socket))" }
-    var canRollBack: Bool { rollbackCommand != nil }
 
     private func call(_ method: String, _ path: String) async throws -> HTTPResponse {
         let name = container.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? container
@@ -316,8 +305,4 @@ struct DockerDriver: RestartDriver {
     }
     func forceStop() async throws { _ = try await call("POST", "/kill?signal=SIGKILL") }
     func start() async throws { _ = try await call("POST", "/start") }
-    func rollback() async throws {
-        guard let rollbackCommand else { throw OpsError(.invalidInput, "no rollback command in the restart block") }
-        try await shell.run(rollbackCommand, what: "the rollback command")
-    }
 }

@@ -55,17 +55,6 @@ public final class Subprocess: @unchecked Sendable {
             guard pipe(&pipeFDs) == 0 else { throw OpsError(.io, "pipe: \(String(cString: strerror(errno)))") }
             _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
         }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -84,7 +73,7 @@ public final class Subprocess: @unchecked Sendable {
             cEnvironment.forEach { free($0) }
         }
         var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, &attributes, cArguments, cEnvironment)
+        let result = CleanSpawn.withAttributes { posix_spawn(&pid, executable, &actions, &$0, cArguments, cEnvironment) }
         if captureOutput { close(pipeFDs[1]) }
         guard result == 0 else {
             if captureOutput { close(pipeFDs[0]) }
