@@ -57,6 +57,10 @@ public struct SoakVerdict: Sendable {
     }
 
     public var summary: String {
+        // Nothing reached it: the verdict rests on its serving state alone, and says so.
+        if accepted + rejected == 0 && received == 0 && lost == 0 {
+            return "no traffic reached it in \(String(format: "%.0f", seconds)) s: only its serving state was checked"
+        }
         var parts = ["\(accepted) connections, \(rejected) rejected", "\(received) messages, \(lost) lost"]
         parts.append(deliveryP99.map { String(format: "delivery p99 %.1f ms", $0 * 1000) } ?? "delivery p99 - (nothing delivered)")
         return parts.joined(separator: ", ")
