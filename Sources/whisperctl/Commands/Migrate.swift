@@ -91,10 +91,20 @@ extension Migrate {
         runnerOptions.waiting = { holder in if !quiet { printError("waiting for the migration lock, held by \(holder)") } }
         runnerOptions.retrying = { line in printError("retrying: \(line)") }
         let runner = MigrationRunner(connection: connection, migrations: migrations, options: runnerOptions)
-        guard let run, !run.dryRun else { return try await body(runner, deployment) }
+        // Any failure but a decided exit is reported (and, for a mutation, audited) the same way.
+        func reported() async throws -> T {
+            do {
+                return try await body(runner, deployment)
+            } catch let exit as ExitCode {
+                throw exit
+            } catch {
+                throw failed(error, command: command, inventory: run == nil ? nil : deployment)
+            }
+        }
+        guard let run, !run.dryRun else { return try await reported() }
         // Waits for another mutation like the migration lock does, unless --no-wait.
         let held = try await Mutation.lock(deployment, command: command, wait: run.noWait ? nil : .seconds(86_400 * 365), quiet: quiet)
-        return try await held.whileHeld { try await body(runner, deployment) }
+        return try await held.whileHeld { try await reported() }
     }
 
     /// Maps a runner failure to the exit codes: 1 refused, 2 failed.
@@ -131,12 +141,7 @@ struct MigrateStatus: AsyncParsableCommand {
     func run() async throws {
         let (deployment, _, directory) = try options.load()
         try await Migrate.withRunner(options, nil, command: "migrate status") { runner, _ in
-            let statuses: [MigrationRunner.Status]
-            do {
-                statuses = try await runner.status()
-            } catch {
-                throw Migrate.failed(error, command: "migrate status", inventory: nil)
-            }
+            let statuses = try await runner.status()
             func state(_ status: MigrationRunner.Status) -> String {
                 if status.dirty { return "DIRTY" }
                 if status.missingFile { return "applied, file missing" }
@@ -197,26 +202,20 @@ struct MigrateUp: AsyncParsableCommand {
 
     func run() async throws {
         try await Migrate.withRunner(options, run, command: "migrate up") { runner, deployment in
-            do {
-                let pending = try await runner.pendingUp()
-                let target = count.flatMap { pending.count >= $0 ? pending[$0 - 1].version : nil }
-                let chosen = count.map { Array(pending.prefix($0)) } ?? pending
-                if run.dryRun || chosen.isEmpty {
-                    Migrate.report(chosen, direction: .up, json: options.json, dryRun: run.dryRun, runner: runner)
-                    throw ExitCode(chosen.isEmpty ? 1 : 0)
-                }
-                if backupFirst {
-                    let entry = try await BackupCommand.takeBackup(deployment, quiet: options.json)
-                    if !options.json { printError("backup \(entry.id) taken and verified before migrating") }
-                }
-                let applied = try await runner.up(to: target)
-                Mutation.audit(deployment, command: "migrate", action: "up", target: applied.map(\.label).joined(separator: ","), outcome: .succeeded)
-                Migrate.report(applied, direction: .up, json: options.json, dryRun: false, runner: runner)
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                throw Migrate.failed(error, command: "migrate up", inventory: deployment)
+            let pending = try await runner.pendingUp()
+            let target = count.flatMap { pending.count >= $0 ? pending[$0 - 1].version : nil }
+            let chosen = count.map { Array(pending.prefix($0)) } ?? pending
+            if run.dryRun || chosen.isEmpty {
+                Migrate.report(chosen, direction: .up, json: options.json, dryRun: run.dryRun, runner: runner)
+                throw ExitCode(chosen.isEmpty ? 1 : 0)
             }
+            if backupFirst {
+                let entry = try await BackupCommand.takeBackup(deployment, quiet: options.json)
+                if !options.json { printError("backup \(entry.id) taken and verified before migrating") }
+            }
+            let applied = try await runner.up(to: target)
+            Mutation.audit(deployment, command: "migrate", action: "up", target: applied.map(\.label).joined(separator: ","), outcome: .succeeded)
+            Migrate.report(applied, direction: .up, json: options.json, dryRun: false, runner: runner)
         }
     }
 }
@@ -236,25 +235,19 @@ struct MigrateDown: AsyncParsableCommand {
 
     func run() async throws {
         try await Migrate.withRunner(options, run, command: "migrate down") { runner, deployment in
-            do {
-                let reverting = try await runner.pendingDown(steps: count)
-                if run.dryRun || reverting.isEmpty {
-                    Migrate.report(reverting, direction: .down, json: options.json, dryRun: run.dryRun, runner: runner)
-                    throw ExitCode(reverting.isEmpty ? 1 : 0)
-                }
-                let database = (try? PostgresConnectionInfo(parsing: deployment.postgresURL ?? ""))?.database ?? "the database"
-                guard Mutation.confirm("Revert \(reverting.map(\.label).joined(separator: ", ")) on \(database)? Their down scripts may drop data.", yes: run.yes) else {
-                    Mutation.audit(deployment, command: "migrate", action: "down", target: reverting.map(\.label).joined(separator: ","), outcome: .refused("not confirmed"))
-                    throw ExitCode(1)
-                }
-                let reverted = try await runner.down(steps: count)
-                Mutation.audit(deployment, command: "migrate", action: "down", target: reverted.map(\.label).joined(separator: ","), outcome: .succeeded)
-                Migrate.report(reverted, direction: .down, json: options.json, dryRun: false, runner: runner)
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                throw Migrate.failed(error, command: "migrate down", inventory: deployment)
+            let reverting = try await runner.pendingDown(steps: count)
+            if run.dryRun || reverting.isEmpty {
+                Migrate.report(reverting, direction: .down, json: options.json, dryRun: run.dryRun, runner: runner)
+                throw ExitCode(reverting.isEmpty ? 1 : 0)
             }
+            let database = (try? PostgresConnectionInfo(parsing: deployment.postgresURL ?? ""))?.database ?? "the database"
+            guard Mutation.confirm("Revert \(reverting.map(\.label).joined(separator: ", ")) on \(database)? Their down scripts may drop data.", yes: run.yes) else {
+                Mutation.audit(deployment, command: "migrate", action: "down", target: reverting.map(\.label).joined(separator: ","), outcome: .refused("not confirmed"))
+                throw ExitCode(1)
+            }
+            let reverted = try await runner.down(steps: count)
+            Mutation.audit(deployment, command: "migrate", action: "down", target: reverted.map(\.label).joined(separator: ","), outcome: .succeeded)
+            Migrate.report(reverted, direction: .down, json: options.json, dryRun: false, runner: runner)
         }
     }
 }
@@ -270,25 +263,19 @@ struct MigrateGoto: AsyncParsableCommand {
 
     func run() async throws {
         try await Migrate.withRunner(options, run, command: "migrate goto") { runner, deployment in
-            do {
-                let planned = try await runner.goto(version, dryRun: true)
-                if run.dryRun || planned.migrations.isEmpty {
-                    Migrate.report(planned.migrations, direction: planned.direction, json: options.json, dryRun: run.dryRun, runner: runner)
-                    throw ExitCode(planned.migrations.isEmpty ? 1 : 0)
-                }
-                if planned.direction == .down {
-                    guard Mutation.confirm("Revert \(planned.migrations.map(\.label).joined(separator: ", "))? Their down scripts may drop data.", yes: run.yes) else {
-                        throw ExitCode(1)
-                    }
-                }
-                let done = try await runner.goto(version)
-                Mutation.audit(deployment, command: "migrate", action: "goto \(version)", target: done.migrations.map(\.label).joined(separator: ","), outcome: .succeeded)
-                Migrate.report(done.migrations, direction: done.direction, json: options.json, dryRun: false, runner: runner)
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                throw Migrate.failed(error, command: "migrate goto", inventory: deployment)
+            let planned = try await runner.goto(version, dryRun: true)
+            if run.dryRun || planned.migrations.isEmpty {
+                Migrate.report(planned.migrations, direction: planned.direction, json: options.json, dryRun: run.dryRun, runner: runner)
+                throw ExitCode(planned.migrations.isEmpty ? 1 : 0)
             }
+            if planned.direction == .down {
+                guard Mutation.confirm("Revert \(planned.migrations.map(\.label).joined(separator: ", "))? Their down scripts may drop data.", yes: run.yes) else {
+                    throw ExitCode(1)
+                }
+            }
+            let done = try await runner.goto(version)
+            Mutation.audit(deployment, command: "migrate", action: "goto \(version)", target: done.migrations.map(\.label).joined(separator: ","), outcome: .succeeded)
+            Migrate.report(done.migrations, direction: done.direction, json: options.json, dryRun: false, runner: runner)
         }
     }
 }
@@ -312,17 +299,13 @@ struct MigrateForce: AsyncParsableCommand {
             guard Mutation.confirm("Record the schema as at version \(version), clean? No migration SQL runs: only the bookkeeping changes.", yes: run.yes) else {
                 throw ExitCode(1)
             }
-            do {
-                let done = try await runner.force(version)
-                Mutation.audit(deployment, command: "migrate", action: "force", target: String(version), outcome: .succeeded)
-                if options.json {
-                    print(JSONValue.object([("forced", .int(version)), ("statements", .array(done.map(JSONValue.string)))]).prettyPrinted())
-                } else {
-                    done.forEach { print($0) }
-                    print("recorded: version \(version), clean")
-                }
-            } catch {
-                throw Migrate.failed(error, command: "migrate force", inventory: deployment)
+            let done = try await runner.force(version)
+            Mutation.audit(deployment, command: "migrate", action: "force", target: String(version), outcome: .succeeded)
+            if options.json {
+                print(JSONValue.object([("forced", .int(version)), ("statements", .array(done.map(JSONValue.string)))]).prettyPrinted())
+            } else {
+                done.forEach { print($0) }
+                print("recorded: version \(version), clean")
             }
         }
     }
