@@ -29,6 +29,30 @@ private func fastOptions(echo: Bool = true, pingInterval: Duration = .seconds(2)
 }
 
 @Suite struct NATSClientTests {
+    /// Publishing from the client's own event loop while the server dies: a failed write there
+    /// runs the pipeline at once (NIO reads the socket to learn why), which must not re-enter the
+    /// client under its lock (that trapped a whisper-server when NATS was killed at load).
+    @Test func publishingOnItsOwnLoopWhileTheServerDiesDoesNotReenter() async throws {
+        try await withService({ try await NATSServer.start() }) { nats in
+            let client = NATSClient(address: try NATSAddress(parsing: nats.url), options: fastOptions())
+            try await client.connect()
+            let received = Received()
+            try client.subscribe(to: "load.>") { received.add($0) }
+            let publishing = client.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { _ in
+                for index in 0..<50 { try? client.publish("x", to: "load.\(index)") }
+            }
+            try await eventually("messages flow") { received.texts.count > 1000 }
+            for _ in 0..<3 {
+                await nats.kill()
+                try await eventually("the client notices") { !client.isConnected }
+                try await nats.restart()
+                try await eventually("reconnected") { client.isConnected }
+            }
+            publishing.cancel()
+            await client.close()
+        }
+    }
+
     @Test func publishesAndReceivesOnSubjectsAndWildcards() async throws {
         try await withService({ try await NATSServer.start() }) { nats in
             let client = NATSClient(address: try NATSAddress(parsing: nats.url), options: fastOptions())

@@ -62,6 +62,14 @@ public final class NATSClient: @unchecked Sendable {
     private var subscriptions: [Int: SubscriptionEntry] = [:]
     private var nextSID = 1
     private var pending: ByteBuffer = ByteBuffer()
+    /// Bytes for the current channel, in the order they were sent, written from its event loop
+    /// (`flushOutbound`): the channel is never written under `lock`, because a write on the loop
+    /// can run the pipeline at once (a failed write reads the socket to learn why) and so
+    /// re-enter this client, which would take `lock` twice.
+    private var outbound = ByteBuffer()
+    private var flushScheduled = false
+    /// Counts connections, so a flush scheduled for an earlier one does nothing.
+    private var generation = 0
     private var serverMaxPayload = 1024 * 1024
     private var pongWaiters: [PongWaiter] = []
     private var backoff: ReconnectBackoff
@@ -192,7 +200,10 @@ public final class NATSClient: @unchecked Sendable {
             }
             buffer.writeBuffer(&pending)
             pending = ByteBuffer()
-            channel.writeAndFlush(buffer, promise: nil)
+            generation += 1
+            outbound = ByteBuffer()
+            flushScheduled = false
+            enqueueLocked(&buffer, on: channel)
             return true
         }
         guard accepted else {
@@ -209,6 +220,10 @@ public final class NATSClient: @unchecked Sendable {
         let (wasCurrent, waiters, task, reconnect): (Bool, [PongWaiter], RepeatedTask?, Bool) = lock.withLock {
             guard self.channel === channel else { return (false, [], nil, false) }
             self.channel = nil
+            // Bytes not written to a lost connection are lost with it, as those in its socket.
+            generation += 1
+            outbound = ByteBuffer()
+            flushScheduled = false
             let waiters = pongWaiters
             pongWaiters = []
             defer { keepAlive = nil }
@@ -252,7 +267,8 @@ public final class NATSClient: @unchecked Sendable {
                 let outstanding = pongWaiters.count { if case .keepAlive = $0 { true } else { false } }
                 if outstanding >= options.maxOutstandingPings { return true }
                 pongWaiters.append(.keepAlive)
-                channel.writeAndFlush(channel.allocator.buffer(staticString: "PING\r\n"), promise: nil)
+                var ping = channel.allocator.buffer(staticString: "PING\r\n")
+                enqueueLocked(&ping, on: channel)
                 return false
             }
             if stale {
@@ -291,7 +307,7 @@ public final class NATSClient: @unchecked Sendable {
                 guard let channel else { fallthrough }
                 var buffer = channel.allocator.buffer(capacity: subject.utf8.count + payload.readableBytes + 24)
                 NATSClientOperation.publish(subject: subject, payload: payload, into: &buffer)
-                channel.writeAndFlush(buffer, promise: nil)
+                enqueueLocked(&buffer, on: channel)
             case .disconnected, .connecting:
                 let size = NATSClientOperation.publishSize(subject: subject, payloadSize: payload.readableBytes)
                 guard pending.readableBytes + size <= options.pendingLimit else {
@@ -323,7 +339,7 @@ public final class NATSClient: @unchecked Sendable {
             if state == .connected, let channel {
                 var buffer = channel.allocator.buffer(capacity: subject.utf8.count + 24)
                 NATSClientOperation.subscribe(subject: subject, queue: queue, sid: sid, into: &buffer)
-                channel.writeAndFlush(buffer, promise: nil)
+                enqueueLocked(&buffer, on: channel)
             }
             return Subscription(sid: sid, subject: subject)
         }
@@ -335,7 +351,7 @@ public final class NATSClient: @unchecked Sendable {
             if state == .connected, let channel {
                 var buffer = channel.allocator.buffer(capacity: 24)
                 NATSClientOperation.unsubscribe(sid: subscription.sid, into: &buffer)
-                channel.writeAndFlush(buffer, promise: nil)
+                enqueueLocked(&buffer, on: channel)
             }
         }
     }
@@ -350,7 +366,8 @@ public final class NATSClient: @unchecked Sendable {
             }
             let promise = eventLoop.makePromise(of: Void.self)
             pongWaiters.append(.flush(promise))
-            channel.writeAndFlush(channel.allocator.buffer(staticString: "PING\r\n"), promise: nil)
+            var ping = channel.allocator.buffer(staticString: "PING\r\n")
+            enqueueLocked(&ping, on: channel)
             return promise
         }
         let endpoint = address.description
@@ -359,6 +376,30 @@ public final class NATSClient: @unchecked Sendable {
         }
         defer { deadline.cancel() }
         try await promise.futureResult.get()
+    }
+
+    // MARK: Outbound
+
+    /// Under `lock`: `buffer` goes after everything queued for `channel`, and a flush follows on
+    /// its event loop.
+    private func enqueueLocked(_ buffer: inout ByteBuffer, on channel: Channel) {
+        outbound.writeBuffer(&buffer)
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let scheduledFor = generation
+        channel.eventLoop.execute { self.flushOutbound(channel, generation: scheduledFor) }
+    }
+
+    /// On the channel's loop: writes what was queued, outside the lock.
+    private func flushOutbound(_ channel: Channel, generation scheduledFor: Int) {
+        let bytes: ByteBuffer? = lock.withLock {
+            guard generation == scheduledFor else { return nil }
+            flushScheduled = false
+            guard self.channel === channel, outbound.readableBytes > 0 else { return nil }
+            defer { outbound = channel.allocator.buffer(capacity: 512) }
+            return outbound
+        }
+        if let bytes { channel.writeAndFlush(bytes, promise: nil) }
     }
 
     // MARK: Inbound, from the channel handler
