@@ -20,7 +20,10 @@ final class Cluster: Sendable {
         self.two = two
     }
 
-    static func run<T>(postgres withPostgres: Bool = false, environment: [String: String] = [:], _ body: (Cluster) async throws -> T) async throws -> T {
+    /// - Parameter serverBinary: the debug build beside the tests unless given.
+    static func run<T>(
+        postgres withPostgres: Bool = false, environment: [String: String] = [:], serverBinary: String? = nil, _ body: (Cluster) async throws -> T
+    ) async throws -> T {
         let redis = try await RedisServer.start()
         let nats: NATSServer
         do { nats = try await NATSServer.start() } catch { await redis.stop(); throw error }
@@ -44,9 +47,9 @@ final class Cluster: Sendable {
                 guard migrate.status == 0 else { throw SupportError("--migrate failed: \(migrate.stderr)") }
             }
             variables.merge(environment) { _, new in new }
-            let one = try await WhisperServerProcess.start(environment: variables.merging(["SERVER_NAME": "ws-one"]) { _, new in new })
+            let one = try await WhisperServerProcess.start(environment: variables.merging(["SERVER_NAME": "ws-one"]) { _, new in new }, binary: serverBinary)
             started.append(one)
-            let two = try await WhisperServerProcess.start(environment: variables.merging(["SERVER_NAME": "ws-two"]) { _, new in new })
+            let two = try await WhisperServerProcess.start(environment: variables.merging(["SERVER_NAME": "ws-two"]) { _, new in new }, binary: serverBinary)
             started.append(two)
             let cluster = Cluster(redis: redis, nats: nats, postgres: postgres, one: one, two: two)
             try await eventually("both servers ready") { await cluster.bothReady() }
@@ -161,6 +164,38 @@ final class Cluster: Sendable {
             #expect(try await b.expect("message")["text"] == "hello again")
             try await b.send(#"{"type":"message","text":"welcome back"}"#)
             #expect(try await back.expect("message")["text"] == "welcome back")
+        }
+    }
+
+    /// The client comes back on the other instance while its old connection is still open there
+    /// (its instance has not noticed it gone): the old connection hands over, recording how far it
+    /// got, and the resumed one numbers its messages after it. Nothing is lost or written twice.
+    @Test func aResumeWhileTheOldConnectionIsStillOpenWaitsForItsHandOver() async throws {
+        try await Cluster.run { cluster in
+            let (a, b, token) = try await cluster.pairAcross()
+            for index in 1...3 {
+                try await a.send(#"{"type":"message","text":"before \#(index)","client_id":"m\#(index)"}"#)
+                try await a.expect("ack")
+                #expect(try await b.expect("message")["text"] == .string("before \(index)"))
+            }
+            let back = try await ChatClient.resuming(cluster.two, token: token)
+            let welcome = try await back.expect("welcome")
+            #expect(welcome["resumed"] == .bool(true))
+            #expect(try await a.closeCode() == 1000, "the old connection was handed over and closed")
+            try await back.send(#"{"type":"message","text":"after","client_id":"m4"}"#)
+            let ack = try await back.expect("ack")
+            #expect(ack["id"] == .int(4), "numbered after what the old connection sent: \(ack)")
+            // b hears its partner reconnecting (the old connection's departure was recorded) and back.
+            var heard: [String] = []
+            var after = try await b.next()
+            while after["type"] != "message" {
+                heard.append(after["type"]?.stringValue ?? "")
+                after = try await b.next()
+            }
+            #expect(heard.contains("partner_reconnecting") && heard.contains("partner_back"), "\(heard)")
+            #expect(after["text"] == "after" && after["id"] == .int(4), "\(after)")
+            try await b.send(#"{"type":"message","text":"seen"}"#)
+            #expect(try await back.expect("message")["text"] == "seen")
         }
     }
 

@@ -137,6 +137,30 @@ private func message(_ seq: Int, _ text: String? = nil) -> StoredMessage {
         #expect(info.session == "s9" && !info.resumable)
     }
 
+    /// A slow server finishes a resume after the client gave up on that connection: the session
+    /// was the client's before and still is, so it departs resumable, with the chat the claim found.
+    @Test func aResumedSessionClosedBeforeItOpenedStaysResumable() {
+        var machine = SessionMachine()
+        #expect(Array(machine.handle(.closed(resumable: true))).isEmpty)
+        let opening = SessionMachine.Opening(
+            session: "s1", resumeToken: "t", server: "ws2", resumed: true, chat: "c1", partner: "p1", lastSent: 5, lastDelivered: 3)
+        let actions = Array(machine.handle(.opened(opening)))
+        guard case .depart(let info)? = actions.first, actions.count == 1 else {
+            Issue.record("expected one departure, got \(actions)")
+            return
+        }
+        #expect(info.resumable && info.session == "s1" && info.partner == "p1" && info.chat == "c1")
+        #expect(info.lastSent == 5 && info.lastDelivered == 3)
+        // A resumed session whose connection ended for good (a goodbye) goes.
+        var goodbye = SessionMachine()
+        _ = goodbye.handle(.closed(resumable: false))
+        guard case .depart(let gone)? = Array(goodbye.handle(.opened(opening))).first else {
+            Issue.record("no departure")
+            return
+        }
+        #expect(!gone.resumable)
+    }
+
     @Test func aResumeCatchesUpTellsThePartnerAndRecognisesResends() {
         let opening = SessionMachine.Opening(
             session: "s1", resumeToken: "t", server: "ws2", resumed: true, chat: "c1", partner: "p1", lastSent: 5, lastDelivered: 3,

@@ -47,8 +47,10 @@ package enum PeerEvent: Sendable, Equatable {
     case partnerLeft
     case partnerReconnecting
     case partnerBack
-    /// The session resumed on another connection: close this one without telling anybody.
-    case takeover(connectionID: String)
+    /// The session resumed on another connection. With `handOver`, the resume waits: this
+    /// connection records where it stopped (as any departure does) and closes; without, the
+    /// session was taken already and this connection closes without telling anybody.
+    case takeover(connectionID: String, handOver: Bool)
 
     package var json: JSONValue {
         switch self {
@@ -64,7 +66,7 @@ package enum PeerEvent: Sendable, Equatable {
         case .partnerLeft: return .object([("t", "partner_left")])
         case .partnerReconnecting: return .object([("t", "partner_reconnecting")])
         case .partnerBack: return .object([("t", "partner_back")])
-        case .takeover(let id): return .object([("t", "takeover"), ("connection", .string(id))])
+        case .takeover(let id, let handOver): return .object([("t", "takeover"), ("connection", .string(id)), ("handover", .bool(handOver))])
         }
     }
 
@@ -88,7 +90,7 @@ package enum PeerEvent: Sendable, Equatable {
         case "partner_back": self = .partnerBack
         case "takeover":
             guard let id = value["connection"]?.stringValue else { return nil }
-            self = .takeover(connectionID: id)
+            self = .takeover(connectionID: id, handOver: value["handover"] == .bool(true))
         default: return nil
         }
     }

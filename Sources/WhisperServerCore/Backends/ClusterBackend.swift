@@ -26,12 +26,23 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     static let bufferTTL: Duration = .seconds(3600)
     /// An instance that has not refreshed its `server:<name>` key for this long is gone.
     static let liveness: Duration = .seconds(5)
+    /// This process among the instances, also across restarts under the same SERVER_NAME: the
+    /// sessions it connects carry it (`inst`), and its Redis connection is named after it, so a
+    /// resume elsewhere can tell whether the process holding a session is still there.
+    let instanceID: String
+
+    static func instanceID(serverName: String) -> String {
+        let name = String(serverName.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
+        return "\(name)-\(ProcessInfo.processInfo.processIdentifier)-\(SessionID.make(length: 8))"
+    }
 
     init(configuration: ServerConfiguration, group: EventLoopGroup, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        instanceID = Self.instanceID(serverName: configuration.serverName)
         var redisOptions = RedisClient.Options()
         redisOptions.commandTimeout = configuration.redisTimeout
+        redisOptions.clientName = "whisper-server:" + instanceID
         redis = RedisClient(address: configuration.redisAddress!, options: redisOptions, group: group, logger: logger)
         var natsOptions = NATSClient.Options()
         natsOptions.name = configuration.serverName
@@ -90,7 +101,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         let ttl = String(Self.connectedTTL.milliseconds)
         var fields = [
             "HSET", RedisKeys.session(record.session), "token", record.resumeToken, "ip_hash", record.ipHash, "server", record.server,
-            "conn", record.connectionID, "state", "connected", "created_at", String(Int(Date().timeIntervalSince1970)),
+            "conn", record.connectionID, "state", "connected", "inst", instanceID, "created_at", String(Int(Date().timeIntervalSince1970)),
             "last_sent", String(record.lastSent), "last_delivered", String(record.lastDelivered),
         ]
         if let chat = record.chat, let partner = record.partner { fields += ["chat", chat, "partner", partner] }
@@ -103,10 +114,8 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
 
     func claim(resumeToken: String, connectionID: String, server: String) async throws -> ClaimedSession? {
         guard let session = try await redis.command("GET", RedisKeys.resume(resumeToken)).string else { return nil }
-        let reply = try await redis.run(
-            SessionScripts.claim, keys: [RedisKeys.session(session), RedisKeys.resume(resumeToken)],
-            arguments: [resumeToken, connectionID, server, String(Self.connectedTTL.milliseconds)])
-        guard let items = reply.array else { return nil }
+        let items = try await claimAfterHandover(session: session, resumeToken: resumeToken, connectionID: connectionID, server: server)
+        guard let items else { return nil }
         var fields: [String: String] = [:]
         for index in stride(from: 0, to: items.count - 1, by: 2) {
             if let key = items[index].string { fields[key] = items[index + 1].string }
@@ -119,10 +128,10 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
             rate: Int64(fields["rate_since"] ?? "").flatMap { since in
                 since > 0 ? RateCounters(windowStartMs: since, messages: Int(fields["rate_msgs"] ?? "") ?? 0, bytes: Int(fields["rate_bytes"] ?? "") ?? 0) : nil
             })
-        // Still connected elsewhere (the client came back before the old connection was noticed
-        // gone): that connection closes quietly.
+        // Taken while still connected elsewhere (its instance is gone, or never handed over): that
+        // connection, if it still exists, closes quietly.
         if fields["state"] == "connected", previous.connectionID != connectionID {
-            publish(.takeover(connectionID: previous.connectionID), to: session, chat: nil)
+            publish(.takeover(connectionID: previous.connectionID, handOver: false), to: session, chat: nil)
         }
         // What the partner's buffer holds of ours: newer than `last_sent` if our instance crashed.
         var stored: [String: Int] = [:]
@@ -133,6 +142,58 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         }
         try await nats.flush()
         return ClaimedSession(record: previous, stored: stored)
+    }
+
+    /// How long a resume waits for the session's old connection, on a live instance, to record
+    /// where it stopped before the session is taken anyway.
+    static let handoverWait: Duration = .seconds(15)
+
+    /// Runs the claim script. While the session is still connected through another connection
+    /// (the client came back before its old instance noticed it gone, or that instance is slow to
+    /// record the departure), that connection is asked to hand over: it records its last message
+    /// and closes, and the claim then reads a session numbered where it really stopped. The outcome
+    /// does not depend on which side is faster. An instance that is gone (no liveness key) is not
+    /// waited for, and none longer than `handoverWait`.
+    private func claimAfterHandover(session: String, resumeToken: String, connectionID: String, server: String) async throws -> [RESPValue]? {
+        let keys = [RedisKeys.session(session), RedisKeys.resume(resumeToken)]
+        let deadline = ContinuousClock.now + Self.handoverWait
+        var asked: String?
+        var force = false
+        while true {
+            let reply = try await redis.run(
+                SessionScripts.claim, keys: keys,
+                arguments: [resumeToken, connectionID, server, String(Self.connectedTTL.milliseconds), force ? "1" : "0", instanceID])
+            guard let items = reply.array else { return nil }
+            guard items.count == 4, items[0].string == "busy", let holder = items[1].string, let holderConnection = items[2].string else { return items }
+            let alive = try await isRunning(instance: items[3].string ?? "", server: holder)
+            if !alive || ContinuousClock.now >= deadline {
+                logger.info("session.claimed_without_handover", metadata: ["session": "\(session)", "from": "\(holder)", "alive": "\(alive)"])
+                force = true
+                continue
+            }
+            if asked != holderConnection {
+                asked = holderConnection
+                let handover = PeerEvent.takeover(connectionID: holderConnection, handOver: true)
+                if holder == configuration.serverName {
+                    // Our own publishes never come back to us: hand it to the session here.
+                    lock.withLock { deliver }?(handover, session)
+                } else {
+                    publish(handover, to: session, chat: nil)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Whether the process that connected a session is still there: its Redis connection, named
+    /// after its instance, is in CLIENT LIST (a killed process's connection closes at once, and a
+    /// restarted one has a new instance id). Where CLIENT LIST is not allowed, or the session
+    /// predates instance ids, the instance's liveness key decides.
+    private func isRunning(instance: String, server: String) async throws -> Bool {
+        if !instance.isEmpty, let clients = try? await redis.command("CLIENT", "LIST", "TYPE", "normal").string {
+            return clients.contains(" name=whisper-server:\(instance) ")
+        }
+        return try await redis.command("EXISTS", RedisKeys.server(server)).int == 1
     }
 
     func markAway(_ record: SessionRecord, window: Duration) async throws -> Bool {

@@ -118,12 +118,19 @@ enum SessionScripts {
         return 1
         """)
 
-    /// KEYS: session, resume token key. ARGV: token, connection id, server, ttl ms.
-    /// Takes the session over; returns its fields as they were, or nil.
+    /// KEYS: session, resume token key. ARGV: token, connection id, server, ttl ms, force (0/1),
+    /// instance id. Takes the session over; returns its fields as they were, or nil. Unless
+    /// forced, a session still connected through another connection is not taken: the reply is
+    /// `{"busy", server, connection, instance}`, and the caller asks that connection to hand over
+    /// (it records where it stopped) first.
     static let claim = RedisScript(name: "claim", source: """
         if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return false end
+        if ARGV[5] ~= '1' and redis.call('HGET', KEYS[1], 'state') == 'connected' and redis.call('HGET', KEYS[1], 'conn') ~= ARGV[2] then
+          return {'busy', redis.call('HGET', KEYS[1], 'server') or '', redis.call('HGET', KEYS[1], 'conn') or '',
+            redis.call('HGET', KEYS[1], 'inst') or ''}
+        end
         local before = redis.call('HGETALL', KEYS[1])
-        redis.call('HSET', KEYS[1], 'conn', ARGV[2], 'server', ARGV[3], 'state', 'connected')
+        redis.call('HSET', KEYS[1], 'conn', ARGV[2], 'server', ARGV[3], 'state', 'connected', 'inst', ARGV[6])
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
         redis.call('PEXPIRE', KEYS[2], ARGV[4])
         return before

@@ -146,8 +146,12 @@ final class ChatHub: @unchecked Sendable {
     /// An event for `session` arrived from another instance.
     private func deliver(_ event: PeerEvent, to session: String) {
         guard let handler = lock.withLock({ sessions[session] }) else { return }
-        if case .takeover(let connectionID) = event {
-            handler.takeOver(ifConnection: connectionID)
+        if case .takeover(let connectionID, let handOver) = event {
+            if handOver {
+                handler.handOver(ifConnection: connectionID)
+            } else {
+                handler.takeOver(ifConnection: connectionID)
+            }
         } else {
             handler.post(.peer(event))
         }

@@ -34,6 +34,8 @@ package struct SessionMachine: Sendable {
     var departureWaiting: Bool?
     /// Client ids of this session's messages already kept, after a resume (see `Opening.stored`).
     private var stored: [String: Int] = [:]
+    /// The connection closed before `opened`, and whether that close left the session resumable.
+    private var closedWhileOpening: Bool?
 
     var isQueued: Bool { queuedInterests != nil }
 
@@ -106,8 +108,16 @@ package struct SessionMachine: Sendable {
         session = opening.session
         resumeToken = opening.resumeToken
         guard phase == .opening else {
-            // The connection closed before the session was ready: nobody can resume it.
-            actions.append(.depart(departure(resumable: false)))
+            // The connection closed before the session was ready. A new session goes: nobody
+            // holds its token. A resumed one stays resumable as it was (its client still holds the
+            // token and comes back), so it departs with what the claim found, not as forgotten.
+            guard opening.resumed, closedWhileOpening == true else {
+                actions.append(.depart(departure(resumable: false)))
+                return
+            }
+            actions.append(.depart(Departure(
+                session: opening.session, partner: opening.partner, chat: opening.chat, wasQueued: false, lastSent: opening.lastSent,
+                lastDelivered: opening.lastDelivered, resumable: true)))
             return
         }
         phase = .open
@@ -130,7 +140,10 @@ package struct SessionMachine: Sendable {
         let wasOpening = phase == .opening
         phase = .closed
         // Not yet open: the departure follows `opened`, once the session's name is known.
-        guard !wasOpening else { return }
+        guard !wasOpening else {
+            closedWhileOpening = resumable
+            return
+        }
         if controlBusy {
             departureWaiting = resumable
             return

@@ -41,6 +41,17 @@ extension WebSocketChatHandler {
         }
     }
 
+    /// A resume elsewhere waits for this connection: it ends now, resumable, and its departure
+    /// records the last message sent and delivered, which the resume then starts from.
+    func handOver(ifConnection id: String) {
+        onLoop { handler in
+            guard handler.connectionID == id, !handler.isClosed.load(ordering: .acquiring) else { return }
+            handler.closeReason = "taken_over"
+            handler.resumable = true
+            handler.fail(code: CloseCode.normal)
+        }
+    }
+
     func perform(_ action: SessionMachine.Action) {
         switch action {
         case .send(let message):

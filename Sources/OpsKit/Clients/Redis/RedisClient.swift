@@ -18,6 +18,9 @@ public final class RedisClient: @unchecked Sendable {
         public var connectTimeout: Duration = .seconds(2)
         public var commandTimeout: Duration = .seconds(2)
         public var reconnectDelay: (minimum: Duration, maximum: Duration) = (.milliseconds(50), .seconds(2))
+        /// Given to each connection with CLIENT SETNAME (no spaces), so others can see in CLIENT
+        /// LIST whether this client is connected.
+        public var clientName: String?
         public init() {}
     }
 
@@ -126,10 +129,13 @@ public final class RedisClient: @unchecked Sendable {
         var commands: [[String]] = []
         if let password = address.password { commands.append(["AUTH", password]) }
         if let database = address.database, database != 0 { commands.append(["SELECT", String(database)]) }
+        if let name = options.clientName { commands.append(["CLIENT", "SETNAME", name]) }
         commands.append(["PING"])
         let endpoint = address.description
-        return Self.send(commands, on: channel).flatMapThrowing { replies in
-            for reply in replies {
+        let sent = commands
+        return Self.send(sent, on: channel).flatMapThrowing { replies in
+            // A name refused (an ACL without CLIENT) costs only the name.
+            for (command, reply) in zip(sent, replies) where command.first != "CLIENT" {
                 if case .error(let message) = reply {
                     let code: OpsError.Code = message.contains("WRONGPASS") || message.contains("NOAUTH") || message.contains("invalid password") ? .authentication : .serverError
                     throw OpsError(code, code == .authentication ? "authentication failed" : message, endpoint: endpoint)
