@@ -10,6 +10,10 @@ import NIOWebSocket
 /// never acked, with the same client ids (the server delivers each once). Messages that arrive
 /// after the resume count as delivered, not lost.
 ///
+/// It keeps at most `ackWindow` messages unacknowledged, as a well-behaved chat client does: a
+/// server that falls behind slows its senders down through its acks (backpressure the report
+/// counts), instead of piling messages up in socket buffers until everything times out.
+///
 /// Lives on one event loop, like all its state and every connection it opens; `@unchecked
 /// Sendable` for that reason.
 final class LoadClient: @unchecked Sendable {
@@ -30,6 +34,8 @@ final class LoadClient: @unchecked Sendable {
     private var paused = false
     private var reconnectInMs = 0
     private var reconnectAttempts = 0
+    /// When the first of the reconnects in a row failed: the resume keeps trying within `resumeBudget`.
+    private var reconnectingSince: NIODeadline?
     private var resumeToken: String?
     private var lastMessageID: Int?
     private var nextSequence = 0
@@ -49,7 +55,11 @@ final class LoadClient: @unchecked Sendable {
     static let ackPrefix = Array(#"{"type":"ack""#.utf8)
     static let ackOfOursPrefix = Array(#"{"type":"ack","client_id":"c"#.utf8)
     static let textKey = Array(#""text":""#.utf8)
-    static let maxReconnectAttempts = 50
+    /// How long a client keeps trying to resume: the server's default RESUME_WINDOW. A session is
+    /// resumable for that long however slow its old or new server is.
+    static let resumeBudget: TimeAmount = .seconds(60)
+    /// Messages sent and not acknowledged yet, at most: past it, the client waits for acks.
+    static let ackWindow = 16
 
     init(index: Int, interest: String?, plan: LoadTestPlan, stats: LoopStats, progress: NIOLockedValueBox<Progress>) {
         self.index = index
@@ -103,6 +113,7 @@ final class LoadClient: @unchecked Sendable {
                 switch result {
                 case .success:
                     reconnectAttempts = 0
+                    reconnectingSince = nil
                     if !everConnected {
                         everConnected = true
                         progress.withLockedValue { $0.established += 1 }
@@ -150,8 +161,11 @@ final class LoadClient: @unchecked Sendable {
             progress.withLockedValue { $0.resumeFailures += 1 }
             return
         }
-        resuming = true
-        resumeStarted = .now()
+        if !resuming {
+            resuming = true
+            progress.withLockedValue { $0.resuming += 1 }
+        }
+        resumeStarted = resumeStarted ?? .now()
         target = (target + 1) % plan.targets.count
         let delay = reconnectInMs
         reconnectInMs = 0
@@ -161,22 +175,30 @@ final class LoadClient: @unchecked Sendable {
     private func retryResume() {
         reconnectAttempts += 1
         guard !finished else { return }
-        guard reconnectAttempts <= LoadClient.maxReconnectAttempts else {
-            resuming = false
-            progress.withLockedValue { $0.resumeFailures += 1 }
+        let since = reconnectingSince ?? .now()
+        reconnectingSince = since
+        guard NIODeadline.now() - since < LoadClient.resumeBudget else {
+            endResume(succeeded: false)
             return
         }
         target = (target + 1) % plan.targets.count
         eventLoop.scheduleTask(in: .milliseconds(Int64(min(1000, 20 * reconnectAttempts)))) { [self] in connect() }
     }
 
+    /// The session is back, or given up on.
+    private func endResume(succeeded: Bool) {
+        guard resuming else { return }
+        resuming = false
+        progress.withLockedValue { progress in
+            progress.resuming -= 1
+            if !succeeded { progress.resumeFailures += 1 }
+        }
+    }
+
     func finish() {
         finished = true
         // Still trying to come back when the run ends: that resume failed.
-        if resuming {
-            resuming = false
-            progress.withLockedValue { $0.resumeFailures += 1 }
-        }
+        endResume(succeeded: false)
         context?.close(promise: nil)
     }
 
@@ -218,8 +240,9 @@ final class LoadClient: @unchecked Sendable {
         case "welcome":
             guard resumeToken == nil else {
                 // Back after a dropped or drained connection.
-                resuming = false
-                if message["resumed"] == .bool(true) {
+                let resumed = message["resumed"] == .bool(true)
+                endResume(succeeded: resumed)
+                if resumed {
                     let waited = resumeStarted.map { UInt64(max(0, (NIODeadline.now() - $0).nanoseconds / 1000)) }
                     resumeStarted = nil
                     progress.withLockedValue { progress in
@@ -230,7 +253,7 @@ final class LoadClient: @unchecked Sendable {
                     for (_, frame) in unacked { send(frame, context: context) }
                     paused = false
                 } else {
-                    progress.withLockedValue { $0.resumeFailures += 1 }
+                    resumeStarted = nil
                     unacked.removeAll()
                     matched = false
                 }
@@ -299,7 +322,10 @@ final class LoadClient: @unchecked Sendable {
             unacked.removeFirst()
         } else if let position = unacked.firstIndex(where: { $0.sequence == sequence }) {
             unacked.remove(at: position)
+        } else {
+            return
         }
+        stats.acked += 1
     }
 
     /// The decimal digits at `index`, moving past them; nil for none or a number over 2^62.
@@ -314,11 +340,15 @@ final class LoadClient: @unchecked Sendable {
         return index > start ? value : nil
     }
 
-    /// Sends the next message; false when this client cannot send now (not matched yet, or
-    /// between connections).
+    /// Sends the next message; false when this client cannot send now (not matched yet, between
+    /// connections, or waiting for acks of a full window).
     @discardableResult
     func sendMessage() -> Bool {
         guard matched, !paused, let context else { return false }
+        guard unacked.count < LoadClient.ackWindow else {
+            stats.heldBack += 1
+            return false
+        }
         let sequence = nextSequence
         nextSequence += 1
         stats.sent += 1
@@ -326,6 +356,11 @@ final class LoadClient: @unchecked Sendable {
         unacked.append((sequence, frame))
         send(frame, context: context)
         return true
+    }
+
+    /// What this client still waits for and what it received, for the end-of-run accounting.
+    func accounting() -> DeliveryAccounting {
+        DeliveryAccounting(unacked: unacked.map(\.sequence), expected: expectedSequence, missing: missing)
     }
 
     private func send(_ text: String, context: ChannelHandlerContext) {

@@ -135,25 +135,29 @@ public final class LoadTestEngine: Sendable {
         let sendElapsed = ContinuousClock.now - sendStarted
         let cpuAfter = await serverMetricSum("process_cpu_seconds_total")
 
-        // While deliveries still come (a slow server, resumes catching up), keep waiting; a
-        // message not delivered once they stop for `settle`, or after `maxSettle`, is lost.
+        // What is still in flight when sending stops (a slow server, resumes catching up) is waited
+        // for: while deliveries or acks still come, or a client is still resuming, up to
+        // `maxSettle`; once nothing moves for `settle`, what is left is counted.
         phase.withLockedValue { $0 = "settling" }
-        let settle: Duration = .seconds(3)
-        let settleDeadline = ContinuousClock.now + Self.maxSettle
-        var lastDelivered = -1
+        let settleStarted = ContinuousClock.now
+        var lastMoved = -1
         var lastProgress = ContinuousClock.now
-        while ContinuousClock.now < settleDeadline && !stopping {
-            guard let totals = try? await collect(stats), totals.delivered < totals.sent else { break }
-            if totals.delivered != lastDelivered {
-                lastDelivered = totals.delivered
+        while ContinuousClock.now < settleStarted + Self.maxSettle && !stopping {
+            guard let totals = try? await collect(stats) else { break }
+            let resuming = progress.withLockedValue { $0.resuming }
+            if totals.delivered >= totals.sent && resuming == 0 { break }
+            if totals.delivered + totals.acked != lastMoved || resuming > 0 {
+                lastMoved = totals.delivered + totals.acked
                 lastProgress = .now
-            } else if ContinuousClock.now - lastProgress >= settle {
+            } else if ContinuousClock.now - lastProgress >= Self.settle {
                 break
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        report.settled = ContinuousClock.now - settleStarted
         for client in clients { client.eventLoop.execute { client.finish() } }
         try await Task.sleep(for: .milliseconds(100))
+        report.inFlight = try await Self.inFlight(clients, loops: loops)
         let totals = try await collect(stats)
         report.sent = totals.sent
         if plan.rate > 0 && chatting > 0 { report.achievedRate = Double(totals.sent) / max(min(sendElapsed, plan.duration).seconds, 0.001) }
@@ -161,6 +165,7 @@ public final class LoadTestEngine: Sendable {
         report.duplicated = totals.duplicated
         report.outOfOrder = totals.outOfOrder
         report.foreign = totals.foreign
+        report.heldBack = totals.heldBack
         let final = progress.withLockedValue { $0 }
         report.matched = final.matched
         report.resumed = final.resumed
@@ -210,8 +215,31 @@ public final class LoadTestEngine: Sendable {
         return values
     }
 
-    /// The longest wait for messages still in flight when sending stops.
+    /// The longest wait for messages still in flight when sending stops: a resume's own budget.
     static let maxSettle: Duration = .seconds(60)
+    /// Nothing delivered, acked or resuming for this long: what is left is not coming.
+    static let settle: Duration = .seconds(5)
+
+    /// Messages sent, never acknowledged and never delivered: the server did not take them (a
+    /// real client would send them again), so they are in flight, not lost. A chatting client's
+    /// partner is its neighbour (`index ^ 1`).
+    static func inFlight(_ clients: [LoadClient], loops: [EventLoop]) async throws -> Int {
+        var accounts: [Int: DeliveryAccounting] = [:]
+        for loop in loops {
+            let mine = clients.filter { $0.eventLoop === loop && $0.isChatting }
+            let part = try await loop.submit { mine.map { ($0.index, $0.accounting()) } }.get()
+            for (index, account) in part { accounts[index] = account }
+        }
+        var count = 0
+        for (index, account) in accounts {
+            guard let partner = accounts[index ^ 1] else {
+                count += account.unacked.count
+                continue
+            }
+            count += account.unacked.filter { !partner.received($0) }.count
+        }
+        return count
+    }
 
     static func sourceAddress(_ index: Int) -> String {
         "127.\(1 + index / 62_500).\(index / 250 % 250).\(index % 250 + 1)"
@@ -226,6 +254,8 @@ public final class LoadTestEngine: Sendable {
             totals.duplicated += part.duplicated
             totals.outOfOrder += part.outOfOrder
             totals.foreign += part.foreign
+            totals.acked += part.acked
+            totals.heldBack += part.heldBack
             totals.histogram.add(part.histogram)
         }
         return totals
@@ -270,6 +300,8 @@ struct Progress {
     var matched = 0
     var resumed = 0
     var resumeFailures = 0
+    /// Clients between a lost connection and their resumed welcome, now.
+    var resuming = 0
     /// From a connection's end to its resumed session's welcome.
     var resumeMicroseconds: [UInt64] = []
     /// Why connections failed, e.g. "connection refused" or "HTTP 429".
@@ -286,7 +318,20 @@ struct LoopTotals {
     var duplicated = 0
     var outOfOrder = 0
     var foreign = 0
+    var acked = 0
+    var heldBack = 0
     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+}
+
+/// One client's side of the end-of-run accounting.
+struct DeliveryAccounting: Sendable {
+    /// Its messages the server never acknowledged.
+    var unacked: [Int]
+    /// Of its partner's messages: every sequence below `expected` arrived, except `missing`.
+    var expected: Int
+    var missing: Set<Int>
+
+    func received(_ sequence: Int) -> Bool { sequence < expected && !missing.contains(sequence) }
 }
 
 /// One event loop's counters; only that loop reads or writes them, hence `@unchecked Sendable`.
@@ -298,13 +343,19 @@ final class LoopStats: @unchecked Sendable {
     var outOfOrder = 0
     /// Messages from a partner that the load client did not write.
     var foreign = 0
+    /// Acks of our messages.
+    var acked = 0
+    /// Turns to send skipped because the client's ack window was full: the server's backpressure.
+    var heldBack = 0
     /// Delivery latency in microseconds.
     var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
 
     init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
 
     func snapshot() -> LoopTotals {
-        LoopTotals(sent: sent, delivered: delivered, duplicated: duplicated, outOfOrder: outOfOrder, foreign: foreign, histogram: histogram)
+        LoopTotals(
+            sent: sent, delivered: delivered, duplicated: duplicated, outOfOrder: outOfOrder, foreign: foreign, acked: acked, heldBack: heldBack,
+            histogram: histogram)
     }
 }
 

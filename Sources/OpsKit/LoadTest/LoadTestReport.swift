@@ -17,6 +17,14 @@ public struct LoadTestReport: Sendable {
     public var outOfOrder = 0
     /// Messages from partners the load client did not write (real users matched by fallback).
     public var foreign = 0
+    /// Sent, never acknowledged by a server and never delivered when the wait ended: the server
+    /// never took them, so they are not counted lost (a real client sends them again).
+    public var inFlight = 0
+    /// How long the run waited, after sending stopped, for what was still in flight.
+    public var settled: Duration = .zero
+    /// Turns to send that a client skipped because it had `LoadClient.ackWindow` messages
+    /// unacknowledged: how hard the servers pushed back.
+    public var heldBack = 0
     public var resumed = 0
     /// Clients whose session could not be resumed after their connection ended (or were still
     /// trying when the run ended).
@@ -42,7 +50,11 @@ public struct LoadTestReport: Sendable {
 
     public init() {}
 
-    public var lost: Int { max(0, sent - delivered) }
+    /// Messages a client keeps unacknowledged at most before it waits.
+    public static var ackWindow: Int { LoadClient.ackWindow }
+
+    /// Acknowledged (or given up with a session that could not be resumed) and never delivered.
+    public var lost: Int { max(0, sent - delivered - inFlight) }
 
     /// Why the run failed, most telling first; empty when it passed.
     public var problems: [String] {
@@ -65,6 +77,10 @@ public struct LoadTestReport: Sendable {
             }
         }
         if lost > 0 { problems.append("\(lost) messages lost") }
+        if inFlight > 0 {
+            problems.append(
+                "\(inFlight) messages still in flight after waiting \(Int(settled.seconds.rounded())) s: sent, never acknowledged and not delivered (not counted as lost)")
+        }
         if duplicated > 0 { problems.append("\(duplicated) messages duplicated") }
         if outOfOrder > 0 { problems.append("\(outOfOrder) messages out of order") }
         if resumeFailures > 0 { problems.append("\(resumeFailures) sessions could not be resumed") }
@@ -119,7 +135,8 @@ public struct LoadTestReport: Sendable {
             ("connections", .int(connections)), ("connect_errors", .int(connectErrors)), ("connect_failures", counts(connectFailures) { $0 }),
             ("connect_rate_per_s", number(connectRate)), ("matched", .int(matched)), ("sent", .int(sent)),
             ("achieved_rate_per_s", number(achievedRate)), ("delivered", .int(delivered)), ("lost", .int(lost)),
-            ("duplicated", .int(duplicated)), ("out_of_order", .int(outOfOrder)), ("foreign", .int(foreign)),
+            ("in_flight", .int(inFlight)), ("held_back", .int(heldBack)),
+            ("settle_s", .double((settled.seconds * 10).rounded() / 10)), ("duplicated", .int(duplicated)), ("out_of_order", .int(outOfOrder)), ("foreign", .int(foreign)),
             ("resumed", .int(resumed)), ("resume_failures", .int(resumeFailures)),
             ("resume_ms", resumeMicroseconds.map { r in .object([("p50", ms(r.p50)), ("p99", ms(r.p99)), ("max", ms(r.max))]) } ?? .null),
             ("error_codes", counts(errorCodes) { $0 }), ("close_codes", counts(closeCodes) { String($0) }),

@@ -99,8 +99,9 @@ struct LoadTest: AsyncParsableCommand {
         }
         lines += [
             "connections   \(report.connections) (\(report.connectErrors) failed, \(rate(report.connectRate))), \(report.matched) matched",
-            "messages      sent \(report.sent) (\(rate(report.achievedRate))), delivered \(report.delivered), lost \(report.lost), duplicated \(report.duplicated), out of order \(report.outOfOrder)"
+            "messages      sent \(report.sent) (\(rate(report.achievedRate))), delivered \(report.delivered), lost \(report.lost), in flight \(report.inFlight), duplicated \(report.duplicated), out of order \(report.outOfOrder)"
                 + (report.foreign > 0 ? ", foreign \(report.foreign)" : ""),
+            "backpressure  \(report.heldBack) sends held back by a full ack window (\(LoadTestReport.ackWindow) unacknowledged per client)",
             "resumes       \(report.resumed) resumed, \(report.resumeFailures) failed"
                 + (report.resumeMicroseconds.map { r in " (took p50 \(ms(r.p50)), p99 \(ms(r.p99)), max \(ms(r.max)))" } ?? ""),
             "latency       " + (report.latencyMicroseconds.map { l in "p50 \(ms(l.p50))  p95 \(ms(l.p95))  p99 \(ms(l.p99))  max \(ms(l.max))" } ?? "-"),
