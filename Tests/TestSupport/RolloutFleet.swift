@@ -11,6 +11,8 @@ package final class RolloutFleet: @unchecked Sendable {
     package let ports: [String: Int]
     package let names = ["ws1", "ws2"]
     let extraEnvironment: [String: String]
+    /// The whisper-server the start commands run.
+    let serverBinary: String
 
     package static let environment = [
         "DRAIN_GRACE": "500ms", "DRAIN_SPREAD": "2s", "DRAIN_TIMEOUT": "20s", "MAX_CONNS_PER_IP": "100000", "LOG_LEVEL": "warning",
@@ -24,14 +26,15 @@ package final class RolloutFleet: @unchecked Sendable {
         ]) { _, new in new }
         variables.merge(extra) { _, new in new }
         let assignments = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "exec env \(assignments) \(WhisperServerProcess.binary)"
+        return "exec env \(assignments) \(serverBinary)"
     }
 
     package func pidFile(_ name: String) -> String { directory.file("\(name).pid") }
     package func pid(_ name: String) -> Int32? { (try? String(contentsOfFile: pidFile(name), encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } }
 
-    package init(environment extra: [String: String] = [:]) async throws {
+    package init(environment extra: [String: String] = [:], serverBinary: String? = nil) async throws {
         self.extraEnvironment = extra
+        self.serverBinary = serverBinary ?? WhisperServerProcess.binary
         directory = try TemporaryDirectory(prefix: "whisper-rollout")
         redis = try await RedisServer.start()
         nats = try await NATSServer.start()
@@ -90,13 +93,22 @@ package final class RolloutFleet: @unchecked Sendable {
         return try? JSONValue.parse(response.body)
     }
 
+    /// A metric of server `name` by its full name with labels, from its /metrics.
+    package func metric(_ name: String, _ metric: String) async throws -> Double? {
+        let text = try await HTTPClient().get("http://127.0.0.1:\(ports[name]!)/metrics", timeout: .seconds(2)).text
+        for line in text.split(separator: "\n") where line.hasPrefix(metric + " ") { return Double(line.dropFirst(metric.count + 1)) }
+        return nil
+    }
+
     package func haproxyStatus(_ name: String) async -> String? {
         try? await haproxy.stats().servers(ofBackend: haproxy.backend).first { $0.service == name }?.status
     }
 
     /// A fleet for `body`, stopped however `body` ends.
-    package static func with(environment: [String: String] = [:], _ body: (RolloutFleet) async throws -> Void) async throws {
-        let fleet = try await RolloutFleet(environment: environment)
+    package static func with(
+        environment: [String: String] = [:], serverBinary: String? = nil, _ body: (RolloutFleet) async throws -> Void
+    ) async throws {
+        let fleet = try await RolloutFleet(environment: environment, serverBinary: serverBinary)
         do {
             try await body(fleet)
         } catch {

@@ -16,11 +16,13 @@ package final class WhisperServerProcess: StoppableService {
 
     package static var binary: String { ProductBinary.path("whisper-server") }
 
-    package static func start(environment: [String: String] = [:]) async throws -> WhisperServerProcess {
-        try await retryingStart { try await startOnce(environment: environment) }
+    /// - Parameter binary: the debug build beside the tests unless given (`ProductBinary.release`).
+    package static func start(environment: [String: String] = [:], binary: String? = nil) async throws -> WhisperServerProcess {
+        let binary = binary ?? Self.binary
+        return try await retryingStart { try await startOnce(environment: environment, binary: binary) }
     }
 
-    private static func startOnce(environment: [String: String] = [:]) async throws -> WhisperServerProcess {
+    private static func startOnce(environment: [String: String], binary: String) async throws -> WhisperServerProcess {
         let directory = try TemporaryDirectory(prefix: "whisper-server")
         let port = try FreePort.next()
         var variables = ["PATH": "/usr/bin:/bin", "LISTEN_ADDR": "127.0.0.1:\(port)", "SERVER_NAME": "test-\(port)", "LOG_LEVEL": "warning",
@@ -58,6 +60,16 @@ package enum ProductBinary {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return (Repository.root as NSString).appendingPathComponent(".build/debug/\(name)")
+    }
+
+    /// The release build, what operators run: load and fault tests measure it, not the debug
+    /// build beside the tests (several times slower per message). `scripts/test` builds it.
+    package static func release(_ name: String) throws -> String {
+        let path = (Repository.root as NSString).appendingPathComponent(".build/release/\(name)")
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw SupportError("\(path) is missing: load and fault tests run the release build (swift build -c release --product \(name), as scripts/test does)")
+        }
+        return path
     }
 }
 

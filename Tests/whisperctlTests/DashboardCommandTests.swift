@@ -53,7 +53,7 @@ import Testing
         let directory = deployment.directory
         let session = try await TmuxSession(
             command: "cd \(directory.path) && \(WhisperctlBinary.path) dashboard --interval 300ms; echo EXIT=$? > \(directory.file("exit")); "
-                + "stty -a > \(directory.file("stty")); sleep 60",
+                + "stty -a > \(directory.file("stty.partial")) && mv \(directory.file("stty.partial")) \(directory.file("stty")); sleep 60",
             environment: ["HOME": directory.path, "TERM": "xterm-256color", "LANG": "C.UTF-8"])
         defer { session.kill() }
         try await session.waitForScreen("7 connections") { $0.contains("conns 7") && $0.contains("UP") }
@@ -99,7 +99,6 @@ import Testing
         while !FileManager.default.fileExists(atPath: directory.file("stty")), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await Task.sleep(for: .milliseconds(200))
         #expect(try String(contentsOfFile: directory.file("exit"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) == "EXIT=0")
         let stty = try String(contentsOfFile: directory.file("stty"), encoding: .utf8)
         let flags = Set(stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init))
@@ -113,7 +112,7 @@ import Testing
         let session = try await TmuxSession(
             // In the foreground (a background job would get /dev/null for a terminal), its pid noted first.
             command: "cd \(directory.path) && sh -c 'echo $$ > \(directory.file("pid")); exec \(WhisperctlBinary.path) dashboard --read-only'; "
-                + "echo EXIT=$? > \(directory.file("exit")); stty -a > \(directory.file("stty")); sleep 60",
+                + "echo EXIT=$? > \(directory.file("exit")); stty -a > \(directory.file("stty.partial")) && mv \(directory.file("stty.partial")) \(directory.file("stty")); sleep 60",
             environment: ["HOME": directory.path, "TERM": "xterm-256color"])
         defer { session.kill() }
         try await session.waitForScreen("the dashboard") { $0.contains("conns 2") }
@@ -125,7 +124,6 @@ import Testing
         while !FileManager.default.fileExists(atPath: directory.file("stty")), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await Task.sleep(for: .milliseconds(200))
         let stty = try String(contentsOfFile: directory.file("stty"), encoding: .utf8)
         let flags = Set(stty.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" }).map(String.init))
         #expect(flags.contains("icanon") && flags.contains("echo") && !flags.contains("-icanon") && !flags.contains("-echo"), "\(stty)")

@@ -121,7 +121,9 @@ import Testing
             try await holder.execute(script: "LOCK TABLE reports_probe IN ACCESS EXCLUSIVE MODE")
             let waiter = try await PostgresConnection.connect(url: postgres.url)
             let waiting = Task { try? await waiter.query("SELECT count(*) FROM reports_probe", timeout: .seconds(30)) }
-            try await Task.sleep(for: .milliseconds(500))
+            try await eventually("the query waits for the lock") {
+                ((try? await holder.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))?.rows.first?[0].int ?? 0) > 0
+            }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             try inventory(directory, "postgres:\n  url: \(postgres.url)\n")
@@ -173,7 +175,7 @@ import Testing
         #expect(tunnel?["severity"] == .string("critical") && tunnel?["observed"]?.stringValue?.contains("haproxy.cfg:3") == true, "\(run.stdout)")
         #expect(first(all, "config-check") != nil, "haproxy -c ran on the file")
         server.process.signal(SIGTERM)
-        try await Task.sleep(for: .milliseconds(300))
+        try await eventually("the server drains") { (try? await HTTPClient().get(server.baseURL + "/ready", timeout: .seconds(1)))?.status == 503 }
         let draining = try await WhisperctlBinary.run(["diag", "server", "--json", "--interval", "200ms"], in: directory)
         #expect(first(try findings(draining), "draining")?["severity"] == .string("warning"), "\(draining.stdout)")
     }

@@ -12,11 +12,11 @@ enum WhisperctlBinary {
     ///   - directory: the working directory, where ./whisperctl.yml and ./.env are looked for.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory,
-        interruptAfter: Duration? = nil, signal: Int32 = SIGINT
+        interruptAfter: Duration? = nil, signal: Int32 = SIGINT, binary: String? = nil
     ) async throws -> ProgramRun {
         var base = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
         base.merge(environment) { _, new in new }
-        let path = self.path
+        let path = binary ?? self.path
         let workingDirectory = directory.path
         let variables = base
         return try await Offload.run {
