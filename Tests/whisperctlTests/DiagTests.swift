@@ -121,9 +121,12 @@ import Testing
             try await holder.execute(script: "LOCK TABLE reports_probe IN ACCESS EXCLUSIVE MODE")
             let waiter = try await PostgresConnection.connect(url: postgres.url)
             let waiting = Task { try? await waiter.query("SELECT count(*) FROM reports_probe", timeout: .seconds(30)) }
+            // Seen from a third session: the holder's last query must stay the LOCK.
+            let observer = try await PostgresConnection.connect(url: postgres.url)
             try await eventually("the query waits for the lock") {
-                ((try? await holder.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))?.rows.first?[0].int ?? 0) > 0
+                ((try? await observer.query("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"))?.rows.first?[0].int ?? 0) > 0
             }
+            observer.close()
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             try inventory(directory, "postgres:\n  url: \(postgres.url)\n")
