@@ -285,16 +285,17 @@ extension ISO8601DateFormatter {
 
         // A client that keeps handshaking, and counts what it sees.
         let frontend = haproxy.frontendPort
-        let polling = Task { () -> (failures: Int, seen: Set<String>, handshakes: Int) in
-            var failures = 0
+        // Its timeout is generous: on a machine busy with other tests a slow handshake is not a failed one.
+        let polling = Task { () -> (failures: [String], seen: Set<String>, handshakes: Int) in
+            var failures: [String] = []
             var seen: Set<String> = []
             var handshakes = 0
             while !Task.isCancelled {
                 do {
-                    let chain = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test", timeout: .seconds(2))
+                    let chain = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test", timeout: .seconds(10))
                     seen.insert(chain[0].fingerprint)
                 } catch {
-                    failures += 1
+                    failures.append("\(error)")
                 }
                 handshakes += 1
                 try? await Task.sleep(for: .milliseconds(20))
@@ -313,7 +314,7 @@ extension ISO8601DateFormatter {
         #expect(outcome?["renewed"] == .bool(true), "\(run.stdout)")
         let renewed = outcome?["fingerprint_sha256"]?.stringValue ?? "-"
         #expect(renewed != initial)
-        #expect(observed.failures == 0, "no failed handshake during the swap (\(observed.handshakes) handshakes)")
+        #expect(observed.failures.isEmpty, "no failed handshake during the swap (\(observed.handshakes) handshakes): \(observed.failures)")
         #expect(observed.seen == [initial, renewed], "the old certificate, then the new one: \(observed.seen.count) seen")
         let served = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")
         #expect(served[0].fingerprint == renewed && served[0].dnsNames == ["chat.test"] && served.count >= 2, "leaf and pebble's intermediate")
