@@ -10,10 +10,12 @@ package struct ProgramRun: Sendable {
 
 extension Command {
     /// Runs `executable` in `directory` with exactly `environment`, capturing stdout and stderr apart.
-    /// - Parameter interruptAfter: sends SIGINT after this long, as Ctrl-C would.
+    /// - Parameters:
+    ///   - interruptAfter: sends SIGINT after this long, as Ctrl-C would.
+    ///   - started: told the process id once it runs, for a test that signals it on an event.
     package static func capture(
         _ executable: String, _ arguments: [String], environment: [String: String], directory: String,
-        interruptAfter: Duration? = nil, signal: Int32 = SIGINT
+        interruptAfter: Duration? = nil, signal: Int32 = SIGINT, started onStart: (@Sendable (pid_t) -> Void)? = nil
     ) throws -> ProgramRun {
         let scratch = try TemporaryDirectory(prefix: "whisper-run")
         defer { scratch.remove() }
@@ -22,6 +24,7 @@ extension Command {
         let pid = try spawnWithCleanSignals(
             program: "/usr/bin/env", arguments: ["/usr/bin/env", "-C", directory, executable] + arguments,
             outputPath: scratch.file("stdout"), errorPath: scratch.file("stderr"), environment: environment)
+        onStart?(pid)
         if let interruptAfter {
             usleep(UInt32(interruptAfter.components.seconds * 1_000_000 + interruptAfter.components.attoseconds / 1_000_000_000_000))
             kill(pid, signal)

@@ -477,8 +477,10 @@ final class Cluster: Sendable {
 }
 
 @Suite struct RollingUpdateTests {
+    /// A load test: the release builds, whose rate does not depend on the machine's speed.
     @Test func drainingOneInstanceMidLoadLosesNothing() async throws {
-        try await Cluster.run(environment: ["DRAIN_SPREAD": "500ms"]) { cluster in
+        let generator = try ProductBinary.release("whisperctl")
+        try await Cluster.run(environment: ["DRAIN_SPREAD": "500ms"], serverBinary: try ProductBinary.release("whisper-server")) { cluster in
             let one = cluster.one
             Task {
                 try await eventually("messages flow") {
@@ -489,7 +491,7 @@ final class Cluster: Sendable {
             let urls = [cluster.one, cluster.two].flatMap { ["--url", "ws://127.0.0.1:\($0.port)/ws"] }
             let run = try await Offload.run {
                 try Command.capture(
-                    ProductBinary.path("whisperctl"),
+                    generator,
                     ["loadtest"] + urls + ["--connections", "40", "--chatting-pairs", "20", "--rate", "400", "--duration", "4s", "--ramp", "200ms", "--json"],
                     environment: ["PATH": "/usr/bin:/bin"], directory: "/")
             }

@@ -27,7 +27,12 @@ import Testing
     @Test func ctrlCMidDrainLeavesEveryServerServing() async throws {
         try await RolloutFleet.with { fleet in
             try fleet.writeInventory(version: "0.2.0")
-            let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--no-soak"], in: fleet.directory, interruptAfter: .milliseconds(1500))
+            // Ctrl-C once ws1 is draining in HAProxy, however long the rollout took to get there.
+            let pid = Atomic<Int32>(0)
+            async let run = WhisperctlBinary.run(["rollout", "--yes", "--no-soak"], in: fleet.directory) { pid.store($0, ordering: .releasing) }
+            try await eventually(timeout: .seconds(60), "ws1 draining") { await fleet.haproxyStatus("ws1")?.hasPrefix("DRAIN") == true }
+            kill(pid.load(ordering: .acquiring), SIGINT)
+            let rollout = try await run
             #expect(rollout.status == 1, "\(rollout.stdout)\n\(rollout.stderr)")
             #expect(rollout.stdout.contains("interrupted"), "\(rollout.stdout)")
             for name in fleet.names {

@@ -12,7 +12,7 @@ enum WhisperctlBinary {
     ///   - directory: the working directory, where ./whisperctl.yml and ./.env are looked for.
     static func run(
         _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory,
-        interruptAfter: Duration? = nil, signal: Int32 = SIGINT, binary: String? = nil
+        interruptAfter: Duration? = nil, signal: Int32 = SIGINT, binary: String? = nil, started: (@Sendable (pid_t) -> Void)? = nil
     ) async throws -> ProgramRun {
         var base = ["PATH": "/usr/bin:/bin", "HOME": directory.path]
         base.merge(environment) { _, new in new }
@@ -20,7 +20,8 @@ enum WhisperctlBinary {
         let workingDirectory = directory.path
         let variables = base
         return try await Offload.run {
-            try Command.capture(path, arguments, environment: variables, directory: workingDirectory, interruptAfter: interruptAfter, signal: signal)
+            try Command.capture(
+                path, arguments, environment: variables, directory: workingDirectory, interruptAfter: interruptAfter, signal: signal, started: started)
         }
     }
 }
