@@ -67,6 +67,15 @@ final class Cluster: Sendable {
         }
     }
 
+    /// NATS restarts while ws-two is frozen: once this returns ws-one is back on the bus and
+    /// publishes to subjects nobody listens to yet.
+    func cutTwoOffTheBus() async throws {
+        await nats.kill()
+        two.process.pause()
+        try await nats.restart()
+        try await eventually(timeout: .seconds(10), "ws-one reconnected") { await self.ready(self.one) }
+    }
+
     func bothReady() async -> Bool {
         let first = await ready(one)
         let second = await ready(two)
@@ -333,11 +342,12 @@ final class Cluster: Sendable {
             let health = try await cluster.health(cluster.one)
             #expect(health["status"] == "unhealthy")
             #expect(health["checks"]?["redis"]?.stringValue?.hasPrefix("down") == true)
-            // Connected users keep chatting through NATS.
+            // Connected users keep chatting through NATS; the ack waits until the message is
+            // kept in b's buffer, once Redis is back.
             try await a.send(#"{"type":"message","text":"during the outage"}"#)
-            try await a.expect("ack")
             #expect(try await b.expect("message")["text"] == "during the outage")
             try await cluster.redis.restart()
+            try await a.expect("ack", timeout: .seconds(15))
             try await eventually("ready again") { await cluster.bothReady() }
             #expect(try await cluster.health(cluster.two)["status"] == "healthy")
             // New users match again (the restarted Redis is empty: the state starts afresh).
@@ -387,18 +397,32 @@ final class Cluster: Sendable {
     @Test func anInstanceThatMissedMessagesWhileCutOffCatchesUp() async throws {
         try await Cluster.run { cluster in
             let (a, b, _) = try await cluster.pairAcross()
-            // NATS restarts while ws-two is frozen: ws-one is back first and publishes to a
-            // subject nobody listens to yet. ws-two must find the message in Redis when it returns.
-            await cluster.nats.kill()
-            cluster.two.process.pause()
-            try await cluster.nats.restart()
-            try await eventually(timeout: .seconds(10), "ws-one reconnected") { await cluster.ready(cluster.one) }
+            // ws-two must find the message in Redis when it returns.
+            try await cluster.cutTwoOffTheBus()
             try await a.send(#"{"type":"message","text":"while you were away"}"#)
             try await a.expect("ack")
             cluster.two.process.resume()
             #expect(try await b.expect("message", timeout: .seconds(10))["text"] == "while you were away")
             try await a.send(#"{"type":"message","text":"and live again"}"#)
             #expect(try await b.expect("message")["text"] == "and live again")
+        }
+    }
+
+    @Test func aMessageWhoseLiveCopyAndBufferWriteBothFailIsAckedOnlyOnceKept() async throws {
+        try await Cluster.run { cluster in
+            let (a, b, _) = try await cluster.pairAcross()
+            // The live copy goes nowhere: nobody listens to b's subject. And Redis is down when a
+            // sends, so the buffer write fails too.
+            try await cluster.cutTwoOffTheBus()
+            await cluster.redis.kill()
+            try await eventually("ws-one sees Redis down") { await !cluster.ready(cluster.one) }
+            try await a.send(#"{"type":"message","text":"kept before acked"}"#)
+            try await cluster.redis.restart()
+            // The ack means the message is in b's buffer: written again once Redis is back.
+            try await a.expect("ack", timeout: .seconds(15))
+            cluster.two.process.resume()
+            #expect(try await b.expect("message", timeout: .seconds(15))["text"] == "kept before acked")
+            #expect(try await cluster.one.metric(#"whisper_messages_total{type="unbuffered"}"#) == 0)
         }
     }
 

@@ -145,7 +145,8 @@ public final class LoadTestEngine: Sendable {
         while ContinuousClock.now < settleStarted + Self.maxSettle && !stopping {
             guard let totals = try? await collect(stats) else { break }
             let resuming = progress.withLockedValue { $0.resuming }
-            if totals.delivered >= totals.sent && resuming == 0 { break }
+            // Done when every message arrived and every ack came back.
+            if totals.delivered >= totals.sent && totals.acked >= totals.sent && resuming == 0 { break }
             if totals.delivered + totals.acked != lastMoved || resuming > 0 {
                 lastMoved = totals.delivered + totals.acked
                 lastProgress = .now
@@ -217,8 +218,10 @@ public final class LoadTestEngine: Sendable {
 
     /// The longest wait for messages still in flight when sending stops: a resume's own budget.
     static let maxSettle: Duration = .seconds(60)
-    /// Nothing delivered, acked or resuming for this long: what is left is not coming.
-    static let settle: Duration = .seconds(5)
+    /// Nothing delivered, acked or resuming for this long: what is left is not coming. Longer
+    /// than a server takes to notice a stopped Redis or NATS and retry what it could not write
+    /// (REDIS_TIMEOUT 2 s, two NATS pings of 2 s), several times over on a saturated machine.
+    static let settle: Duration = .seconds(15)
 
     /// Messages sent, never acknowledged and never delivered: the server did not take them (a
     /// real client would send them again), so they are in flight, not lost. A chatting client's

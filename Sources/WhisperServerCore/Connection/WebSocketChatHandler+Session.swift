@@ -109,10 +109,37 @@ extension WebSocketChatHandler {
             partnerHandler = hub.local(partner)
             hub.tell(.message(message), to: partner, chat: chat)
         }
-        let ack = ServerMessage.ack(clientID: message.clientID, id: message.seq)
+        keep(message, for: partner, chat: chat, thenAck: ServerMessage.ack(clientID: message.clientID, id: message.seq), since: .now(), attempt: 0)
+    }
+
+    /// Acks once the message is in the partner's resume buffer. A write that failed (the Redis
+    /// connection dropped or timed out) is written again: the live copy may have been lost with a
+    /// bus outage at the same moment, and an acked message must be in one place or the other.
+    /// A write that succeeds only on a retry may land after the partner's instance already read
+    /// the buffer to catch up (the bus came back meanwhile), so the partner is told how far the
+    /// messages go, and reads the rest. The retries give up after RESUME_WINDOW (at least 10 s):
+    /// that message is acked, counted unbuffered and logged, so a long Redis outage slows chats
+    /// down without stopping them.
+    private func keep(_ message: StoredMessage, for partner: String, chat: String, thenAck ack: ServerMessage, since start: NIODeadline, attempt: Int) {
         guard let kept = hub.backend.keep(message, for: partner) else { return send(ack) }
-        // Kept or not (the store is down: the partner still got it live), the client hears back.
-        kept.whenComplete { [self] _ in onLoop { $0.send(ack) } }
+        kept.whenComplete { [self] result in
+            onLoop { handler in
+                guard case .failure(let error) = result else {
+                    if attempt > 0 { handler.hub.tell(.sync(upTo: message.seq), to: partner, chat: chat) }
+                    return handler.send(ack)
+                }
+                guard !handler.isClosed.load(ordering: .acquiring) else { return }
+                if NIODeadline.now() - start >= max(handler.hub.configuration.resumeWindow, .seconds(10)).timeAmount {
+                    handler.hub.metrics.messagesUnbuffered.add(1, ordering: .relaxed)
+                    handler.hub.logger.warning("chat.buffer_write_failed", metadata: ["session": "\(partner)", "error": "\(error)"])
+                    return handler.send(ack)
+                }
+                let delay = TimeAmount.milliseconds(min(1000, 50 << min(attempt, 5)))
+                handler.eventLoop.scheduleTask(in: delay) {
+                    handler.keep(message, for: partner, chat: chat, thenAck: ack, since: start, attempt: attempt + 1)
+                }
+            }
+        }
     }
 
     private func watchQueue(_ on: Bool) {

@@ -10,6 +10,9 @@ final class ServerMetrics: Sendable {
     let messagesBlocked = Atomic<Int>(0)
     /// Messages given up on: a gap in a chat that never reached the resume buffer.
     let messagesLost = Atomic<Int>(0)
+    /// Messages acked without a copy in the partner's resume buffer: Redis refused the write for
+    /// a whole RESUME_WINDOW.
+    let messagesUnbuffered = Atomic<Int>(0)
     let resumed = Atomic<Int>(0)
     let bans = Atomic<Int>(0)
     let messageLatency = Histogram(
@@ -37,6 +40,7 @@ final class ServerMetrics: Sendable {
         out += "whisper_messages_total{type=\"received\"} \(messagesReceived.load(ordering: .relaxed))\n"
         out += "whisper_messages_total{type=\"blocked\"} \(messagesBlocked.load(ordering: .relaxed))\n"
         out += "whisper_messages_total{type=\"lost\"} \(messagesLost.load(ordering: .relaxed))\n"
+        out += "whisper_messages_total{type=\"unbuffered\"} \(messagesUnbuffered.load(ordering: .relaxed))\n"
         messageLatency.render(into: &out)
         matchDuration.render(into: &out)
         gauge("whisper_match_queue_size", "Users waiting for a partner.", Double(queueSize))
