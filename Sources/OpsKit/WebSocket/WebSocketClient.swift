@@ -58,8 +58,15 @@ public final class WebSocketClient: Sendable {
         do {
             channel = try await bootstrap.connect(host: host, port: port).get()
         } catch {
+            // No channel, no handshake handler: nobody else completes the promise.
+            upgraded.fail(error)
             throw OpsError(.connectionRefused, "cannot connect (\(error))", endpoint: endpoint)
         }
+        // A peer that accepts and never answers the upgrade (a stopped server) fails it too.
+        let deadline = channel.eventLoop.scheduleTask(in: timeout.timeAmount) {
+            upgraded.fail(OpsError.timedOut(after: timeout, endpoint: endpoint))
+        }
+        defer { deadline.cancel() }
         do {
             try await upgraded.futureResult.get()
         } catch {
