@@ -8,7 +8,16 @@ public enum AtomicFile {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw OpsError(.io, "cannot write: \(String(cString: strerror(errno)))", endpoint: path) }
+        guard fd >= 0 else {
+            let number = errno
+            let reason = String(cString: strerror(number))
+            var isDirectory: ObjCBool = false
+            let parent = directory.isEmpty ? "." : directory
+            if number == ENOENT || number == ENOTDIR, !FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw OpsError(.io, "cannot write: the directory \(parent) does not exist (create it first)", endpoint: path)
+            }
+            throw OpsError(.io, "cannot write: \(reason)", endpoint: path)
+        }
         fchmod(fd, mode)
         var failure: String?
         var offset = 0
