@@ -16,8 +16,15 @@ extension ClusterBackend {
             }
             deliver(event, session)
         }
-        let subscriptions = ["match.found.\(session)", "session.\(session)", "chat.*.\(session)"].compactMap {
-            try? nats.subscribe(to: $0, handler: handler)
+        let subscriptions = ["match.found.\(session)", "session.\(session)", "chat.*.\(session)"].compactMap { subject in
+            do {
+                return try nats.subscribe(to: subject, handler: handler)
+            } catch {
+                // The session would not hear its partner through NATS; the resume buffer still
+                // holds every message, read back when the bus reconnects.
+                logger.error("nats.subscribe_failed", metadata: ["subject": "\(subject)", "error": "\(error)"])
+                return nil
+            }
         }
         lock.withLock { routes[session] = subscriptions }
     }

@@ -64,8 +64,24 @@ final class ChatHub: @unchecked Sendable {
         }
     }
 
+    /// Whether the address is banned. A check that cannot be made lets the connection in (the
+    /// store is down, and /ready already turns new users away) but says so in the log.
     func isBanned(ip: String) async -> Bool {
-        (try? await backend.isBanned(ipHash: hasher.hash(ip))) ?? false
+        await bestEffort("ban_check", session: nil) { try await backend.isBanned(ipHash: hasher.hash(ip)) } ?? false
+    }
+
+    /// A backend call whose failure cannot change what the user is told now: logged, and nil.
+    /// What it leaves behind is repaired by a later write (sessions are written again after a
+    /// reconnection) or expires with its key.
+    func bestEffort<T>(_ what: String, session: String?, _ body: () async throws -> T) async -> T? {
+        do {
+            return try await body()
+        } catch {
+            var metadata: Logger.Metadata = ["error": "\(error)"]
+            if let session { metadata["session"] = "\(session)" }
+            logger.warning("backend.\(what)_failed", metadata: metadata)
+            return nil
+        }
     }
 
     func connectionOpened(ip: String) {

@@ -62,8 +62,8 @@ extension WebSocketChatHandler {
         let hub = self.hub
         hub.jobs.submit { [self] in
             let started = ContinuousClock.now
-            if let candidate = try? await hub.backend.fallbackPartner(session: session) {
-                try? await pair(session, with: candidate, common: [], waited: ContinuousClock.now - started)
+            if let candidate = await hub.bestEffort("fallback", session: session, { try await hub.backend.fallbackPartner(session: session) }) ?? nil {
+                await hub.bestEffort("pair", session: session) { try await pair(session, with: candidate, common: [], waited: ContinuousClock.now - started) }
             }
             post(.controlFinished(error: nil))
         }
@@ -83,8 +83,8 @@ extension WebSocketChatHandler {
         guard let session = machine.session else { return }
         let hub = self.hub
         hub.jobs.submit { [self] in
-            try? await hub.backend.clearChat(of: session)
-            try? await hub.backend.clearChat(of: partner)
+            await hub.bestEffort("clear_chat", session: session) { try await hub.backend.clearChat(of: session) }
+            await hub.bestEffort("clear_chat", session: partner) { try await hub.backend.clearChat(of: partner) }
             hub.tell(.partnerLeft, to: partner, chat: chat)
             post(.controlFinished(error: nil))
         }
@@ -95,7 +95,7 @@ extension WebSocketChatHandler {
         let hub = self.hub
         hub.jobs.submit { [self] in
             // If the queue cannot say, assume it still held us: the client hears no_match.
-            let wasQueued = (try? await hub.backend.dequeue(session: session)) ?? true
+            let wasQueued = await hub.bestEffort("dequeue", session: session) { try await hub.backend.dequeue(session: session) } ?? true
             if expiring { post(.queueExpired(wasQueued: wasQueued)) }
             post(.controlFinished(error: nil))
         }
@@ -110,7 +110,7 @@ extension WebSocketChatHandler {
             if let local = hub.local(partner) {
                 ipHash = hub.hasher.hash(local.ip)
             } else {
-                ipHash = try? await hub.backend.ipHash(of: partner)
+                ipHash = await hub.bestEffort("ip_hash", session: partner) { try await hub.backend.ipHash(of: partner) } ?? nil
             }
             guard let ipHash else {
                 post(.controlFinished(error: "the report could not be stored; try again"))
@@ -159,8 +159,8 @@ extension WebSocketChatHandler {
         guard let session = machine.session else { return }
         let hub = self.hub
         hub.jobs.submit { [self] in
-            if (try? await hub.backend.isConnected(session: partner)) == true { return }
-            try? await hub.backend.clearChat(of: session)
+            if await hub.bestEffort("is_connected", session: partner, { try await hub.backend.isConnected(session: partner) }) == true { return }
+            await hub.bestEffort("clear_chat", session: session) { try await hub.backend.clearChat(of: session) }
             post(.peer(.partnerLeft))
         }
     }
@@ -169,7 +169,7 @@ extension WebSocketChatHandler {
     func refreshRegistration() {
         guard let record = record() else { return }
         let hub = self.hub
-        hub.jobs.submit { try? await hub.backend.register(record) }
+        hub.jobs.submit { await hub.bestEffort("register", session: record.session) { try await hub.backend.register(record) } }
     }
 
     /// The connection is gone. Unless the client said goodbye (or resume is off), the session
@@ -183,14 +183,14 @@ extension WebSocketChatHandler {
         let record = record(lastSent: departure.lastSent, lastDelivered: departure.lastDelivered)
         hub.logger.debug("connection.closed", metadata: ["session": "\(departure.session)", "reason": "\(closeReason)"])
         hub.jobs.submit {
-            if departure.wasQueued { _ = try? await hub.backend.dequeue(session: departure.session) }
+            if departure.wasQueued { _ = await hub.bestEffort("dequeue", session: departure.session) { try await hub.backend.dequeue(session: departure.session) } }
             if departure.resumable && window > .zero, let record {
                 hub.backend.stopRouting(session: departure.session)
-                let stillOurs = (try? await hub.backend.markAway(record, window: window)) ?? true
+                let stillOurs = await hub.bestEffort("mark_away", session: departure.session) { try await hub.backend.markAway(record, window: window) } ?? true
                 if stillOurs, let partner = departure.partner { hub.tell(.partnerReconnecting, to: partner, chat: departure.chat) }
             } else {
                 if let partner = departure.partner {
-                    try? await hub.backend.clearChat(of: partner)
+                    await hub.bestEffort("clear_chat", session: partner) { try await hub.backend.clearChat(of: partner) }
                     hub.tell(.partnerLeft, to: partner, chat: departure.chat)
                 }
                 await hub.backend.forget(session: departure.session)
