@@ -43,8 +43,8 @@ import Testing
         #expect(inventory.redisPassword == "fallback")
         #expect(inventory.source(of: .redisAddr) == .file(path: "whisperctl.yml", line: 12))
         #expect(inventory.certs.map(\.path) == ["/etc/haproxy/certs/whisper.pem"])
-        #expect(inventory.postgresURL == "postgres://whisper@127.0.0.1:5432/whisper?sslmode=disable")
-        #expect(inventory.source(of: .postgresURL) == .builtInDefault)
+        #expect(inventory.postgresURL == nil, "the file names no PostgreSQL: not configured, not the local default")
+        #expect(inventory.unconfiguredComponents == [.postgresURL])
         #expect(inventory.diagnostics.isEmpty)
     }
 
@@ -118,12 +118,29 @@ import Testing
         #expect(throws: ConfigError.self) { try load("a: 1\na: 2\n") }
     }
 
+    @Test func theLocalStacksAddressesStandInOnlyWhileNothingDescribesADeployment() throws {
+        let bare = try load(nil)
+        #expect(bare.redisAddr == "127.0.0.1:6379" && bare.natsURL == "nats://127.0.0.1:4222" && bare.servers.map(\.name) == ["ws1"])
+        #expect(bare.unconfiguredComponents == [.haproxyRuntimeAPI])
+        // One component named in the environment: the others are not configured, and the lock
+        // cannot land on a Redis nobody named.
+        let onlyPostgres = try load(nil, environment: ["DATABASE_URL": "postgres://u@10.0.0.5:5432/db"])
+        #expect(onlyPostgres.postgresURL == "postgres://u@10.0.0.5:5432/db")
+        #expect(onlyPostgres.redisAddr == nil && onlyPostgres.natsURL == nil && onlyPostgres.haproxyStatsURL == nil && onlyPostgres.servers.isEmpty)
+        #expect(try OperationsLock.backend(for: onlyPostgres) is PostgresLockBackend)
+        let onlyServers = try load("servers:\n  - name: a\n    url: http://10.0.0.9:8080\n")
+        #expect(onlyServers.redisAddr == nil && onlyServers.postgresURL == nil && onlyServers.natsMonitorURL == nil)
+        #expect(try OperationsLock.backend(for: onlyServers) is FileLockBackend)
+        // Names that are not addresses describe nothing.
+        #expect(try load(nil, environment: ["REDIS_PASSWORD": "x"]).redisAddr == "127.0.0.1:6379")
+    }
+
     @Test func aNullSectionOrKeySwitchesItOff() throws {
         let inventory = try load("redis: ~\nnats:\n  monitor_url: ~\naudit:\n  log: /var/log/whisperctl/audit.log\n")
         #expect(inventory.redisAddr == nil)
         #expect(try inventory.redisAddress() == nil)
         #expect(inventory.natsMonitorURL == nil)
-        #expect(inventory.natsURL == "nats://127.0.0.1:4222", "the rest of the section keeps its default")
+        #expect(inventory.natsURL == nil, "an inventory exists: what it does not name is not configured")
         #expect(inventory.auditLogPath == "/var/log/whisperctl/audit.log")
         #expect(try load(nil, environment: ["WHISPERCTL_AUDIT_LOG": "/tmp/a.log"]).auditLogPath == "/tmp/a.log")
     }

@@ -36,7 +36,8 @@ import Testing
         #expect(origin["postgres.url"] == "env DATABASE_URL")
         #expect(value["postgres.url"] == .string("postgres://u:***@db:5432/whisper"))
         #expect(origin["haproxy.stats_url"] == "flag --haproxy-stats")
-        #expect(origin["nats.monitor_url"] == "default")
+        #expect(origin["nats.monitor_url"] == nil, "the inventory names NATS by its URL only")
+        #expect(document["not_configured"]?.arrayValue?.contains(.string("nats.monitor_url")) == true)
     }
 
     @Test func checkReportsProblemsWithFileAndLineAndExitCodes() async throws {

@@ -22,6 +22,10 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case backupWarnAge = "backup.warn_age"
     case backupCriticalAge = "backup.critical_age"
 
+    /// The settings that name a component of the deployment (its address): with none of them
+    /// set anywhere, the local development stack's are assumed.
+    public static let components: Set<ConfigKey> = [.servers, .haproxyStatsURL, .haproxyRuntimeAPI, .redisAddr, .natsURL, .natsMonitorURL, .postgresURL]
+
     /// Values that may carry a secret and are shown redacted.
     public var isSecret: Bool { self == .redisPassword }
 

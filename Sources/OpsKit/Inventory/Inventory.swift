@@ -27,6 +27,17 @@ public struct Inventory: Sendable {
 
     public var deployment: String { string(.deployment) ?? "local" }
 
+    /// Components this deployment does not name (and so does not probe or lock on), in key order.
+    public var unconfiguredComponents: [ConfigKey] {
+        ConfigKey.components.filter { key in
+            switch values[key]?.content {
+            case .scalar(let text)?: return text.isEmpty
+            case .servers(let entries)?: return entries.isEmpty
+            case .list, nil: return true
+            }
+        }.sorted()
+    }
+
     public var servers: [ServerEntry] {
         if case .servers(let entries) = values[.servers]?.content { return entries }
         return []

@@ -73,13 +73,17 @@ public struct InventoryLoader: Sendable {
             (fileValues, diagnostics) = try file.read(text: configText)
         }
 
-        var merged = Inventory.defaults
         let layers: [[ConfigKey: ConfigValue]] = [
             dotenv.map { deploymentVariables(from: $0.entries.mapValues { ($0.value, ValueSource.dotenv(path: displayDotenv ?? ".env", line: $0.line)) }) } ?? [:],
             fileValues,
             deploymentVariables(from: environment.mapValues { ($0, ValueSource.environment("")) }, namedSources: true),
             flags,
         ]
+        // The local development stack's addresses stand in only while nothing describes the
+        // deployment: once an inventory file exists or any layer names a component, a component
+        // nobody named is not configured (never probed, never the lock's home).
+        let described = configPath != nil || layers.contains { layer in layer.keys.contains { ConfigKey.components.contains($0) } }
+        var merged = described ? Inventory.defaults.filter { !ConfigKey.components.contains($0.key) } : Inventory.defaults
         for layer in layers {
             merged.merge(layer) { _, higher in higher }
         }

@@ -27,7 +27,8 @@ public struct InventoryValidator: Sendable {
             }
             seenNames[entry.name] = entry.source
         }
-        if inventory.servers.isEmpty {
+        // Listed as empty is worth a word; left out, they are simply not configured.
+        if inventory.values[.servers] != nil, inventory.servers.isEmpty {
             report(.servers, "no servers listed", severity: .warning)
         }
         if let url = inventory.haproxyStatsURL, let problem = URLCheck.problem(url, schemes: ["http", "https"]) {

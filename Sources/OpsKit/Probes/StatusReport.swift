@@ -5,6 +5,8 @@ public struct StatusReport: Sendable {
     public var deployment: String
     public var checkedAt: Date
     public var components: [ComponentReport]
+    /// Components the inventory does not name ("haproxy", "nats"): not probed, not a problem.
+    public var notConfigured: [String] = []
 
     public var overall: HealthStatus {
         components.isEmpty ? .unknown : HealthStatus.worst(components.map(\.status))
@@ -17,6 +19,7 @@ public struct StatusReport: Sendable {
             ("deployment", .string(deployment)),
             ("checked_at", .string(StatusReport.iso8601(checkedAt))),
             ("components", .array(components.map(\.json))),
+            ("not_configured", .array(notConfigured.map(JSONValue.string))),
         ])
     }
 

@@ -59,6 +59,10 @@ public struct StatusRunner: Sendable {
         if let monitor = inventory.natsMonitorURL {
             let probe = NATSProbe(monitorURL: monitor)
             probes.append(PlannedProbe(name: "nats", kind: .nats, endpoint: monitor, run: probe.run))
+        } else if let url = inventory.natsURL {
+            // No monitoring port named: a PING over the client protocol still says it answers.
+            let probe = NATSClientProbe(url: url)
+            probes.append(PlannedProbe(name: "nats", kind: .nats, endpoint: Redactor.redactURL(url), run: probe.run))
         }
         if let url = inventory.postgresURL {
             let probe = PostgresProbe(url: url)
@@ -89,6 +93,17 @@ public struct StatusRunner: Sendable {
         return probes
     }
 
+    /// The components the inventory leaves out, by the names `status` uses.
+    public var notConfigured: [String] {
+        var names: [String] = []
+        if inventory.servers.isEmpty { names.append("servers") }
+        if inventory.haproxyStatsURL == nil { names.append("haproxy") }
+        if inventory.redisAddr == nil { names.append("redis") }
+        if inventory.natsURL == nil && inventory.natsMonitorURL == nil { names.append("nats") }
+        if inventory.postgresURL == nil { names.append("postgres") }
+        return names
+    }
+
     /// Probes everything concurrently; returns in about one timeout however many endpoints hang.
     public func run() async -> StatusReport {
         let environment = self.environment
@@ -113,6 +128,8 @@ public struct StatusRunner: Sendable {
             for await (index, report) in group { collected[index] = report }
             return collected.compactMap { $0 }
         }
-        return StatusReport(deployment: inventory.deployment, checkedAt: environment.now(), components: reports)
+        var report = StatusReport(deployment: inventory.deployment, checkedAt: environment.now(), components: reports)
+        report.notConfigured = notConfigured
+        return report
     }
 }

@@ -55,6 +55,9 @@ extension Config {
                     }
                 }
             }
+            for key in deployment.unconfiguredComponents {
+                rows.append([key.rawValue, "(not configured)", "-"])
+            }
             let files = "config file: \(deployment.configPath ?? "(none: built-in defaults)")"
                 + "\n.env: \(deployment.dotenvPath ?? "(none)")"
             return files + "\n\n" + Table(headers: ["KEY", "VALUE", "SOURCE"], rows: rows).render()
@@ -81,6 +84,7 @@ extension Config {
                 ("config_file", deployment.configPath.map(JSONValue.string) ?? .null),
                 ("dotenv_file", deployment.dotenvPath.map(JSONValue.string) ?? .null),
                 ("settings", .array(entries)),
+                ("not_configured", .array(deployment.unconfiguredComponents.map { .string($0.rawValue) })),
             ])
         }
     }
@@ -128,8 +132,8 @@ extension Config {
                 let subject = configPath ?? "configuration (built-in defaults)"
                 print(problems.isEmpty ? "\(subject): OK" : "\(subject): \(errors) error(s), \(warnings) warning(s)")
             }
-            if errors > 0 { throw ExitCode(2) }
-            if warnings > 0 { throw ExitCode(1) }
+            if errors > 0 { throw ExitStatus.critical }
+            if warnings > 0 { throw ExitStatus.warning }
         }
     }
 }

@@ -25,7 +25,8 @@ struct StatusRendering {
         let checked = ISO8601DateFormatter().string(from: report.checkedAt)
         let headline = "\(terminal.paint(report.deployment, .bold)): \(paint(report.overall.rawValue.uppercased(), report.overall))"
             + terminal.paint("  (checked \(checked), timeout \(timeout.humanReadable))", .dim)
-        return headline + "\n\n" + body
+        let omitted = report.notConfigured.isEmpty ? "" : "\n" + terminal.paint("not configured: \(report.notConfigured.joined(separator: ", "))", .dim)
+        return headline + "\n\n" + body + omitted
     }
 
     /// "42s", "3m10s", "2h05m": how long a component has been in its status.
