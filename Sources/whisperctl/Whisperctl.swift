@@ -22,8 +22,20 @@ struct Whisperctl: AsyncParsableCommand {
         subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Diag.self, Capacity.self, Cert.self]
     )
 
+    /// ArgumentParser's own main, with `ExitStatus` understood as the status it names.
     static func main() async {
-        await main(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()), commands: configuration.subcommands))
+        do {
+            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()), commands: configuration.subcommands))
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let status as ExitStatus {
+            exit(withError: ExitCode(status.code))
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 

@@ -61,7 +61,8 @@ import Testing
             try "CREATE TABLE first (id bigint);\n".write(toFile: path, atomically: true, encoding: .utf8)
             let changed = MigrationRunner(connection: connection, migrations: try MigrationDirectory.load(directory.path))
             #expect(try await changed.status()[0].modified)
-            let error = await #expect(throws: OpsError.self) { try await changed.up() }
+            let error = await #expect(throws: MigrationChecksumError.self) { try await changed.up() }
+            #expect(error?.version == 1)
             #expect(error?.description.contains("changed after it was applied") == true)
             #expect(error?.description.contains("001_first.up.sql") == true)
             let noDown = await #expect(throws: OpsError.self) { try await changed.down() }

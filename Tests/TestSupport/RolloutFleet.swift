@@ -57,7 +57,9 @@ package final class RolloutFleet: @unchecked Sendable {
     }
 
     /// The inventory, each server with a process restart block starting `version` (`extra` per server).
-    package func writeInventory(version: String, extra: [String: [String: String]] = [:], rollback: Bool = false) throws {
+    /// - Parameter natsMonitor: false leaves `nats.monitor_url` out (NATS is then checked over
+    ///   its client protocol).
+    package func writeInventory(version: String, extra: [String: [String: String]] = [:], rollback: Bool = false, natsMonitor: Bool = true) throws {
         var servers = ""
         for name in names {
             let start = startCommand(name, version: version, extra: extra[name] ?? [:])
@@ -81,7 +83,7 @@ package final class RolloutFleet: @unchecked Sendable {
               addr: \(redis.address)
             nats:
               url: \(nats.url)
-              monitor_url: \(nats.monitorURL)
+            \(natsMonitor ? "  monitor_url: \(nats.monitorURL)" : "")
             postgres: ~
             audit:
               log: \(directory.file("audit.log"))

@@ -94,6 +94,18 @@ final class CertificateFixtures: @unchecked Sendable {
         #expect(modulus == certificateKey, "the key in the PEM belongs to its first certificate")
     }
 
+    @Test func combineIntoAMissingDirectoryNamesTheDirectory() async throws {
+        let fixtures = try CertificateFixtures()
+        defer { fixtures.remove() }
+        try fixtures.leaf("ec")
+        let missing = fixtures.path("no-such-dir")
+        let run = try await WhisperctlBinary.run(
+            ["cert", "combine", "--cert", fixtures.path("ec.pem"), "--cert", fixtures.path("intermediate.pem"), "--key", fixtures.path("ec.key"),
+             "--out", missing + "/haproxy.pem"], in: fixtures.directory)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("the directory \(missing) does not exist"), "\(run.stderr)")
+    }
+
     @Test func combineRefusesWhatWouldTakeHAProxyDown() async throws {
         let fixtures = try CertificateFixtures()
         defer { fixtures.remove() }
@@ -337,7 +349,7 @@ extension ISO8601DateFormatter {
         try directory.write("whisperctl.yml", valid)
         // A renewal that works clears the failure status shows.
         let recovered = try await WhisperctlBinary.run(Array(arguments.dropLast()) + ["--force"], environment: environment, in: directory)
-        #expect(recovered.status == 0 && !FileManager.default.fileExists(atPath: CertificateRenewal.failureMarker(for: pem)), "\(recovered.stdout)\(recovered.stderr)")
+        #expect(recovered.status == 0 && !FileManager.default.fileExists(atPath: RenewalFailure.path(for: pem)), "\(recovered.stdout)\(recovered.stderr)")
         let current = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")[0].fingerprint
 
         // Not due: certbot renews nothing, HAProxy is left alone.

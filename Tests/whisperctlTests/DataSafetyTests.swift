@@ -94,6 +94,12 @@ import Testing
         }
 
         var backups: String { directory.file("backups") }
+
+        /// The audit log's newest entry.
+        func lastAudit() throws -> JSONValue? {
+            let audit = try String(contentsOfFile: directory.file("audit.log"), encoding: .utf8)
+            return try audit.split(separator: "\n").last.map { try JSONValue.parse(Array($0.utf8)) }
+        }
     }
 
     static func json(_ run: ProgramRun) throws -> JSONValue {
@@ -485,5 +491,45 @@ import Testing
         #expect(waited.status == 0, "\(waited.stderr)")
         #expect(waited.stderr.contains("waiting for the operations lock"))
         #expect(try await stack.whisperctl(["lock", "status"]).status == 0)
+    }
+}
+
+extension DataSafetyTests {
+    /// Every mutating command that is refused (no --yes, no terminal) says so in the audit log.
+    @Test func everyRefusalIsAudited() async throws {
+        let stack = try await Stack.start()
+        defer { Task { await stack.stop() } }
+        let id = try #require(try Self.json(try await stack.whisperctl(["backup", "--json"]))["id"]?.stringValue)
+        let held = try await OperationsLock.acquire(PostgresLockBackend(url: stack.postgres.url, deployment: "data-test"), command: "backup")
+        let refusals: [(arguments: [String], command: String)] = [
+            (["migrate", "down"], "migrate"), (["migrate", "goto", "0"], "migrate"), (["migrate", "force", "1"], "migrate"),
+            (["restore", id], "restore"), (["lock", "break"], "lock"),
+        ]
+        for refusal in refusals {
+            let run = try await stack.whisperctl(refusal.arguments)
+            #expect(run.status == 1, "\(refusal.arguments): \(run.stdout)\(run.stderr)")
+            let last = try #require(try stack.lastAudit())
+            #expect(last["command"]?.stringValue == refusal.command && last["result"] == "refused", "\(refusal.arguments): \(last.serialized())")
+        }
+        // Confirmed, but the lock is someone else's: refused too, naming them.
+        let locked = try await stack.whisperctl(["migrate", "down", "--yes", "--no-wait"])
+        #expect(locked.status == 1 && locked.stderr.contains("running 'backup'"), "\(locked.stderr)")
+        await held.release()
+        #expect(try await stack.count("abuse_reports") >= 0, "nothing was reverted")
+    }
+
+    /// A backup that fails part way leaves the lock free and its failure in the audit log.
+    @Test func aFailedBackupReleasesTheLockAndIsAudited() async throws {
+        let stack = try await Stack.start()
+        defer { Task { await stack.stop() } }
+        // No pg_dump to be found: the backup fails after it took the lock.
+        let empty = try TemporaryDirectory()
+        defer { empty.remove() }
+        let run = try await stack.whisperctl(["backup"], environment: ["WHISPERCTL_PG_BIN": empty.path])
+        #expect(run.status == 2)
+        let lock = try await stack.whisperctl(["lock", "status"])
+        #expect(lock.status == 0 && lock.stdout.hasPrefix("free"), "\(lock.stdout)\(lock.stderr)")
+        let last = try #require(try stack.lastAudit())
+        #expect(last["command"] == "backup" && last["result"] == "failed" && last["error"]?.stringValue?.contains("pg_dump") == true, "\(last.serialized())")
     }
 }

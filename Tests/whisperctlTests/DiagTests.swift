@@ -301,3 +301,22 @@ final class TCPTestClient: @unchecked Sendable {
 
     func close() { Glibc.close(fd) }
 }
+
+extension DiagTests {
+    @Test func aCertificateExpiringSoonIsCriticalWithTheRenewalAsItsFix() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let soon = try CertificateFactory.selfSigned(commonName: "chat.test", expiresIn: 3 * 86_400)
+        let later = try CertificateFactory.selfSigned(commonName: "later.test", expiresIn: 90 * 86_400)
+        let soonPath = try directory.write("soon.pem", soon.certificate + soon.key)
+        let laterPath = try directory.write("later.pem", later.certificate + later.key)
+        try inventory(directory, "certs:\n  - \(soonPath)\n  - \(laterPath)\n")
+        let run = try await WhisperctlBinary.run(["diag", "cert", "--json"], in: directory)
+        #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
+        let all = try findings(run)
+        let expiring = first(all, "soon.pem")
+        #expect(expiring?["severity"] == "critical" && expiring?["summary"]?.stringValue?.contains("expires in") == true, "\(run.stdout)")
+        #expect(expiring?["fix"]?.stringValue?.hasPrefix("whisperctl cert renew --pem \(soonPath)") == true)
+        #expect(first(all, "later.pem")?["severity"] == "ok")
+    }
+}

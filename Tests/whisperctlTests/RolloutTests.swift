@@ -118,6 +118,21 @@ import Testing
     }
 }
 
+extension RolloutTests {
+    @Test func withoutNATSMonitoringThePreflightPingsNATSOverItsClientProtocol() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.2.0", natsMonitor: false)
+            let run = try await WhisperctlBinary.run(["rollout", "--dry-run"], in: fleet.directory)
+            #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+            #expect(!run.stdout.contains("8222") && !run.stderr.contains("8222"), "no default monitoring address is tried")
+            await fleet.nats.stop()
+            let down = try await WhisperctlBinary.run(["rollout", "--dry-run"], in: fleet.directory)
+            #expect(down.status == 1, "NATS down refuses the rollout: \(down.stdout)\n\(down.stderr)")
+            #expect((down.stdout + down.stderr).contains("nats"), "\(down.stdout)\(down.stderr)")
+        }
+    }
+}
+
 /// The proof under load: run alone (scripts/test), so the load is what it measures.
 @Suite struct RolloutUnderLoadTests {
     /// 200 chatting pairs through HAProxy while both servers are replaced: every client moved by a

@@ -59,7 +59,7 @@ public struct CertificateRenewal: Sendable {
     }
 
     var certName: String { domains[0] }
-    var liveDirectory: String { "\(certbotDirectory)/live/\(certName)" }
+    public var liveDirectory: String { "\(certbotDirectory)/live/\(certName)" }
 
     /// The certbot command: `certonly` for a first certificate, else `renew`.
     public func certbotArguments(first: Bool) -> [String] {
@@ -205,7 +205,4 @@ public struct CertificateRenewal: Sendable {
         }
         return endpoints
     }
-
-    /// Where a failed renewal is remembered until one succeeds: `whisperctl status` shows it.
-    public static func failureMarker(for pemPath: String) -> String { pemPath + ".renew-failed" }
 }

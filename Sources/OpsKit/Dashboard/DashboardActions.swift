@@ -1,52 +1,44 @@
+import NIOConcurrencyHelpers
+
 /// The dashboard's mutations: an instance drained or made ready through HAProxy's runtime API,
-/// each recorded in the audit log whether it worked or not.
+/// each run through the operations runner (the lock, the audit log whether it worked or not).
 public struct DashboardActions: Sendable {
     public let runtime: HAProxyRuntimeAPI
     public let backend: String
-    public let audit: AuditLog
-    /// The deployment's operations lock, taken around each action: a drain never lands in the
-    /// middle of a rollout or a restore.
-    public let lock: LockBackend?
+    /// The dashboard asked already (y/N on screen): the runner does not ask again.
+    public let runner: OperationRunner
 
-    public init(runtime: HAProxyRuntimeAPI, backend: String, audit: AuditLog, lock: LockBackend? = nil) {
+    public init(runtime: HAProxyRuntimeAPI, backend: String, runner: OperationRunner) {
         self.runtime = runtime
         self.backend = backend
-        self.audit = audit
-        self.lock = lock
+        self.runner = runner
     }
 
     /// Performs `action` and returns the line to show the operator.
     public func perform(_ action: DashboardAction) async -> String {
-        let state: String
+        let state: SetServerState.State
         let server: String
         switch action {
-        case .drain(let name): (state, server) = ("drain", name)
-        case .makeReady(let name): (state, server) = ("ready", name)
+        case .drain(let name): (state, server) = (.drain, name)
+        case .makeReady(let name): (state, server) = (.ready, name)
         default: return ""
         }
-        let target = "\(backend)/\(server)"
-        var outcome: AuditLog.Entry.Outcome = .succeeded
+        let operation = SetServerState(runtime: runtime, backend: backend, server: server, state: state)
+        // An audit line that could not be written is said on the screen, with the result.
+        let unlogged = NIOLockedValueBox<[String]>([])
+        var runner = self.runner
+        runner.auditFailed = { error in unlogged.withLockedValue { $0.append("\(error)") } }
         var line: String
-        var held: HeldLock?
         do {
-            if let lock { held = try await OperationsLock.acquire(lock, command: "dashboard \(state) \(server)") }
-            try await runtime.setState(state, server: server, backend: backend)
-            line = "\(server): HAProxy set to \(state.uppercased()) (\(target))"
-        } catch let failure as OperationsLock.Failure {
-            outcome = .refused("\(failure)")
-            line = "\(server): \(state) not sent: \(failure)"
+            try await runner.run(operation, confirmed: true)
+            line = "\(server): HAProxy set to \(state.rawValue.uppercased()) (\(operation.target))"
         } catch {
-            outcome = .failed("\(error)")
-            line = "\(server): \(state) failed: \(error)"
+            switch error {
+            case .lockHeld, .refused: line = "\(server): \(state.rawValue) not sent: \(error)"
+            default: line = "\(server): \(state.rawValue) failed: \(error)"
+            }
         }
-        await held?.release()
-        do {
-            try audit.record(AuditLog.Entry(
-                command: "dashboard", action: state, target: target, outcome: outcome,
-                details: [("runtime_api", .string(runtime.address.description))]))
-        } catch {
-            line += "; NOT in the audit log: \(error)"
-        }
+        if let problem = unlogged.withLockedValue({ $0.first }) { line += "; NOT in the audit log: \(problem)" }
         return line
     }
 }

@@ -126,23 +126,9 @@ public final class DeploymentScraper: Sendable {
             draining: body?["draining"]?.boolValue ?? false)
     }
 
-    /// Answers `.failed` after `limit` even when `body` is stuck in a blocking call (which is abandoned).
+    /// Answers `.failed` after `limit` even when `body` is stuck in a blocking call (`answer(within:)`).
     private func bounded(by limit: Duration, _ body: @escaping @Sendable () async -> ScrapeEvent.Payload) async -> ScrapeEvent.Payload {
-        let gate = NIOLockedValueBox<CheckedContinuation<ScrapeEvent.Payload, Never>?>(nil)
-        return await withCheckedContinuation { continuation in
-            gate.withLockedValue { $0 = continuation }
-            let work = Task {
-                let payload = await body()
-                gate.withLockedValue { $0.take() }?.resume(returning: payload)
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                if let waiting = gate.withLockedValue({ $0.take() }) {
-                    work.cancel()
-                    waiting.resume(returning: .failed("no answer within \(limit.humanReadable)"))
-                }
-            }
-        }
+        await answer(within: limit, body) { .failed("no answer within \(limit.humanReadable)") }
     }
 }
 

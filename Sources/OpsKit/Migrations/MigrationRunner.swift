@@ -211,7 +211,7 @@ public struct MigrationRunner: Sendable {
     private func plannedUp(applied: [Int: AppliedRow], to target: Int?) throws -> [Migration] {
         for migration in migrations {
             if let row = applied[migration.version], row.checksum != migration.checksum {
-                throw OpsError(.invalidInput, "migration \(migration.version) changed after it was applied (checksum differs); write a new migration instead", endpoint: migration.upPath)
+                throw MigrationChecksumError(version: migration.version, path: migration.upPath)
             }
         }
         return migrations.filter { applied[$0.version] == nil && $0.version <= (target ?? .max) }
@@ -273,7 +273,7 @@ public struct MigrationRunner: Sendable {
             let locked = try await connection.query("SELECT pg_try_advisory_lock($1)", [Self.lockKey])
             if locked.rows.first?[0].bool == true { break }
             let holder = try await lockHolder()
-            if options.noWait { throw OpsError(.serverError, "another migration run holds the lock: \(holder)") }
+            if options.noWait { throw MigrationLockHeldError(holder: holder) }
             if !told {
                 options.waiting(holder)
                 told = true
@@ -479,4 +479,22 @@ public struct MigrationDirtyError: Error, CustomStringConvertible {
             + "Fix the database by hand (finish or undo what the migration did), then record where it stands: "
             + "'whisperctl migrate force \(version)' if it is now fully applied, 'whisperctl migrate force \(version - 1)' if it is fully undone"
     }
+}
+
+/// An applied migration's up script was edited afterwards: the database and the files disagree.
+public struct MigrationChecksumError: Error, CustomStringConvertible {
+    public var version: Int
+    public var path: String
+
+    public var description: String {
+        "migration \(version) changed after it was applied (checksum differs); write a new migration instead at \(path)"
+    }
+}
+
+/// Another run holds the migration lock, and this one was told not to wait.
+public struct MigrationLockHeldError: Error, CustomStringConvertible {
+    /// The holder's application_name and pid, as pg_stat_activity shows them.
+    public var holder: String
+
+    public var description: String { "another migration run holds the lock: \(holder)" }
 }

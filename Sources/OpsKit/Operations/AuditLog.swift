@@ -15,6 +15,8 @@ public struct AuditLog: Sendable {
             case succeeded
             case failed(String)
             case refused(String)
+            /// A signal stopped it at a safe point.
+            case interrupted(String)
         }
 
         public init(command: String, action: String, target: String, outcome: Outcome, details: [(String, JSONValue)] = []) {
@@ -63,6 +65,7 @@ public struct AuditLog: Sendable {
         case .succeeded: fields.append(("result", .string("ok")))
         case .failed(let reason): fields += [("result", .string("failed")), ("error", .string(reason))]
         case .refused(let reason): fields += [("result", .string("refused")), ("error", .string(reason))]
+        case .interrupted(let reason): fields += [("result", .string("interrupted")), ("error", .string(reason))]
         }
         fields += entry.details
         return SecretRegistry.shared.scrub(JSONValue.object(fields).serialized())

@@ -152,18 +152,24 @@ public final class HeldLock: Sendable {
     public let holder: LockHolder
     private let heartbeat: Task<Void, Never>?
     private let lostBox = NIOLockedValueBox(false)
+    private let failuresBox = NIOLockedValueBox(0)
 
     init(backend: LockBackend, holder: LockHolder) {
         self.backend = backend
         self.holder = holder
         let lost = lostBox
+        let failures = failuresBox
         heartbeat = backend.heartbeatInterval.map { interval in
             Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: interval)
                     if Task.isCancelled { return }
                     // A failed heartbeat is retried; only a lock taken by someone else is lost.
-                    if (try? await backend.heartbeat(holder)) == false { lost.withLockedValue { $0 = true } }
+                    do {
+                        if try await backend.heartbeat(holder) == false { lost.withLockedValue { $0 = true } }
+                    } catch {
+                        failures.withLockedValue { $0 += 1 }
+                    }
                 }
             }
         }
@@ -171,6 +177,9 @@ public final class HeldLock: Sendable {
 
     /// True once the lock was found in other hands (it expired while this process stalled).
     public var lost: Bool { lostBox.withLockedValue { $0 } }
+
+    /// Heartbeats that could not reach the backend (each retried at the next interval).
+    public var failedHeartbeats: Int { failuresBox.withLockedValue { $0 } }
 
     public func release() async {
         heartbeat?.cancel()

@@ -17,11 +17,17 @@ public struct CertificateProbe: Sendable {
             let chain = try await environment.pool.runIfActive { try CertificateReader.read(path: path) }
             var report = evaluate(chain[0], now: environment.now())
             // A failed `cert renew` stays visible until a renewal succeeds.
-            if let data = FileManager.default.contents(atPath: CertificateRenewal.failureMarker(for: path)),
-                let failure = try? JSONValue.parse(Array(data)) {
+            do {
+                if let failure = try RenewalFailure.read(for: path) {
+                    let time = ISO8601DateFormatter().string(from: failure.time)
+                    report.status = .critical
+                    report.detail = "last renewal FAILED at \(time): \(failure.error); " + report.detail
+                    report.facts.append(("renewal_failed", .object([("time", .string(time)), ("error", .string(failure.error))])))
+                }
+            } catch {
+                // A marker that cannot be read still means a renewal failed.
                 report.status = .critical
-                report.detail = "last renewal FAILED at \(failure["time"]?.stringValue ?? "?"): \(failure["error"]?.stringValue ?? "?"); " + report.detail
-                report.facts.append(("renewal_failed", failure))
+                report.detail = "last renewal FAILED (\(error)); " + report.detail
             }
             return report
         } catch {

@@ -24,27 +24,12 @@ public struct ProbeEnvironment: Sendable {
         self.now = now
     }
 
-    /// Runs `body`, but answers with `onTimeout()` once `limit` has passed, even if `body` is stuck
-    /// in a blocking C call that cannot be cancelled (the call is abandoned, not awaited).
+    /// Runs `body`, answering `onTimeout()` once `limit` has passed (`answer(within:)`).
     func bounded(
         by limit: Duration, _ body: @escaping @Sendable () async -> ComponentReport,
         onTimeout: @escaping @Sendable () -> ComponentReport
     ) async -> ComponentReport {
-        let gate = NIOLockedValueBox<CheckedContinuation<ComponentReport, Never>?>(nil)
-        return await withCheckedContinuation { continuation in
-            gate.withLockedValue { $0 = continuation }
-            let work = Task {
-                let report = await body()
-                gate.withLockedValue { $0.take() }?.resume(returning: report)
-            }
-            Task {
-                try? await Task.sleep(for: limit)
-                if let waiting = gate.withLockedValue({ $0.take() }) {
-                    work.cancel()
-                    waiting.resume(returning: onTimeout())
-                }
-            }
-        }
+        await answer(within: limit, body, onTimeout: onTimeout)
     }
 }
 

@@ -255,7 +255,11 @@ public struct RolloutConductor: Sendable {
             try? await Task.sleep(for: options.poll)
         }
         emit(RolloutEvent(.warning, server: server.name, step: "drain", "still running after \(options.drainTimeout.humanReadable): stopping it by force"))
-        try? await driver.forceStop()
+        do {
+            try await driver.forceStop()
+        } catch {
+            emit(RolloutEvent(.warning, server: server.name, step: "drain", "the forced stop failed: \(error)"))
+        }
         let grace = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < grace, (try? await driver.isStopped()) == false { try? await Task.sleep(for: options.poll) }
     }

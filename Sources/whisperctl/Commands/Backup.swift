@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
 import OpsKit
 
 struct BackupCommand: AsyncParsableCommand {
@@ -26,41 +25,6 @@ struct BackupCommand: AsyncParsableCommand {
         subcommands: [BackupCreate.self, BackupList.self, BackupVerify.self, BackupPrune.self],
         defaultSubcommand: BackupCreate.self
     )
-
-    /// A backup and its quick verify, under a lock the caller already holds (migrate --backup-first).
-    static func takeBackup(_ deployment: Inventory, directory: String? = nil, quiet: Bool, progress: Bool = false) async throws -> BackupStore.Entry {
-        guard let url = deployment.postgresURL else { throw OpsError(.invalidInput, "no postgres.url in the inventory (or DATABASE_URL, --database-url)") }
-        let store = BackupStore(directory: directory ?? deployment.backupDirectory)
-        let writer = BackupWriter(
-            store: store,
-            source: BackupWriter.Source(
-                databaseURL: url, deployment: deployment.deployment, dotenvPath: deployment.dotenvPath, certificatePaths: deployment.certs.map(\.path)),
-            whisperctlVersion: WhisperctlVersion.current)
-        let cancellation = BackupWriter.Cancellation()
-        let trap = InterruptTrap { _ in cancellation.cancel() }
-        defer { trap.remove() }
-        let showProgress = progress && !quiet && isatty(STDERR_FILENO) == 1
-        let entry: BackupStore.Entry
-        do {
-            entry = try await writer.run(cancellation: cancellation) { update in
-                guard showProgress else { return }
-                let seconds = max(update.elapsed.seconds, 0.001)
-                let line = "backup: \(ByteCount.format(update.bytes)) at \(ByteCount.format(Int(Double(update.bytes) / seconds)))/s, \(DisplayFormat.age(seconds))"
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
-            }
-            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        } catch {
-            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            Mutation.audit(deployment, command: "backup", action: "backup", target: store.directory, outcome: .failed("\(error)"))
-            if let signal = trap.received { printError("whisperctl backup: \(error)"); throw ExitCode(128 + signal) }
-            throw error
-        }
-        let verified = try await BackupVerifier(store: store, databaseURL: url).verify(entry, restoreTest: false).entry
-        Mutation.audit(
-            deployment, command: "backup", action: "backup", target: entry.path, outcome: .succeeded,
-            details: [("size", .int(entry.manifest.totalSize)), ("sha256", .string(entry.manifest.dumpFile?.sha256 ?? ""))])
-        return verified
-    }
 
     static func retention(_ deployment: Inventory, keepDays: Int?, keepLast: Int?) throws -> BackupStore.Retention {
         BackupStore.Retention(
@@ -129,38 +93,38 @@ struct BackupCreate: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try options.inventory.loadOrExit(json: options.json)
-        if let kind = installSchedule { return try install(kind, deployment) }
-        let held = try await Mutation.lock(deployment, command: "backup", wait: lock.wait, quiet: quiet || options.json)
-        try await held.whileHeld {
-            let entry: BackupStore.Entry
-            do {
-                entry = try await BackupCommand.takeBackup(deployment, directory: options.dir, quiet: quiet || options.json, progress: true)
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                printError("whisperctl backup: \(error)")
-                throw ExitCode(2)
-            }
-            let store = BackupStore(directory: options.directory(deployment))
-            let plan = try store.prunePlan(try BackupCommand.retention(deployment, keepDays: keepDays, keepLast: keepLast))
-            for old in plan.delete {
-                try store.remove(old.path)
-                Mutation.audit(deployment, command: "backup", action: "prune", target: old.path, outcome: .succeeded)
-            }
-            for partial in plan.abandoned { try? store.remove(partial) }
-            if options.json {
-                print(BackupCommand.json(entry).prettyPrinted())
-            } else if !quiet {
-                let manifest = entry.manifest
-                print("backup \(entry.id): \(ByteCount.format(manifest.totalSize)) in \(entry.path)")
-                print("  database \(manifest.database) (PostgreSQL \(manifest.serverVersion), pg_dump \(manifest.pgDumpVersion)), migration \(manifest.migrationVersion.map(String.init) ?? "-")")
-                print("  \(manifest.tables.count) tables, \(manifest.tables.values.reduce(0, +)) rows; \(manifest.files.count) files; verified (checksums, pg_restore --list)")
-                if !plan.delete.isEmpty { print("  pruned \(plan.delete.count) older backups") }
-            }
+        if let kind = installSchedule { return try await install(kind, deployment) }
+        let silent = quiet || options.json
+        let backup: TakeBackup
+        do {
+            backup = try TakeBackup(inventory: deployment, directory: options.dir, whisperctlVersion: WhisperctlVersion.current, progress: !silent)
+        } catch {
+            printError("whisperctl backup: \(error)")
+            throw ExitStatus.failed
+        }
+        let runner = Mutation.runner(deployment, wait: lock.wait, yes: true, quiet: silent, progress: silent ? { _ in } : Mutation.overwriting)
+        let entry: BackupStore.Entry
+        do {
+            entry = try await Mutation.run(runner, backup, command: "backup")
+            Mutation.clearProgress()
+        } catch {
+            Mutation.clearProgress()
+            throw error
+        }
+        let prune = PruneBackups(store: backup.store, retention: try BackupCommand.retention(deployment, keepDays: keepDays, keepLast: keepLast))
+        let plan = try await Mutation.run(Mutation.runner(deployment, wait: lock.wait, yes: true, quiet: silent), prune, command: "backup")
+        if options.json {
+            print(BackupCommand.json(entry).prettyPrinted())
+        } else if !quiet {
+            let manifest = entry.manifest
+            print("backup \(entry.id): \(ByteCount.format(manifest.totalSize)) in \(entry.path)")
+            print("  database \(manifest.database) (PostgreSQL \(manifest.serverVersion), pg_dump \(manifest.pgDumpVersion)), migration \(manifest.migrationVersion.map(String.init) ?? "-")")
+            print("  \(manifest.tables.count) tables, \(manifest.tables.values.reduce(0, +)) rows; \(manifest.files.count) files; verified (checksums, pg_restore --list)")
+            if !plan.delete.isEmpty { print("  pruned \(plan.delete.count) older backups") }
         }
     }
 
-    private func install(_ kind: BackupSchedule.Kind, _ deployment: Inventory) throws {
+    private func install(_ kind: BackupSchedule.Kind, _ deployment: Inventory) async throws {
         let executable = (CommandLine.arguments[0] as NSString).standardizingPath
         let absolute = executable.hasPrefix("/") ? executable : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(executable)
         let config = deployment.configPath.map { $0.hasPrefix("/") ? $0 : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent($0) }
@@ -176,18 +140,11 @@ struct BackupCreate: AsyncParsableCommand {
                 print("# \(file.path)\n\(file.content)")
                 continue
             }
-            do {
-                try AtomicFile.write(Array(file.content.utf8), to: file.path, mode: 0o644)
-            } catch {
-                printError("whisperctl backup --install-schedule: \(error)")
-                throw ExitCode(2)
-            }
+            try await Mutation.run(
+                Mutation.runner(deployment, wait: nil, yes: true, quiet: true), InstallSchedule(command: "backup", file: file), command: "backup --install-schedule")
             print("wrote \(file.path)")
         }
-        if !dryRun {
-            print(schedule.nextStep)
-            Mutation.audit(deployment, command: "backup", action: "install-schedule", target: files.map(\.path).joined(separator: ","), outcome: .succeeded)
-        }
+        if !dryRun { print(schedule.nextStep) }
     }
 }
 
@@ -213,7 +170,7 @@ struct BackupList: AsyncParsableCommand {
             }
             for bad in unreadable { printError("unreadable: \(bad.path): \(bad.reason)") }
         }
-        if !unreadable.isEmpty { throw ExitCode(1) }
+        if !unreadable.isEmpty { throw ExitStatus.warning }
     }
 }
 
@@ -237,7 +194,7 @@ struct BackupVerify: AsyncParsableCommand {
         let deployment = try options.inventory.loadOrExit(json: options.json)
         guard let url = deployment.postgresURL else {
             printError("whisperctl backup verify: no postgres.url in the inventory")
-            throw ExitCode(3)
+            throw ExitStatus.unknown
         }
         let store = BackupStore(directory: options.directory(deployment))
         let entry: BackupStore.Entry
@@ -245,21 +202,18 @@ struct BackupVerify: AsyncParsableCommand {
             entry = try store.entry(id)
         } catch {
             printError("whisperctl backup verify: \(error)")
-            throw ExitCode(1)
+            throw ExitStatus.refused
         }
-        // A restore test creates a database: it is a mutation like the others.
-        let held = restoreTest ? try await Mutation.lock(deployment, command: "backup verify", wait: lock.wait, quiet: quiet) : nil
+        // A restore test creates a database: it takes the lock like the other mutations.
+        let verify = VerifyBackup(store: store, entry: entry, databaseURL: url, restoreTest: restoreTest)
+        let runner = Mutation.runner(deployment, wait: lock.wait, yes: true, quiet: quiet || options.json)
         let report: BackupVerifier.Report
         do {
-            report = try await BackupVerifier(store: store, databaseURL: url).verify(entry, restoreTest: restoreTest)
-            await held?.release()
+            report = try await runner.run(verify)
         } catch {
-            await held?.release()
             printError("whisperctl backup verify: \(entry.id): \(error)")
-            Mutation.audit(deployment, command: "backup", action: "verify", target: entry.path, outcome: .failed("\(error)"))
-            throw ExitCode(2)
+            throw ExitStatus(error)
         }
-        Mutation.audit(deployment, command: "backup", action: "verify", target: entry.path, outcome: .succeeded, details: [("method", .string(report.method.rawValue))])
         if options.json {
             print(JSONValue.object([
                 ("id", .string(entry.id)), ("ok", .bool(true)), ("method", .string(report.method.rawValue)),
@@ -291,16 +245,13 @@ struct BackupPrune: AsyncParsableCommand {
         let deployment = try options.inventory.loadOrExit(json: options.json)
         let store = BackupStore(directory: options.directory(deployment))
         let retention = try BackupCommand.retention(deployment, keepDays: keepDays, keepLast: keepLast)
-        let held = dryRun ? nil : try await Mutation.lock(deployment, command: "backup prune", wait: lock.wait)
-        let plan = try store.prunePlan(retention)
-        if !dryRun {
-            for entry in plan.delete {
-                try store.remove(entry.path)
-                Mutation.audit(deployment, command: "backup", action: "prune", target: entry.path, outcome: .succeeded)
-            }
-            for partial in plan.abandoned { try store.remove(partial) }
+        let plan: BackupStore.PrunePlan
+        if dryRun {
+            plan = try store.prunePlan(retention)
+        } else {
+            plan = try await Mutation.run(
+                Mutation.runner(deployment, wait: lock.wait, yes: true, quiet: options.json), PruneBackups(store: store, retention: retention), command: "backup prune")
         }
-        await held?.release()
         if options.json {
             print(JSONValue.object([
                 ("dry_run", .bool(dryRun)), ("deleted", .array(plan.delete.map { .string($0.id) })), ("kept", .array(plan.keep.map { .string($0.id) })),

@@ -13,7 +13,7 @@ struct Cert: AsyncParsableCommand {
 private func readText(_ path: String, command: String) throws -> String {
     guard let data = FileManager.default.contents(atPath: path) else {
         printError("whisperctl cert \(command): \(FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file"): \(path)")
-        throw ExitCode(2)
+        throw ExitStatus.failed
     }
     return String(decoding: data, as: UTF8.self)
 }
@@ -65,7 +65,7 @@ struct CertCombine: AsyncParsableCommand {
             }
         } catch let error as OpsError {
             printError("whisperctl cert combine: refusing: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.failed
         }
     }
 }
@@ -116,7 +116,7 @@ struct CertCheck: AsyncParsableCommand {
             paths = try inventory.loadOrExit(json: json).certificatePaths
             if paths.isEmpty {
                 printError("whisperctl cert check: no certificate: name files, --connect HOST:PORT, or list certs in the inventory")
-                throw ExitCode(3)
+                throw ExitStatus.unknown
             }
         }
         for path in paths {
@@ -137,8 +137,8 @@ struct CertCheck: AsyncParsableCommand {
         let worst = HealthStatus.worst(inspections.map(\.status) + (failures.isEmpty ? [] : [.critical]))
         switch worst {
         case .ok: return
-        case .warning: throw ExitCode(1)
-        default: throw ExitCode(2)
+        case .warning: throw ExitStatus.warning
+        default: throw ExitStatus.critical
         }
     }
 }
@@ -203,17 +203,17 @@ struct CertRenew: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try InventoryOptions.loadOrExit(InventoryLoader(explicitPath: config, flags: [:]), json: json)
-        if let installSchedule { return try writeSchedule(installSchedule, deployment: deployment) }
+        if let installSchedule { return try await writeSchedule(installSchedule, deployment: deployment) }
         guard let pemPath = pem ?? deployment.certificatePaths.first else {
             printError("whisperctl cert renew: no PEM: --pem FILE, or certs in the inventory")
-            throw ExitCode(3)
+            throw ExitStatus.unknown
         }
         let swap: CertificateRenewal.Swap
         switch method ?? (deployment.haproxyRuntimeAPI != nil ? "runtime-api" : "systemd") {
         case "runtime-api":
             guard let text = deployment.haproxyRuntimeAPI, let runtime = try? HAProxyRuntimeAPI(parsing: text, timeout: .seconds(5)) else {
                 printError("whisperctl cert renew: --method runtime-api needs haproxy.runtime_api")
-                throw ExitCode(3)
+                throw ExitStatus.unknown
             }
             swap = .runtimeAPI(runtime)
         case "command": swap = .command(reloadCommand!)
@@ -223,7 +223,7 @@ struct CertRenew: AsyncParsableCommand {
         for text in verify {
             do { endpoints.append(try HostPort.split(text, defaultPort: 443, what: "--verify")) } catch {
                 printError("whisperctl cert renew: \(error)")
-                throw ExitCode(64)
+                throw ExitStatus.usage
             }
         }
         // Without --verify: every TLS bind of haproxy.config that serves this PEM.
@@ -238,34 +238,26 @@ struct CertRenew: AsyncParsableCommand {
             domains: domain, certbotDirectory: certbotDirectory, challenge: webroot.map { .webroot($0) } ?? .standalone(port: http01Port ?? 8888),
             acmeServer: server, email: email, force: force, pemPath: pemPath, haproxyConfig: deployment.haproxyConfig, swap: swap,
             verify: endpoints, emit: { line in if !quiet { print(line) } })
-        let held = try await Mutation.lock(deployment, command: "cert renew", wait: lock.wait, quiet: json)
-        let marker = CertificateRenewal.failureMarker(for: pemPath)
+        let runner = Mutation.runner(deployment, wait: lock.wait, yes: true, quiet: json)
+        let outcome: CertificateRenewal.Outcome
         do {
-            let outcome = try await renewal.run()
-            await held.release()
-            unlink(marker)
-            Mutation.audit(deployment, command: "cert renew", action: outcome.renewed ? "renew" : "check", target: pemPath, outcome: .succeeded,
-                details: [("fingerprint_sha256", .string(outcome.fingerprint))])
-            if json {
-                print(JSONValue.object([
-                    ("renewed", .bool(outcome.renewed)), ("pem", .string(pemPath)), ("fingerprint_sha256", .string(outcome.fingerprint)),
-                    ("not_after", .string(ISO8601DateFormatter().string(from: outcome.notAfter))), ("notes", .array(outcome.notes.map(JSONValue.string))),
-                ]).serialized())
-            } else {
-                print(outcome.renewed ? "renewed: HAProxy serves the new certificate" : "nothing renewed")
-            }
+            outcome = try await runner.run(RenewCertificate(renewal: renewal))
         } catch {
-            await held.release()
-            let failure = JSONValue.object([("time", .string(ISO8601DateFormatter().string(from: Date()))), ("error", .string(SecretRegistry.shared.scrub("\(error)")))])
-            try? AtomicFile.write(Array(failure.serialized().utf8), to: marker, mode: 0o600)
-            Mutation.audit(deployment, command: "cert renew", action: "renew", target: pemPath, outcome: .failed("\(error)"))
             printError("whisperctl cert renew: FAILED, HAProxy keeps the certificate it had: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus(error)
+        }
+        if json {
+            print(JSONValue.object([
+                ("renewed", .bool(outcome.renewed)), ("pem", .string(pemPath)), ("fingerprint_sha256", .string(outcome.fingerprint)),
+                ("not_after", .string(ISO8601DateFormatter().string(from: outcome.notAfter))), ("notes", .array(outcome.notes.map(JSONValue.string))),
+            ]).serialized())
+        } else {
+            print(outcome.renewed ? "renewed: HAProxy serves the new certificate" : "nothing renewed")
         }
     }
 
     /// Twice a day, as certbot's own timer does; the same flags as this run.
-    func writeSchedule(_ kind: String, deployment: Inventory) throws {
+    func writeSchedule(_ kind: String, deployment: Inventory) async throws {
         // The absolute path of this binary: cron and systemd have their own PATH.
         let executable = (CommandLine.arguments[0] as NSString).standardizingPath
         let absolute = executable.hasPrefix("/") ? executable : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(executable)
@@ -291,18 +283,12 @@ struct CertRenew: AsyncParsableCommand {
                 ("\(directory)/\(name).timer", "[Unit]\nDescription=Renew the Whisper certificate twice a day\n\n[Timer]\nOnCalendar=*-*-* 03,15:17:00\nRandomizedDelaySec=1h\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n"),
             ]
         }
+        let runner = Mutation.runner(deployment, wait: nil, yes: true, quiet: true)
         for (path, text) in files {
-            do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try AtomicFile.write(Array(text.utf8), to: path, mode: 0o644)
-            } catch {
-                printError("whisperctl cert renew: \(error)")
-                throw ExitCode(2)
-            }
+            try await Mutation.run(runner, InstallSchedule(command: "cert renew", file: (path, text)), command: "cert renew --install-schedule")
             print("wrote \(path)")
         }
         if kind == "systemd" { print("enable it: systemctl daemon-reload && systemctl enable --now \(name).timer") }
-        Mutation.audit(deployment, command: "cert renew", action: "install-schedule", target: files.map(\.0).joined(separator: ","), outcome: .succeeded)
     }
 }
 
@@ -338,7 +324,7 @@ struct CertSelfSigned: AsyncParsableCommand {
             print("wrote \(out)/key.pem, cert.pem and combined.pem (\(key.description), \(days) days, names: \(([cn] + san).joined(separator: ", ")))")
         } catch {
             printError("whisperctl cert self-signed: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.failed
         }
     }
 }

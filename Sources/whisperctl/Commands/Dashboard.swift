@@ -41,17 +41,18 @@ struct Dashboard: AsyncParsableCommand {
         let deployment = try inventory.loadOrExit(json: false)
         guard DashboardTUI.terminalAvailable else {
             printError("whisperctl dashboard needs a terminal; for scripts use 'whisperctl top' or 'whisperctl top --once --json'")
-            throw ExitCode(64)
+            throw ExitStatus.usage
         }
         let targets = try DashboardTargets(inventory: deployment)
         var actions: DashboardActions?
         var unavailable: String? = "no haproxy.runtime_api in the inventory"
         if let address = deployment.haproxyRuntimeAPI, !address.isEmpty {
             do {
-                actions = DashboardActions(
-                    runtime: try HAProxyRuntimeAPI(parsing: address), backend: deployment.haproxyBackend,
-                    audit: AuditLog(path: deployment.auditLogPath, deployment: deployment.deployment),
-                    lock: try OperationsLock.backend(for: deployment))
+                _ = try OperationsLock.backend(for: deployment)
+                // Audit failures reach the screen through the action's line, never stderr under curses.
+                var runner = OperationRunner(inventory: deployment)
+                runner.trapsSignals = false
+                actions = DashboardActions(runtime: try HAProxyRuntimeAPI(parsing: address), backend: deployment.haproxyBackend, runner: runner)
                 unavailable = nil
             } catch {
                 unavailable = "haproxy.runtime_api: \(error)"
@@ -62,6 +63,6 @@ struct Dashboard: AsyncParsableCommand {
             scraper: scraper, window: window.seconds, ui: DashboardUI(interval: interval, readOnly: readOnly, actionsUnavailable: unavailable),
             actions: actions)
         let ending = try await tui.run()
-        if case .signal(let number) = ending { throw ExitCode(128 + number) }
+        if case .signal(let number) = ending { throw ExitStatus.signal(number) }
     }
 }

@@ -55,7 +55,7 @@ struct Demo: AsyncParsableCommand {
             server = try await InProcessServer.start(environment: Self.serverEnvironment, logger: logger)
         } catch {
             printError("whisperctl demo: cannot start whisper-server: \(error)")
-            throw ExitCode(1)
+            throw ExitStatus.notPassed
         }
         let crowd = DemoCrowd(port: server.port, users: users)
         let crowdTask = Task { await crowd.run() }
@@ -83,10 +83,10 @@ struct Demo: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         print("demo: ran \(elapsed.humanReadable): \(users) simulated users, \(stats.matches) matches, \(stats.sent) messages sent, "
             + "\(stats.received) received, \(stats.reports) reports, \(stats.errors) errors\(stats.lastError.map { " (last: \($0))" } ?? "")")
-        if let interruption { throw ExitCode(128 + interruption) }
+        if let interruption { throw ExitStatus.signal(interruption) }
         guard stats.matches > 0, stats.received > 0 else {
             printError("whisperctl demo: nothing happened: \(stats.matches) matches, \(stats.received) messages delivered")
-            throw ExitCode(1)
+            throw ExitStatus.notPassed
         }
     }
 
@@ -98,15 +98,8 @@ struct Demo: AsyncParsableCommand {
     /// `--no-tui`: a top snapshot per interval until --duration or a signal (returned).
     private func printSnapshots(scraper: DeploymentScraper, crowd: DemoCrowd, port: Int) async -> Int32? {
         let signalled = NIOLockedValueBox<Int32?>(nil)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { signalled.withLockedValue { $0 = number } }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        let trap = SignalTrap { number in signalled.withLockedValue { $0 = $0 ?? number } }
+        defer { trap.remove() }
         var model = DashboardModel(targets: scraper.targets, window: 10)
         let clock = ContinuousClock()
         let deadline = duration.map { clock.now + $0 }

@@ -7,7 +7,7 @@ struct Diag: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Look at each component, judge it against the operations guide, and say how to fix it.",
         discussion: """
-            Components: redis, nats, haproxy, postgres, server, kernel; all of them, concurrently, when none \
+            Components: redis, nats, haproxy, postgres, server, kernel, cert; all of them, concurrently, when none \
             is named. Every finding has a severity, what was observed, the recommended value with the guide's \
             section it comes from, and the command or configuration line that fixes it; most severe first.
             Exit status: 0 ok, 1 warning, 2 critical, 3 unknown (as status).
@@ -19,11 +19,11 @@ struct Diag: AsyncParsableCommand {
             """
     )
 
-    static let components = ["redis", "nats", "haproxy", "postgres", "server", "kernel"]
+    static let components = ["redis", "nats", "haproxy", "postgres", "server", "kernel", "cert"]
 
     @OptionGroup var inventory: InventoryOptions
 
-    @Argument(help: ArgumentHelp("Components to look at (redis, nats, haproxy, postgres, server, kernel); all when none.", valueName: "component"))
+    @Argument(help: ArgumentHelp("Components to look at (redis, nats, haproxy, postgres, server, kernel, cert); all when none.", valueName: "component"))
     var only: [String] = []
 
     @Flag(help: "Print one JSON object.")
@@ -110,6 +110,12 @@ struct Diag: AsyncParsableCommand {
         if chosen.contains("kernel") {
             jobs.append { kernel.run() }
         }
+        if chosen.contains("cert") {
+            if !deployment.certificatePaths.isEmpty {
+                let diagnosis = CertificateDiagnosis(paths: deployment.certificatePaths)
+                jobs.append { diagnosis.run() }
+            } else if !only.isEmpty { jobs.append { [Self.unconfigured("cert", "certs")] } }
+        }
 
         let findings = await withTaskGroup(of: [Finding].self) { group in
             for job in jobs { group.addTask { await job() } }
@@ -124,7 +130,7 @@ struct Diag: AsyncParsableCommand {
         } else {
             print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: tier, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)))
         }
-        if let writeSysctl { try writeSysctlFile(kernel, to: writeSysctl, deployment: deployment) }
+        if let writeSysctl { try await writeSysctlFile(kernel, to: writeSysctl, deployment: deployment) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
 
@@ -175,33 +181,12 @@ struct Diag: AsyncParsableCommand {
         }
     }
 
-    func writeSysctlFile(_ kernel: KernelDiagnosis, to path: String, deployment: Inventory) throws {
-        do {
-            try AtomicFile.write(Array(kernel.sysctlFile.utf8), to: path, mode: 0o644)
-        } catch {
-            printError("whisperctl diag: \(error)")
-            throw ExitCode(2)
-        }
+    func writeSysctlFile(_ kernel: KernelDiagnosis, to path: String, deployment: Inventory) async throws {
+        let runner = Mutation.runner(deployment, wait: nil, yes: yes, quiet: false)
+        try await Mutation.run(runner, WriteSysctlFile(kernel: kernel, path: path), command: "diag")
         printError("wrote \(path) (\(kernel.settings.count) settings for the \(kernel.tier.name) tier)")
-        Mutation.audit(deployment, command: "diag", action: "write-sysctl", target: path, outcome: .succeeded)
         guard apply else { return }
-        guard Mutation.confirm("Load \(path) into the running kernel with sysctl -p?", yes: yes) else { throw ExitCode(1) }
-        let result = try? Sysctl.load(path)
-        let ok = result?.0 == true
-        Mutation.audit(deployment, command: "diag", action: "sysctl -p", target: path, outcome: ok ? .succeeded : .failed(result?.1 ?? "sysctl did not run"))
-        if !ok {
-            printError("whisperctl diag: sysctl -p \(path) failed: \(result?.1 ?? "sysctl did not run")")
-            throw ExitCode(2)
-        }
-    }
-}
-
-enum Sysctl {
-    /// `sysctl -p FILE`: (succeeded, what it printed).
-    static func load(_ path: String) throws -> (Bool, String) {
-        let child = try Subprocess.spawn("/usr/sbin/sysctl", ["-p", path], environment: ProcessInfo.processInfo.environment, captureOutput: false)
-        let termination = child.waitBlocking()
-        return (termination.succeeded, child.errorOutput)
+        try await Mutation.run(runner, LoadSysctlFile(path: path), command: "diag")
     }
 }
 

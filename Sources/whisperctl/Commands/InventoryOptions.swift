@@ -95,7 +95,7 @@ struct InventoryOptions: ParsableArguments {
                 ])
                 print(body.prettyPrinted())
             }
-            throw ExitCode(HealthStatus.unknown.exitCode)
+            throw ExitStatus.unknown
         }
         return deployment
     }

@@ -69,11 +69,8 @@ struct LoadTest: AsyncParsableCommand {
         FileLimit.raiseToHardLimit()
         let engine = LoadTestEngine(plan: plan)
         // Ctrl-C stops the run and still prints what was measured.
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler { engine.stop() }
-        interrupt.resume()
-        defer { interrupt.cancel() }
+        let interrupt = SignalTrap([SIGINT]) { _ in engine.stop() }
+        defer { interrupt.remove() }
         let tty = isatty(STDERR_FILENO) == 1 && !json
         let showProgress: @Sendable (LoadTestProgress) -> Void = { progress in
             let line = "\(progress.phase): \(progress.connections) connected, \(progress.failed) failed, "
@@ -83,7 +80,7 @@ struct LoadTest: AsyncParsableCommand {
         let report = try await engine.run(progress: tty ? showProgress : nil)
         if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         print(json ? report.json.prettyPrinted() : render(report))
-        if !report.passed { throw ExitCode(1) }
+        if !report.passed { throw ExitStatus.notPassed }
     }
 
     private func render(_ report: LoadTestReport) -> String {

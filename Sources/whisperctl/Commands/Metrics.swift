@@ -51,14 +51,14 @@ struct Metrics: AsyncParsableCommand {
             bytes = try await read()
         } catch {
             printError("whisperctl metrics: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.critical
         }
         var families: [MetricFamily]
         do {
             families = try PrometheusTextParser.parse(bytes)
         } catch {
             printError("\(source == "-" ? "standard input" : source): \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.critical
         }
         if let match, let pattern = try? Regex(match) {
             families = families.filter { (try? pattern.wholeMatch(in: $0.name)) != nil }

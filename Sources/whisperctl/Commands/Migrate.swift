@@ -41,7 +41,7 @@ struct MigrateOptions: ParsableArguments {
             return (deployment, try MigrationDirectory.load(directory), directory)
         } catch {
             printError("whisperctl migrate: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.failed
         }
     }
 }
@@ -72,14 +72,14 @@ extension Migrate {
         let (deployment, migrations, _) = try options.load()
         guard let url = deployment.postgresURL else {
             printError("whisperctl migrate: no postgres.url in the inventory (or DATABASE_URL, --database-url)")
-            throw ExitCode(3)
+            throw ExitStatus.unknown
         }
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(url: url, timeout: .seconds(10))
         } catch {
             printError("whisperctl migrate: \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.failed
         }
         defer { connection.close() }
         var runnerOptions = MigrationRunner.Options()
@@ -91,29 +91,39 @@ extension Migrate {
         runnerOptions.waiting = { holder in if !quiet { printError("waiting for the migration lock, held by \(holder)") } }
         runnerOptions.retrying = { line in printError("retrying: \(line)") }
         let runner = MigrationRunner(connection: connection, migrations: migrations, options: runnerOptions)
-        // Any failure but a decided exit is reported (and, for a mutation, audited) the same way.
-        func reported() async throws -> T {
-            do {
-                return try await body(runner, deployment)
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                throw failed(error, command: command, inventory: run == nil ? nil : deployment)
-            }
+        do {
+            return try await body(runner, deployment)
+        } catch let status as ExitStatus {
+            throw status
+        } catch {
+            printError("whisperctl \(command): \(error)")
+            throw ExitStatus.failed
         }
-        guard let run, !run.dryRun else { return try await reported() }
-        // Waits for another mutation like the migration lock does, unless --no-wait.
-        let held = try await Mutation.lock(deployment, command: command, wait: run.noWait ? nil : .seconds(86_400 * 365), quiet: quiet)
-        return try await held.whileHeld { try await reported() }
     }
 
-    /// Maps a runner failure to the exit codes: 1 refused, 2 failed.
-    static func failed(_ error: Error, command: String, inventory: Inventory?) -> ExitCode {
-        printError("whisperctl \(command): \(error)")
-        if let inventory { Mutation.audit(inventory, command: command, action: command, target: "database", outcome: .failed("\(error)")) }
-        if error is MigrationDirtyError { return ExitCode(1) }
-        if let ops = error as? OpsError, ops.message.contains("holds the lock") || ops.message.contains("changed after it was applied") { return ExitCode(1) }
-        return ExitCode(2)
+    /// Runs a schema change through the operations runner: the confirmation, the operations
+    /// lock (waited for like the migration lock, unless --no-wait), the audit line.
+    static func change(
+        _ runner: MigrationRunner, _ change: MigrateSchema.Change, action: String, deployment: Inventory, run: MigrateRunOptions,
+        json: Bool, command: String, backupFirst: Bool = false
+    ) async throws -> MigrateSchema.Outcome {
+        let database = (try? PostgresConnectionInfo(parsing: deployment.postgresURL ?? ""))?.database ?? "the database"
+        let backup = backupFirst ? try TakeBackup(inventory: deployment, whisperctlVersion: WhisperctlVersion.current) : nil
+        let operation = MigrateSchema(runner: runner, change: change, database: database, action: action, backupFirst: backup)
+        let operations = Mutation.runner(deployment, wait: run.noWait ? nil : .seconds(86_400 * 365), yes: run.yes, quiet: json)
+        let outcome = try await Mutation.run(operations, operation, command: command)
+        if let entry = outcome.backup, !json { printError("backup \(entry.id) taken and verified before migrating") }
+        return outcome
+    }
+
+    /// What a change would do, read from the database; nothing is changed or locked.
+    static func pending(_ runner: MigrationRunner, _ change: MigrateSchema.Change, command: String) async throws -> (MigrationRunner.Direction, [Migration]) {
+        do {
+            return try await MigrateSchema(runner: runner, change: change, database: "", action: "").pending()
+        } catch {
+            printError("whisperctl \(command): \(error)")
+            throw ExitStatus(OperationFailure.failed(error))
+        }
     }
 
     static func report(_ migrations: [Migration], direction: MigrationRunner.Direction, json: Bool, dryRun: Bool, runner: MigrationRunner) {
@@ -179,7 +189,7 @@ struct MigrateStatus: AsyncParsableCommand {
                     print(MigrationDirtyError(version: dirty.version, name: dirty.name).description)
                 }
             }
-            if statuses.contains(where: \.dirty) { throw ExitCode(1) }
+            if statuses.contains(where: \.dirty) { throw ExitStatus.warning }
         }
     }
 }
@@ -202,20 +212,17 @@ struct MigrateUp: AsyncParsableCommand {
 
     func run() async throws {
         try await Migrate.withRunner(options, run, command: "migrate up") { runner, deployment in
-            let pending = try await runner.pendingUp()
+            let (_, pending) = try await Migrate.pending(runner, .up(to: nil), command: "migrate up")
             let target = count.flatMap { pending.count >= $0 ? pending[$0 - 1].version : nil }
             let chosen = count.map { Array(pending.prefix($0)) } ?? pending
             if run.dryRun || chosen.isEmpty {
                 Migrate.report(chosen, direction: .up, json: options.json, dryRun: run.dryRun, runner: runner)
-                throw ExitCode(chosen.isEmpty ? 1 : 0)
+                if chosen.isEmpty { throw ExitStatus.nothingToDo }
+                return
             }
-            if backupFirst {
-                let entry = try await BackupCommand.takeBackup(deployment, quiet: options.json)
-                if !options.json { printError("backup \(entry.id) taken and verified before migrating") }
-            }
-            let applied = try await runner.up(to: target)
-            Mutation.audit(deployment, command: "migrate", action: "up", target: applied.map(\.label).joined(separator: ","), outcome: .succeeded)
-            Migrate.report(applied, direction: .up, json: options.json, dryRun: false, runner: runner)
+            let done = try await Migrate.change(
+                runner, .up(to: target), action: "up", deployment: deployment, run: run, json: options.json, command: "migrate up", backupFirst: backupFirst)
+            Migrate.report(done.migrations, direction: .up, json: options.json, dryRun: false, runner: runner)
         }
     }
 }
@@ -235,19 +242,16 @@ struct MigrateDown: AsyncParsableCommand {
 
     func run() async throws {
         try await Migrate.withRunner(options, run, command: "migrate down") { runner, deployment in
-            let reverting = try await runner.pendingDown(steps: count)
+            let applied = try await runner.status().filter { $0.appliedAt != nil }.map(\.version).sorted(by: >)
+            let target = applied.count > count ? applied[count] : 0
+            let (_, reverting) = try await Migrate.pending(runner, .down(to: target), command: "migrate down")
             if run.dryRun || reverting.isEmpty {
                 Migrate.report(reverting, direction: .down, json: options.json, dryRun: run.dryRun, runner: runner)
-                throw ExitCode(reverting.isEmpty ? 1 : 0)
+                if reverting.isEmpty { throw ExitStatus.nothingToDo }
+                return
             }
-            let database = (try? PostgresConnectionInfo(parsing: deployment.postgresURL ?? ""))?.database ?? "the database"
-            guard Mutation.confirm("Revert \(reverting.map(\.label).joined(separator: ", ")) on \(database)? Their down scripts may drop data.", yes: run.yes) else {
-                Mutation.audit(deployment, command: "migrate", action: "down", target: reverting.map(\.label).joined(separator: ","), outcome: .refused("not confirmed"))
-                throw ExitCode(1)
-            }
-            let reverted = try await runner.down(steps: count)
-            Mutation.audit(deployment, command: "migrate", action: "down", target: reverted.map(\.label).joined(separator: ","), outcome: .succeeded)
-            Migrate.report(reverted, direction: .down, json: options.json, dryRun: false, runner: runner)
+            let done = try await Migrate.change(runner, .down(to: target), action: "down", deployment: deployment, run: run, json: options.json, command: "migrate down")
+            Migrate.report(done.migrations, direction: .down, json: options.json, dryRun: false, runner: runner)
         }
     }
 }
@@ -266,15 +270,11 @@ struct MigrateGoto: AsyncParsableCommand {
             let planned = try await runner.goto(version, dryRun: true)
             if run.dryRun || planned.migrations.isEmpty {
                 Migrate.report(planned.migrations, direction: planned.direction, json: options.json, dryRun: run.dryRun, runner: runner)
-                throw ExitCode(planned.migrations.isEmpty ? 1 : 0)
+                if planned.migrations.isEmpty { throw ExitStatus.nothingToDo }
+                return
             }
-            if planned.direction == .down {
-                guard Mutation.confirm("Revert \(planned.migrations.map(\.label).joined(separator: ", "))? Their down scripts may drop data.", yes: run.yes) else {
-                    throw ExitCode(1)
-                }
-            }
-            let done = try await runner.goto(version)
-            Mutation.audit(deployment, command: "migrate", action: "goto \(version)", target: done.migrations.map(\.label).joined(separator: ","), outcome: .succeeded)
+            let change: MigrateSchema.Change = planned.direction == .down ? .down(to: version) : .up(to: version)
+            let done = try await Migrate.change(runner, change, action: "goto \(version)", deployment: deployment, run: run, json: options.json, command: "migrate goto")
             Migrate.report(done.migrations, direction: done.direction, json: options.json, dryRun: false, runner: runner)
         }
     }
@@ -296,15 +296,11 @@ struct MigrateForce: AsyncParsableCommand {
                 print("-- would record version \(version) as applied and clean, versions above it as not applied")
                 return
             }
-            guard Mutation.confirm("Record the schema as at version \(version), clean? No migration SQL runs: only the bookkeeping changes.", yes: run.yes) else {
-                throw ExitCode(1)
-            }
-            let done = try await runner.force(version)
-            Mutation.audit(deployment, command: "migrate", action: "force", target: String(version), outcome: .succeeded)
+            let done = try await Migrate.change(runner, .force(version), action: "force", deployment: deployment, run: run, json: options.json, command: "migrate force")
             if options.json {
-                print(JSONValue.object([("forced", .int(version)), ("statements", .array(done.map(JSONValue.string)))]).prettyPrinted())
+                print(JSONValue.object([("forced", .int(version)), ("statements", .array(done.statements.map(JSONValue.string)))]).prettyPrinted())
             } else {
-                done.forEach { print($0) }
+                done.statements.forEach { print($0) }
                 print("recorded: version \(version), clean")
             }
         }
@@ -340,7 +336,7 @@ struct MigrateCreate: ParsableCommand {
         let down = (directory as NSString).appendingPathComponent("\(label).down.sql")
         for path in [up, down] where FileManager.default.fileExists(atPath: path) {
             printError("whisperctl migrate create: \(path) exists")
-            throw ExitCode(1)
+            throw ExitStatus.refused
         }
         try AtomicFile.write(Array((header + "-- \(label): what it changes and why.\n\n").utf8), to: up)
         try AtomicFile.write(Array((header + "-- Reverts \(label).\n\n").utf8), to: down)

@@ -1,34 +1,48 @@
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
 import OpsKit
 
-/// What every mutating command shares: the operations lock, confirmation, the audit log, and
-/// signals that stop the work cleanly rather than kill the process mid-write.
+/// What every mutating command shares: the operations lock's wait.
 struct LockOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Wait this long for the operations lock when another command holds it (default: fail at once).", valueName: "duration"))
     var wait: Duration?
 }
 
+/// How a command hands its operation to the one runner, and reports how it ended.
 enum Mutation {
-    /// Takes the deployment's operations lock, or exits 1 naming who holds it.
-    static func lock(_ inventory: Inventory, command: String, wait: Duration?, quiet: Bool = false) async throws -> HeldLock {
-        let backend: LockBackend
+    /// The runner as a command uses it: confirmation on the terminal (or `--yes`), progress and
+    /// lock waits on stderr unless `quiet`.
+    static func runner(
+        _ inventory: Inventory, wait: Duration?, yes: Bool, quiet: Bool, progress: (@Sendable (String) -> Void)? = nil
+    ) -> OperationRunner {
+        OperationRunner(
+            inventory: inventory, lockWait: wait, confirm: { question in confirm(question, yes: yes) },
+            progress: progress ?? { line in if !quiet { printError(line) } },
+            waitingForLock: { holder, backend in
+                if !quiet { printError("waiting for the operations lock: held by \(holder.describe()) [\(backend)]") }
+            },
+            auditFailed: { error in printError("warning: not written to the audit log: \(error)") })
+    }
+
+    /// Runs `operation`; a failure is printed (`whisperctl COMMAND: why`) and becomes the
+    /// command's exit status.
+    @discardableResult
+    static func run<O: OpsOperation>(_ runner: OperationRunner, _ operation: O, command: String, confirmed: Bool = false) async throws -> O.Outcome {
         do {
-            backend = try OperationsLock.backend(for: inventory)
+            return try await runner.run(operation, confirmed: confirmed)
         } catch {
             printError("whisperctl \(command): \(error)")
-            throw ExitCode(3)
+            throw ExitStatus(error)
         }
+    }
+
+    /// What `operation` would do; a failure to plan is printed and becomes the exit status.
+    static func plan<O: OpsOperation>(_ runner: OperationRunner, _ operation: O, command: String) async throws -> OperationPlan {
         do {
-            return try await OperationsLock.acquire(backend, command: command, wait: wait) { holder in
-                if !quiet { printError("waiting for the operations lock: held by \(holder.describe()) [\(backend.description)]") }
-            }
-        } catch let failure as OperationsLock.Failure {
-            printError("whisperctl \(command): \(failure)")
-            // Held by someone else: refused. The lock's backend unreachable: failed.
-            if case .held = failure { throw ExitCode(1) }
-            throw ExitCode(2)
+            return try await runner.plan(operation)
+        } catch {
+            printError("whisperctl \(command): \(error)")
+            throw ExitStatus(error)
         }
     }
 
@@ -44,42 +58,14 @@ enum Mutation {
         return answer == "y" || answer == "yes"
     }
 
-    static func audit(_ inventory: Inventory, command: String, action: String, target: String, outcome: AuditLog.Entry.Outcome, details: [(String, JSONValue)] = []) {
-        let log = AuditLog(path: inventory.auditLogPath, deployment: inventory.deployment)
-        do {
-            try log.record(AuditLog.Entry(command: command, action: action, target: target, outcome: outcome, details: details))
-        } catch {
-            printError("warning: not written to the audit log: \(error)")
-        }
-    }
-}
-
-/// SIGINT, SIGTERM and SIGHUP turned into a callback while mutating work runs, so it can stop at a
-/// safe point (remove a partial backup, let pg_restore roll back) instead of dying mid-write.
-final class InterruptTrap {
-    private var sources: [DispatchSourceSignal] = []
-    private let receivedBox = NIOLockedValueBox<Int32?>(nil)
-
-    init(_ handler: @escaping @Sendable (Int32) -> Void) {
-        var made: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            Glibc.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [receivedBox] in
-                receivedBox.withLockedValue { $0 = $0 ?? number }
-                handler(number)
-            }
-            source.resume()
-            made.append(source)
-        }
-        sources = made
+    /// A progress line that overwrites the last one on a terminal (and prints nothing elsewhere).
+    static let overwriting: @Sendable (String) -> Void = { line in
+        guard isatty(STDERR_FILENO) == 1 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
-    /// The first signal received, if any.
-    var received: Int32? { receivedBox.withLockedValue { $0 } }
-
-    func remove() {
-        for source in sources { source.cancel() }
-        for number in [SIGINT, SIGTERM, SIGHUP] { Glibc.signal(number, SIG_DFL) }
+    /// Clears what `overwriting` left on the line.
+    static func clearProgress() {
+        if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
 import OpsKit
 
 struct Restore: AsyncParsableCommand {
@@ -39,95 +38,30 @@ struct Restore: AsyncParsableCommand {
         let deployment = try options.inventory.loadOrExit(json: options.json)
         guard let url = deployment.postgresURL else {
             printError("whisperctl restore: no postgres.url in the inventory")
-            throw ExitCode(3)
+            throw ExitStatus.unknown
         }
         let store = BackupStore(directory: options.directory(deployment))
-        let entry: BackupStore.Entry
-        do {
-            entry = try store.entry(id)
-            try BackupVerifier.checkFiles(entry)
-        } catch {
-            printError("whisperctl restore: refusing: \(error)")
-            Mutation.audit(deployment, command: "restore", action: "restore", target: id, outcome: .refused("\(error)"))
-            throw ExitCode(2)
-        }
-        let runner = RestoreRunner(databaseURL: url)
-        let database = try runner.targetDatabase(targetDatabase)
-        let endpoint = (try? PostgresConnectionInfo(parsing: url))?.endpoint ?? "?"
-        let manifest = entry.manifest
-        let rows = manifest.tables.values.reduce(0, +)
-        let question = "Restore backup \(entry.id) (taken \(ISO8601DateFormatter().string(from: manifest.createdAt)) from \(manifest.database), "
-            + "\(manifest.tables.count) tables, \(rows) rows) into database '\(database)' on \(endpoint)? Its current contents are replaced."
-        guard Mutation.confirm(question, yes: yes) else {
-            Mutation.audit(deployment, command: "restore", action: "restore", target: "\(entry.id) -> \(database)", outcome: .refused("not confirmed"))
-            throw ExitCode(1)
-        }
-        let held = try await Mutation.lock(deployment, command: "restore", wait: lock.wait, quiet: options.json)
-        let interruption = RestoreRunner.Interruption()
-        // Ctrl-C reaches pg_restore, which gives up: its single transaction rolls back.
-        let trap = InterruptTrap { number in interruption.interrupt(number == SIGINT ? SIGINT : SIGTERM) }
-        let report: RestoreRunner.Report
-        do {
-            report = try await runner.restore(entry, target: targetDatabase, interruption: interruption)
-            if let signal = interruption.signal { throw OpsError(.io, "interrupted (signal \(signal)) as pg_restore finished") }
-            trap.remove()
-        } catch {
-            trap.remove()
-            await held.release()
-            let interrupted = trap.received
-            printError("whisperctl restore: \(error)" + (interrupted != nil ? " (interrupted)" : ""))
-            Mutation.audit(deployment, command: "restore", action: "restore", target: "\(entry.id) -> \(database)", outcome: .failed("\(error)"))
-            throw ExitCode(interrupted.map { 128 + $0 } ?? 2)
-        }
-        var restoredFiles: [String] = []
-        if withConfig {
-            restoredFiles = try restoreConfig(entry)
-        }
-        await held.release()
-        Mutation.audit(
-            deployment, command: "restore", action: "restore", target: "\(entry.id) -> \(database)",
-            outcome: report.matches ? .succeeded : .failed("row counts differ from the manifest"))
+        let runner = Mutation.runner(deployment, wait: lock.wait, yes: yes, quiet: options.json)
+        let restore = RestoreBackup(store: store, id: id, databaseURL: url, targetDatabase: targetDatabase, withConfig: withConfig)
+        let outcome = try await Mutation.run(runner, restore, command: "restore")
+        let report = outcome.report
+        let entry = outcome.entry
         if options.json {
             print(JSONValue.object([
-                ("id", .string(entry.id)), ("database", .string(database)), ("rows_match", .bool(report.matches)),
+                ("id", .string(entry.id)), ("database", .string(report.database)), ("rows_match", .bool(report.matches)),
                 ("tables", .array(report.tables.map { .object([("table", .string($0.table)), ("expected", .int($0.expected)), ("restored", $0.restored.map(JSONValue.int) ?? .null)]) })),
-                ("config_files", .array(restoredFiles.map(JSONValue.string))),
+                ("config_files", .array(outcome.configFiles.map(JSONValue.string))),
             ]).prettyPrinted())
         } else {
-            print("restored \(entry.id) into \(database):")
+            print("restored \(entry.id) into \(report.database):")
             let rows = report.tables.map { [$0.table, String($0.expected), $0.restored.map(String.init) ?? "missing", $0.expected == $0.restored ? "ok" : "DIFFERS"] }
             print(Table(headers: ["TABLE", "MANIFEST", "RESTORED", ""], rows: rows).render())
-            for file in restoredFiles { print(file) }
+            for file in outcome.configFiles { print(file) }
         }
         if !report.matches {
             printError("whisperctl restore: the restored rows differ from the manifest")
-            throw ExitCode(2)
+            throw ExitStatus.failed
         }
-    }
-
-    /// Puts the .env and certificates back where they came from; a different existing file is
-    /// replaced only when confirmed.
-    private func restoreConfig(_ entry: BackupStore.Entry) throws -> [String] {
-        var lines: [String] = []
-        for file in entry.manifest.files where file.kind != .database {
-            guard let target = file.source else { continue }
-            let stored = (entry.path as NSString).appendingPathComponent(file.name)
-            guard let data = FileManager.default.contents(atPath: stored) else { throw OpsError(.io, "cannot read", endpoint: stored) }
-            if let current = FileManager.default.contents(atPath: target) {
-                if current == data {
-                    lines.append("\(target): unchanged")
-                    continue
-                }
-                guard Mutation.confirm("Replace \(target) with the backup's copy (\(data.count) bytes, now \(current.count))?", yes: yes) else {
-                    lines.append("\(target): kept (not confirmed)")
-                    continue
-                }
-            }
-            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try AtomicFile.write(Array(data), to: target, mode: 0o600)
-            lines.append("\(target): restored (mode 0600)")
-        }
-        return lines
     }
 }
 
@@ -153,13 +87,17 @@ struct LockStatus: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try inventory.loadOrExit(json: json)
-        let backend = try OperationsLock.backend(for: deployment)
+        let backend: LockBackend
+        do { backend = try OperationsLock.backend(for: deployment) } catch {
+            printError("whisperctl lock status: \(error)")
+            throw ExitStatus.unknown
+        }
         let holder: LockHolder?
         do {
             holder = try await backend.current()
         } catch {
             printError("whisperctl lock status: \(backend.description): \(error)")
-            throw ExitCode(2)
+            throw ExitStatus.critical
         }
         if json {
             print(JSONValue.object([
@@ -178,7 +116,7 @@ struct LockStatus: AsyncParsableCommand {
         } else {
             print("free [\(backend.description)]")
         }
-        if holder != nil { throw ExitCode(1) }
+        if holder != nil { throw ExitStatus.warning }
     }
 }
 
@@ -196,28 +134,23 @@ struct LockBreak: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try inventory.loadOrExit(json: false)
-        let backend = try OperationsLock.backend(for: deployment)
-        guard let holder = try await backend.current() else {
+        let backend: LockBackend
+        do { backend = try OperationsLock.backend(for: deployment) } catch {
+            printError("whisperctl lock break: \(error)")
+            throw ExitStatus.unknown
+        }
+        let runner = Mutation.runner(deployment, wait: nil, yes: yes, quiet: false)
+        let breaking = BreakLock(backend: backend, force: force)
+        let holder: LockHolder?
+        do { holder = try await backend.current() } catch {
+            printError("whisperctl lock break: \(backend.description): \(error)")
+            throw ExitStatus.failed
+        }
+        guard holder != nil else {
             print("the lock is free [\(backend.description)]")
             return
         }
-        if let interval = backend.heartbeatInterval, let heartbeat = holder.heartbeatAt {
-            let age = Date().timeIntervalSince(heartbeat)
-            if age < 2 * interval.seconds && !force {
-                printError("the holder is alive: \(holder.describe()), heartbeat \(DisplayFormat.age(age)) ago; --force breaks it anyway")
-                throw ExitCode(1)
-            }
-        }
-        guard Mutation.confirm("Break the lock held by \(holder.describe())? If it is still working, two operations may overlap.", yes: yes) else {
-            throw ExitCode(1)
-        }
-        do {
-            try await backend.breakLock(holder)
-        } catch {
-            printError("whisperctl lock break: \(error)")
-            throw ExitCode(2)
-        }
-        Mutation.audit(deployment, command: "lock", action: "break", target: backend.description, outcome: .succeeded, details: [("holder", .string(holder.describe()))])
+        try await Mutation.run(runner, breaking, command: "lock break")
         print("broken: the lock is free")
     }
 }

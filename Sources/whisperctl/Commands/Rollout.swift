@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
 import OpsKit
 
 struct Rollout: AsyncParsableCommand {
@@ -73,14 +72,14 @@ struct RolloutRun: AsyncParsableCommand {
         let deployment = try inventory.loadOrExit(json: json)
         guard let runtimeText = deployment.haproxyRuntimeAPI else {
             printError("whisperctl rollout: haproxy.runtime_api is not set: the rollout drains servers through HAProxy's runtime API (docs/rollout.md)")
-            throw ExitCode(3)
+            throw ExitStatus.unknown
         }
         let runtime: HAProxyRuntimeAPI
         do {
             runtime = try HAProxyRuntimeAPI(parsing: runtimeText)
         } catch {
             printError("whisperctl rollout: haproxy.runtime_api: \(error)")
-            throw ExitCode(3)
+            throw ExitStatus.unknown
         }
         var options = RolloutOptions()
         options.only = only
@@ -96,7 +95,7 @@ struct RolloutRun: AsyncParsableCommand {
 
         let printer = RolloutPrinter(json: json)
         let state = RolloutStateFile(path: RolloutStateFile.path(for: deployment))
-        let stop = NIOLockedValueBox(false)
+        let stop = StopRequest()
         let conductor = RolloutConductor(
             servers: deployment.servers,
             drivers: Dictionary(uniqueKeysWithValues: deployment.servers.compactMap { entry in
@@ -108,40 +107,27 @@ struct RolloutRun: AsyncParsableCommand {
                 printer.show(event)
                 state.record(event)
             },
-            interrupted: { stop.withLockedValue { $0 } })
+            interrupted: { stop.isRequested })
 
         let preflight = await conductor.preflight()
         printer.preflight(preflight, dryRun: dryRun)
-        guard preflight.passed else {
-            Mutation.audit(deployment, command: "rollout", action: "preflight", target: deployment.deployment, outcome: .refused(preflight.problems.joined(separator: "; ")))
-            throw ExitCode(1)
+        let rollout = RollOut(
+            conductor: conductor, preflight: preflight, stop: stop, started: { order in state.begin(order: order) },
+            stopping: { printer.note("stopping: the server in hand is brought back into service first") })
+        if dryRun {
+            guard preflight.passed else { throw ExitStatus.refused }
+            return
         }
-        if dryRun { return }
-        guard Mutation.confirm("Roll \(preflight.order.joined(separator: ", ")) through HAProxy \(deployment.haproxyBackend) (\(runtime.address))?", yes: yes) else {
-            throw ExitCode(1)
-        }
-        let held = try await Mutation.lock(deployment, command: "rollout", wait: lock.wait, quiet: json)
-        let trap = InterruptTrap { _ in
-            stop.withLockedValue { $0 = true }
-            printer.note("stopping: the server in hand is brought back into service first")
-        }
-        state.begin(order: preflight.order)
-        Mutation.audit(deployment, command: "rollout", action: "start", target: preflight.order.joined(separator: ","), outcome: .succeeded)
         let started = ContinuousClock.now
-        let outcome = await conductor.run(order: preflight.order)
-        trap.remove()
-        await held.release()
+        let outcome = try await Mutation.run(Mutation.runner(deployment, wait: lock.wait, yes: yes, quiet: json), rollout, command: "rollout")
         let elapsed = (ContinuousClock.now - started).seconds
         state.finish(outcome, seconds: elapsed)
         printer.finish(outcome, seconds: elapsed)
-        let auditOutcome: AuditLog.Entry.Outcome =
-            switch outcome {
-            case .completed: .succeeded
-            case .stopped(let why): .refused(why)
-            case .unsafe(let why): .failed(why)
-            }
-        Mutation.audit(deployment, command: "rollout", action: "finish", target: preflight.order.joined(separator: ","), outcome: auditOutcome, details: [("seconds", .double(elapsed))])
-        if outcome != .completed { throw ExitCode(outcome.exitCode) }
+        switch outcome {
+        case .completed: return
+        case .stopped: throw ExitStatus.refused
+        case .unsafe: throw ExitStatus.failed
+        }
     }
 
     /// Redis and NATS carry resumes: the rollout needs them healthy.
@@ -153,6 +139,9 @@ struct RolloutRun: AsyncParsableCommand {
         }
         if let monitor = deployment.natsMonitorURL {
             checks.append(("nats", { await NATSProbe(monitorURL: monitor).run(in: environment) }))
+        } else if let url = deployment.natsURL {
+            // No monitoring port: the client protocol's PING says whether NATS answers.
+            checks.append(("nats", { await NATSClientProbe(url: url).run(in: environment) }))
         }
         return checks
     }
@@ -171,7 +160,7 @@ struct RolloutStatus: AsyncParsableCommand {
         let path = RolloutStateFile.path(for: deployment)
         guard let data = FileManager.default.contents(atPath: path), var document = try? JSONValue.parse(Array(data)) else {
             printError("no rollout recorded for \(deployment.deployment) (\(path))")
-            throw ExitCode(1)
+            throw ExitStatus.nothingToDo
         }
         var status = document["status"]?.stringValue ?? "?"
         if status == "running", let pid = document["pid"]?.intValue, kill(pid_t(pid), 0) != 0, errno == ESRCH {
@@ -193,8 +182,8 @@ struct RolloutStatus: AsyncParsableCommand {
         }
         switch status {
         case "completed": return
-        case "unsafe": throw ExitCode(2)
-        default: throw ExitCode(1)
+        case "unsafe": throw ExitStatus.critical
+        default: throw ExitStatus.warning
         }
     }
 }
@@ -213,7 +202,7 @@ struct RolloutHistory: AsyncParsableCommand {
         let path = deployment.auditLogPath
         guard let data = FileManager.default.contents(atPath: path) else {
             printError("no audit log at \(path)")
-            throw ExitCode(1)
+            throw ExitStatus.nothingToDo
         }
         let entries = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
             .filter { $0["command"]?.stringValue == "rollout" && $0["deployment"]?.stringValue == deployment.deployment }

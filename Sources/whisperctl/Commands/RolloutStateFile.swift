@@ -7,6 +7,7 @@ final class RolloutStateFile: Sendable {
     let path: String
     private let document = NIOLockedValueBox<[(String, JSONValue)]>([])
     private let servers = NIOLockedValueBox<[(String, JSONValue)]>([])
+    private let unsaved = NIOLockedValueBox(false)
 
     init(path: String) { self.path = path }
 
@@ -53,7 +54,14 @@ final class RolloutStateFile: Sendable {
         let fields = document.withLockedValue { $0 }
         guard !fields.isEmpty else { return }
         let body = JSONValue.object(fields + [("servers", .object(servers.withLockedValue { $0 }))]).serialized()
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try? AtomicFile.write(Array((body + "\n").utf8), to: path)
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try AtomicFile.write(Array((body + "\n").utf8), to: path)
+        } catch {
+            // 'rollout status' would show an older state: say it once, the rollout goes on.
+            if !unsaved.withLockedValue({ told in defer { told = true }; return told }) {
+                printError("warning: the rollout state is not saved (\(path)): \(error)")
+            }
+        }
     }
 }

@@ -68,7 +68,7 @@ struct Status: AsyncParsableCommand {
         }
         let report = await runner.run()
         print(json ? report.json.prettyPrinted() : StatusRendering(terminal: .standardOutput(), timeout: timeout).render(report))
-        if report.overall != .ok { throw ExitCode(report.overall.exitCode) }
+        if report.overall != .ok { throw ExitStatus(report.overall) }
     }
 
     /// Component names of the inventory in the working directory, for shell completion.
@@ -91,21 +91,17 @@ struct StatusWatch {
     func run() async throws -> Never {
         let terminal = Terminal.standardOutput()
         let lastExit = NIOLockedValueBox<Int32>(HealthStatus.unknown.exitCode)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if terminal.isTTY { FileHandle.standardOutput.write(Data("\u{1B}[?25h\n".utf8)) }
-                Foundation.exit(lastExit.withLockedValue { $0 })
-            }
-            source.resume()
-            sources.append(source)
+        // Stopping a watch is its normal end: the cursor back, the last verdict as the status.
+        let trap = SignalTrap { _ in
+            if terminal.isTTY { FileHandle.standardOutput.write(Data("\u{1B}[?25h\n".utf8)) }
+            Foundation.exit(lastExit.withLockedValue { $0 })
         }
         var previous: [String: HealthStatus] = [:]
         var lastChange: [String: Date] = [:]
         let started = Date()
         while true {
+            // The watch ends only by that signal: the trap must live as long as the loop.
+            withExtendedLifetime(trap) {}
             let report = await runner.run()
             lastExit.withLockedValue { $0 = report.overall.exitCode }
             var changes: [String] = []

@@ -23,6 +23,8 @@ final class DashboardTUI: Sendable {
     let banner: (@Sendable () -> String)?
     private let wake: WakePipe
     private let pending = NIOLockedValueBox<(messages: [String], signal: Int32?)>(([], nil))
+    /// Where the UI thread hands actions to the task that performs them.
+    private let requested = NIOLockedValueBox<AsyncStream<DashboardAction>.Continuation?>(nil)
 
     init(
         scraper: DeploymentScraper, window: Double, ui: DashboardUI, actions: DashboardActions?, duration: Duration? = nil,
@@ -41,32 +43,50 @@ final class DashboardTUI: Sendable {
     static var terminalAvailable: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 }
 
     func run() async throws -> Ending {
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM, SIGHUP] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [pending, wake] in
-                pending.withLockedValue { $0.signal = number }
-                wake.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        defer {
-            for source in sources { source.cancel() }
-            for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_DFL) }
-        }
-        let model = self.model
+        let pending = self.pending
         let wake = self.wake
-        let scraping = Task {
-            await scraper.run { event in
-                model.withLockedValue { $0.apply(event) }
-                if case .started = event.payload { return }
-                wake.signal()
-            }
+        let trap = SignalTrap { number in
+            pending.withLockedValue { $0.signal = number }
+            wake.signal()
         }
-        defer { scraping.cancel() }
-        return try await withCheckedThrowingContinuation { continuation in
+        defer { trap.remove() }
+        let model = self.model
+        let scraper = self.scraper
+        let (requests, submit) = AsyncStream.makeStream(of: DashboardAction.self)
+        requested.withLockedValue { $0 = submit }
+        return try await withThrowingTaskGroup(of: Void.self) { background in
+            background.addTask {
+                await scraper.run { event in
+                    model.withLockedValue { $0.apply(event) }
+                    if case .started = event.payload { return }
+                    wake.signal()
+                }
+            }
+            // Actions run one after another; the ones asked for before quitting are finished
+            // (and audited) before the dashboard returns.
+            let actions = self.actions
+            let ending: Result<Ending, Error> = await withTaskGroup(of: Void.self) { performing in
+                performing.addTask {
+                    for await action in requests {
+                        guard let actions else { continue }
+                        let line = await actions.perform(action)
+                        pending.withLockedValue { $0.messages.append(line) }
+                        wake.signal()
+                    }
+                }
+                let ending = await Result(catching: { try await self.runLoopOnItsThread() })
+                submit.finish()
+                await performing.waitForAll()
+                return ending
+            }
+            background.cancelAll()
+            return try ending.get()
+        }
+    }
+
+    /// The curses loop blocks in poll(2): it runs on a thread of its own, not the cooperative pool.
+    private func runLoopOnItsThread() async throws -> Ending {
+        try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { [self] in
                 do {
                     continuation.resume(returning: try self.loop())
@@ -147,12 +167,8 @@ final class DashboardTUI: Sendable {
     }
 
     private func perform(_ action: DashboardAction) {
-        guard let actions else { return }
-        Task { [pending, wake] in
-            let line = await actions.perform(action)
-            pending.withLockedValue { $0.messages.append(line) }
-            wake.signal()
-        }
+        guard actions != nil else { return }
+        _ = requested.withLockedValue { $0 }?.yield(action)
     }
 }
 
