@@ -306,6 +306,8 @@ extension ISO8601DateFormatter {
                 do {
                     let chain = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test", timeout: .seconds(10))
                     seen.insert(chain[0].fingerprint)
+                } catch is CancellationError {
+                    break  // the test is over: the handshake in flight was abandoned, not failed
                 } catch {
                     failures.append("\(error)")
                 }

@@ -262,6 +262,35 @@ import Testing
         }
     }
 
+    /// Frozen services (SIGSTOP: the kernel accepts, nothing answers) cost one timeout, not one
+    /// per read: the reads that choose the tier run alongside the rest, and a service that did
+    /// not answer them is reported from that answer instead of being waited for again.
+    @Test func frozenServicesCostOneTimeoutNotOnePerRead() async throws {
+        try await withService({ try await RedisServer.start() }) { redis in
+            try await withService({ try await NATSServer.start() }) { nats in
+                let directory = try TemporaryDirectory()
+                defer { directory.remove() }
+                try inventory(directory, "redis:\n  addr: \(redis.address)\nnats:\n  url: \(nats.url)\n  monitor_url: \(nats.monitorURL)\n")
+                redis.process.pause()
+                nats.process.pause()
+                defer {
+                    redis.process.resume()
+                    nats.process.resume()
+                }
+                let timeout = 4.0
+                let run = try await WhisperctlBinary.run(["diag", "redis", "nats", "kernel", "--json", "--timeout", "\(Int(timeout))s"], in: directory)
+                #expect(run.status == 2, "\(run.stdout)")
+                let report = try JSONValue.parse(Array(run.stdout.utf8))
+                let unreachable = (report["findings"]?.arrayValue ?? []).filter { $0["check"]?.stringValue == "reachable" }
+                #expect(Set(unreachable.compactMap { $0["component"]?.stringValue }) == ["redis", "nats"], "\(run.stdout)")
+                #expect(unreachable.allSatisfy { $0["severity"] == .string("critical") })
+                let elapsed = Double(report["elapsed_ms"]?.intValue ?? .max) / 1000
+                #expect(elapsed >= timeout - 0.1, "it did wait for the frozen services: \(elapsed) s")
+                #expect(elapsed < 2 * timeout, "one timeout, not one per read: \(elapsed) s")
+            }
+        }
+    }
+
     @Test func capacityFollowsThePlaybookAndTheMeasuredFigures() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -8,7 +8,7 @@ public enum TLSPeerChain {
     /// - Parameter serverName: SNI; by default the host when it is a name.
     public static func fetch(host: String, port: Int, serverName: String? = nil, timeout: Duration = .seconds(5), pool: NIOThreadPool = .singleton) async throws -> [X509Certificate] {
         let endpoint = "\(host):\(port)"
-        return try await pool.runIfActive {
+        return try await pool.run(.abandon) {
             try handshake(host: host, port: port, serverName: serverName ?? (host.first?.isLetter == true ? host : nil), timeout: timeout, endpoint: endpoint)
         }
     }

@@ -91,7 +91,7 @@ public final class DeploymentScraper: Sendable {
                 return .haproxy(try HAProxyStats(csv: response.text))
             case .redis:
                 guard let address = targets.redis else { return .failed("no redis.addr") }
-                let connection = try await RedisConnection.connect(to: address, timeout: timeout, pool: pool)
+                let connection = try await RedisConnection.connect(to: address, timeout: timeout, pool: pool, onCancel: .abandon)
                 defer { connection.close() }
                 guard let info = try await connection.send(["INFO"]).string else { return .failed("INFO answered no text") }
                 return .redis(info: parseRedisInfo(info))
@@ -126,9 +126,9 @@ public final class DeploymentScraper: Sendable {
             draining: body?["draining"]?.boolValue ?? false)
     }
 
-    /// Answers `.failed` after `limit` even when `body` is stuck in a blocking call (`answer(within:)`).
+    /// Answers `.failed` after `limit` (`withTimeout`; the scraper's connections abandon a cancelled call).
     private func bounded(by limit: Duration, _ body: @escaping @Sendable () async -> ScrapeEvent.Payload) async -> ScrapeEvent.Payload {
-        await answer(within: limit, body) { .failed("no answer within \(limit.humanReadable)") }
+        await withTimeout(limit, body) { .failed("no answer within \(limit.humanReadable)") }
     }
 }
 

@@ -11,6 +11,8 @@ public struct HAProxyDiagnosis: Sendable {
     public var tier: CapacityTier
     /// The servers' heartbeat interval plus grace: an idle chat must outlive it through HAProxy.
     public var heartbeat: Duration = .seconds(40)
+    /// Why the runtime API did not answer earlier in the same run: reported without waiting again.
+    public var unanswered: String?
 
     public init(runtime: HAProxyRuntimeAPI?, statsURL: String?, backend: String, configPath: String?, tier: CapacityTier) {
         self.runtime = runtime
@@ -20,28 +22,36 @@ public struct HAProxyDiagnosis: Sendable {
         self.tier = tier
     }
 
+    static func unreachable(_ reachedBy: String, observed: String) -> Finding {
+        Finding(
+            "haproxy", "reachable", .critical, "HAProxy does not answer at \(reachedBy)", observed: observed, source: GuideSection.operations,
+            fix: "systemctl status haproxy (or docker compose ps haproxy); haproxy.runtime_api needs 'stats socket ... level admin'")
+    }
+
     public func run(in environment: ProbeEnvironment) async -> [Finding] {
         var findings: [Finding] = []
         var stats: HAProxyStats?
         var info: [String: String] = [:]
         var reachedBy = ""
-        do {
-            if let runtime {
-                reachedBy = "runtime API \(runtime.address)"
-                stats = try HAProxyStats(csv: try await runtime.execute("show stat"))
-                for line in try await runtime.execute("show info").split(separator: "\n") {
-                    let parts = line.split(separator: ":", maxSplits: 1)
-                    if parts.count == 2 { info[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+        if let runtime, let unanswered {
+            findings.append(Self.unreachable("runtime API \(runtime.address)", observed: unanswered))
+        } else {
+            do {
+                if let runtime {
+                    reachedBy = "runtime API \(runtime.address)"
+                    stats = try HAProxyStats(csv: try await runtime.execute("show stat"))
+                    for line in try await runtime.execute("show info").split(separator: "\n") {
+                        let parts = line.split(separator: ":", maxSplits: 1)
+                        if parts.count == 2 { info[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+                    }
+                } else if let statsURL {
+                    reachedBy = statsURL
+                    let url = statsURL.hasSuffix(";csv") ? statsURL : statsURL + ";csv"
+                    stats = try HAProxyStats(csv: try await environment.http.get(url, timeout: environment.timeout).text)
                 }
-            } else if let statsURL {
-                reachedBy = statsURL
-                let url = statsURL.hasSuffix(";csv") ? statsURL : statsURL + ";csv"
-                stats = try HAProxyStats(csv: try await environment.http.get(url, timeout: environment.timeout).text)
+            } catch {
+                findings.append(Self.unreachable(reachedBy, observed: "\(error)"))
             }
-        } catch {
-            findings.append(Finding(
-                "haproxy", "reachable", .critical, "HAProxy does not answer at \(reachedBy)", observed: "\(error)", source: GuideSection.operations,
-                fix: "systemctl status haproxy (or docker compose ps haproxy); haproxy.runtime_api needs 'stats socket ... level admin'"))
         }
         if let stats { findings += evaluate(stats: stats, info: info) }
         if let configPath { findings += await checkConfiguration(configPath) }

@@ -11,10 +11,18 @@ public struct NATSDiagnosis: Sendable {
     /// The client URL for `--rtt`: a publish and its delivery back through the server.
     public var rttURL: String?
     public var rttRounds = 20
+    /// Why the monitoring port did not answer earlier in the same run: reported without waiting again.
+    public var unanswered: String?
 
     public init(monitorURL: String, tier: CapacityTier) {
         self.monitorURL = monitorURL
         self.tier = tier
+    }
+
+    static func unreachable(_ base: String, observed: String) -> Finding {
+        Finding(
+            "nats", "reachable", .critical, "NATS monitoring does not answer at \(base)", observed: observed, source: GuideSection.operations,
+            fix: "systemctl status nats-server (or docker compose ps nats); the servers' NATS_URL and nats.monitor_url (nats-server -m 8222)")
     }
 
     public func run(in environment: ProbeEnvironment) async -> [Finding] {
@@ -24,13 +32,12 @@ public struct NATSDiagnosis: Sendable {
             guard response.isSuccess else { throw OpsError(.serverError, "\(path) answered HTTP \(response.status)", endpoint: base) }
             return try JSONValue.parse(response.body)
         }
+        if let unanswered { return [Self.unreachable(base, observed: unanswered)] }
         let varz: JSONValue
         do {
             varz = try await get("/varz")
         } catch {
-            return [Finding(
-                "nats", "reachable", .critical, "NATS monitoring does not answer at \(base)", observed: "\(error)", source: GuideSection.operations,
-                fix: "systemctl status nats-server (or docker compose ps nats); the servers' NATS_URL and nats.monitor_url (nats-server -m 8222)")]
+            return [Self.unreachable(base, observed: "\(error)")]
         }
         let connz = try? await get("/connz?subs=1&sort=pending&limit=20")
         let jsz = varz["jetstream"]?["config"] != nil ? try? await get("/jsz") : nil
@@ -136,27 +143,39 @@ private final class ArrivalSignal: Sendable {
     }
 
     func wait(timeout: Duration) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let round = state.withLockedValue { state -> Int? in
-                if state.early > 0 {
-                    state.early -= 1
-                    return nil
+        await withTimeout(timeout) { await self.arrival() } onTimeout: { false }
+    }
+
+    /// True when a message arrived, false once the waiting task is cancelled.
+    private func arrival() async -> Bool {
+        let round = NIOLockedValueBox<Int?>(nil)
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let mine = state.withLockedValue { state -> Int? in
+                    if state.early > 0 {
+                        state.early -= 1
+                        return nil
+                    }
+                    state.waiter = continuation
+                    state.round += 1
+                    return state.round
                 }
-                state.waiter = continuation
-                state.round += 1
-                return state.round
+                guard let mine else { return continuation.resume(returning: true) }
+                round.withLockedValue { $0 = mine }
+                if Task.isCancelled { self.expire(mine) }
             }
-            guard let round else { return continuation.resume(returning: true) }
-            Task {
-                try? await Task.sleep(for: timeout)
-                // Only this round's wait: a later round has a timer of its own.
-                let waiter = self.state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
-                    guard state.round == round, let waiter = state.waiter else { return nil }
-                    state.waiter = nil
-                    return waiter
-                }
-                waiter?.resume(returning: false)
-            }
+        } onCancel: {
+            if let mine = round.withLockedValue({ $0 }) { self.expire(mine) }
         }
+    }
+
+    /// Gives up this round's wait only: a later round waits on its own.
+    private func expire(_ round: Int) {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            guard state.round == round, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: false)
     }
 }

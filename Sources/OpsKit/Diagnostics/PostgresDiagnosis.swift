@@ -17,7 +17,7 @@ public struct PostgresDiagnosis: Sendable {
         let endpoint = (try? PostgresConnectionInfo(parsing: url))?.endpoint ?? "postgres"
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(url: url, timeout: environment.timeout, pool: environment.pool)
+            connection = try await PostgresConnection.connect(url: url, timeout: environment.timeout, pool: environment.pool, onCancel: .abandon)
         } catch {
             return [Finding(
                 "postgres", "reachable", .critical, "PostgreSQL does not answer at \(endpoint)", observed: "\(error)", source: GuideSection.operations,

@@ -9,22 +9,29 @@ public struct RedisDiagnosis: Sendable {
     /// Between the two samples of the match queue.
     public var queueInterval: Duration = .seconds(1)
     public var tier: CapacityTier
+    /// Why Redis did not answer earlier in the same run: reported without waiting a second time.
+    public var unanswered: String?
 
     public init(address: RedisAddress, tier: CapacityTier) {
         self.address = address
         self.tier = tier
     }
 
+    static func unreachable(_ endpoint: String, observed: String) -> Finding {
+        Finding(
+            "redis", "reachable", .critical, "Redis does not answer at \(endpoint)", observed: observed,
+            source: GuideSection.operations,
+            fix: "systemctl status redis-server (or docker compose ps redis); check REDIS_ADDR / redis.addr and that Redis listens there")
+    }
+
     public func run(in environment: ProbeEnvironment) async -> [Finding] {
         let endpoint = address.description
+        if let unanswered { return [Self.unreachable(endpoint, observed: unanswered)] }
         let connection: RedisConnection
         do {
-            connection = try await RedisConnection.connect(to: address, timeout: environment.timeout, pool: environment.pool)
+            connection = try await RedisConnection.connect(to: address, timeout: environment.timeout, pool: environment.pool, onCancel: .abandon)
         } catch {
-            return [Finding(
-                "redis", "reachable", .critical, "Redis does not answer at \(endpoint)", observed: "\(error)",
-                source: GuideSection.operations,
-                fix: "systemctl status redis-server (or docker compose ps redis); check REDIS_ADDR / redis.addr and that Redis listens there")]
+            return [Self.unreachable(endpoint, observed: "\(error)")]
         }
         defer { connection.close() }
         do {

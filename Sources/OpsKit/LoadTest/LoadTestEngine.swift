@@ -53,141 +53,143 @@ public final class LoadTestEngine: Sendable {
 
         // Progress once a second, from a child task that ends with the run.
         let phase = NIOLockedValueBox("connecting")
-        let reporter = Task { [stats] in
-            guard let onProgress else { return }
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+        return try await withThrowingTaskGroup(of: Void.self) { reporters in
+            if let onProgress {
+                reporters.addTask { [stats] in
+                    while (try? await Task.sleep(for: .seconds(1))) != nil {
+                        let p = progress.withLockedValue { $0 }
+                        let totals = (try? await self.collect(stats)) ?? LoopTotals()
+                        onProgress(LoadTestProgress(
+                            phase: phase.withLockedValue { $0 }, connections: p.established, failed: p.failed, sent: totals.sent,
+                            delivered: totals.delivered, errors: p.errorCodes.values.reduce(0, +)))
+                    }
+                }
+            }
+            defer { reporters.cancelAll() }
+
+            // Ramp: connect in batches every 10 ms so the whole set takes `ramp`.
+            let rampStarted = ContinuousClock.now
+            let tick: Duration = .milliseconds(10)
+            let batches = max(1, Int(plan.ramp / tick))
+            let perBatch = max(1, (plan.connections + batches - 1) / batches)
+            let chatting = plan.chattingPairs * 2
+            let clients = (0..<plan.connections).map { index in
+                LoadClient(
+                    index: index, interest: index < chatting ? "lt-\(index / 2)" : nil, plan: plan,
+                    stats: stats[index % loops.count], progress: progress)
+            }
+            for batchStart in stride(from: 0, to: plan.connections, by: perBatch) where !stopping {
+                for client in clients[batchStart..<min(batchStart + perBatch, plan.connections)] {
+                    client.eventLoop.execute { client.connect() }
+                }
+                if batchStart + perBatch < plan.connections { try await Task.sleep(for: tick) }
+            }
+            // Connects and upgrades are bounded (LoadClient's timeouts), then matching is quick: a
+            // client whose partner never connected waits only that long.
+            try await waitUntil(timeout: plan.ramp + .seconds(15)) {
                 let p = progress.withLockedValue { $0 }
-                let totals = (try? await self.collect(stats)) ?? LoopTotals()
-                onProgress(LoadTestProgress(
-                    phase: phase.withLockedValue { $0 }, connections: p.established, failed: p.failed, sent: totals.sent,
-                    delivered: totals.delivered, errors: p.errorCodes.values.reduce(0, +)))
+                return p.established + p.failed >= plan.connections || self.stopping
             }
-        }
-        defer { reporter.cancel() }
+            var matchedSoFar = -1
+            var lastMatch = ContinuousClock.now
+            while !stopping {
+                let p = progress.withLockedValue { $0 }
+                if p.matched >= chatting - p.failedChatting { break }
+                if p.matched != matchedSoFar {
+                    matchedSoFar = p.matched
+                    lastMatch = .now
+                } else if ContinuousClock.now - lastMatch > .seconds(5) {
+                    break  // the rest are waiting for partners that never connected
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let rampElapsed = ContinuousClock.now - rampStarted
+            let settled = progress.withLockedValue { $0 }
+            report.connections = settled.established
+            report.connectErrors = settled.failed
+            report.connectFailures = settled.failures
+            if settled.established > 0 { report.connectRate = Double(settled.established) / max(rampElapsed.seconds, 0.001) }
+            if !stopping { try await Task.sleep(for: .milliseconds(500)) }
+            if let before = rssBefore, let after = await serverMetricSum("process_resident_memory_bytes"), settled.established > 0 {
+                report.serverBytesPerConnection = (after - before) / Double(settled.established)
+            }
 
-        // Ramp: connect in batches every 10 ms so the whole set takes `ramp`.
-        let rampStarted = ContinuousClock.now
-        let tick: Duration = .milliseconds(10)
-        let batches = max(1, Int(plan.ramp / tick))
-        let perBatch = max(1, (plan.connections + batches - 1) / batches)
-        let chatting = plan.chattingPairs * 2
-        let clients = (0..<plan.connections).map { index in
-            LoadClient(
-                index: index, interest: index < chatting ? "lt-\(index / 2)" : nil, plan: plan,
-                stats: stats[index % loops.count], progress: progress)
-        }
-        for batchStart in stride(from: 0, to: plan.connections, by: perBatch) where !stopping {
-            for client in clients[batchStart..<min(batchStart + perBatch, plan.connections)] {
-                client.eventLoop.execute { client.connect() }
+            // Send: every millisecond each loop sends its share of the rate, round-robin over its chatting
+            // clients. Coarser ticks send in bursts that queue up in the server and inflate the tail.
+            phase.withLockedValue { $0 = "sending" }
+            let cpuBefore = await serverMetricSum("process_cpu_seconds_total")
+            let sendStarted = ContinuousClock.now
+            if plan.rate > 0 && chatting > 0 && !stopping {
+                let sendTick = TimeAmount.milliseconds(1)
+                var tasks: [RepeatedTask] = []
+                for (loopIndex, loop) in loops.enumerated() {
+                    let senders = clients.filter { $0.index % loops.count == loopIndex && $0.isChatting }
+                    guard !senders.isEmpty else { continue }
+                    let share = Double(plan.rate) * Double(senders.count) / Double(chatting)
+                    let sender = RoundRobinSender(senders: senders, perSecond: share)
+                    tasks.append(loop.scheduleRepeatedTask(initialDelay: sendTick, delay: sendTick) { _ in sender.tick() })
+                }
+                let deadline = ContinuousClock.now + plan.duration
+                while ContinuousClock.now < deadline && !stopping { try await Task.sleep(for: .milliseconds(50)) }
+                for task in tasks { task.cancel() }
             }
-            if batchStart + perBatch < plan.connections { try await Task.sleep(for: tick) }
-        }
-        // Connects and upgrades are bounded (LoadClient's timeouts), then matching is quick: a
-        // client whose partner never connected waits only that long.
-        try await waitUntil(timeout: plan.ramp + .seconds(15)) {
-            let p = progress.withLockedValue { $0 }
-            return p.established + p.failed >= plan.connections || self.stopping
-        }
-        var matchedSoFar = -1
-        var lastMatch = ContinuousClock.now
-        while !stopping {
-            let p = progress.withLockedValue { $0 }
-            if p.matched >= chatting - p.failedChatting { break }
-            if p.matched != matchedSoFar {
-                matchedSoFar = p.matched
-                lastMatch = .now
-            } else if ContinuousClock.now - lastMatch > .seconds(5) {
-                break  // the rest are waiting for partners that never connected
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        let rampElapsed = ContinuousClock.now - rampStarted
-        let settled = progress.withLockedValue { $0 }
-        report.connections = settled.established
-        report.connectErrors = settled.failed
-        report.connectFailures = settled.failures
-        if settled.established > 0 { report.connectRate = Double(settled.established) / max(rampElapsed.seconds, 0.001) }
-        if !stopping { try await Task.sleep(for: .milliseconds(500)) }
-        if let before = rssBefore, let after = await serverMetricSum("process_resident_memory_bytes"), settled.established > 0 {
-            report.serverBytesPerConnection = (after - before) / Double(settled.established)
-        }
+            let sendElapsed = ContinuousClock.now - sendStarted
+            let cpuAfter = await serverMetricSum("process_cpu_seconds_total")
 
-        // Send: every millisecond each loop sends its share of the rate, round-robin over its chatting
-        // clients. Coarser ticks send in bursts that queue up in the server and inflate the tail.
-        phase.withLockedValue { $0 = "sending" }
-        let cpuBefore = await serverMetricSum("process_cpu_seconds_total")
-        let sendStarted = ContinuousClock.now
-        if plan.rate > 0 && chatting > 0 && !stopping {
-            let sendTick = TimeAmount.milliseconds(1)
-            var tasks: [RepeatedTask] = []
-            for (loopIndex, loop) in loops.enumerated() {
-                let senders = clients.filter { $0.index % loops.count == loopIndex && $0.isChatting }
-                guard !senders.isEmpty else { continue }
-                let share = Double(plan.rate) * Double(senders.count) / Double(chatting)
-                let sender = RoundRobinSender(senders: senders, perSecond: share)
-                tasks.append(loop.scheduleRepeatedTask(initialDelay: sendTick, delay: sendTick) { _ in sender.tick() })
+            // What is still in flight when sending stops (a slow server, resumes catching up) is waited
+            // for: while deliveries or acks still come, or a client is still resuming, up to
+            // `maxSettle`; once nothing moves for `settle`, what is left is counted.
+            phase.withLockedValue { $0 = "settling" }
+            let settleStarted = ContinuousClock.now
+            var lastMoved = -1
+            var lastProgress = ContinuousClock.now
+            while ContinuousClock.now < settleStarted + Self.maxSettle && !stopping {
+                guard let totals = try? await collect(stats) else { break }
+                let resuming = progress.withLockedValue { $0.resuming }
+                // Done when every message arrived and every ack came back.
+                if totals.delivered >= totals.sent && totals.acked >= totals.sent && resuming == 0 { break }
+                if totals.delivered + totals.acked != lastMoved || resuming > 0 {
+                    lastMoved = totals.delivered + totals.acked
+                    lastProgress = .now
+                } else if ContinuousClock.now - lastProgress >= Self.settle {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
             }
-            let deadline = ContinuousClock.now + plan.duration
-            while ContinuousClock.now < deadline && !stopping { try await Task.sleep(for: .milliseconds(50)) }
-            for task in tasks { task.cancel() }
-        }
-        let sendElapsed = ContinuousClock.now - sendStarted
-        let cpuAfter = await serverMetricSum("process_cpu_seconds_total")
-
-        // What is still in flight when sending stops (a slow server, resumes catching up) is waited
-        // for: while deliveries or acks still come, or a client is still resuming, up to
-        // `maxSettle`; once nothing moves for `settle`, what is left is counted.
-        phase.withLockedValue { $0 = "settling" }
-        let settleStarted = ContinuousClock.now
-        var lastMoved = -1
-        var lastProgress = ContinuousClock.now
-        while ContinuousClock.now < settleStarted + Self.maxSettle && !stopping {
-            guard let totals = try? await collect(stats) else { break }
-            let resuming = progress.withLockedValue { $0.resuming }
-            // Done when every message arrived and every ack came back.
-            if totals.delivered >= totals.sent && totals.acked >= totals.sent && resuming == 0 { break }
-            if totals.delivered + totals.acked != lastMoved || resuming > 0 {
-                lastMoved = totals.delivered + totals.acked
-                lastProgress = .now
-            } else if ContinuousClock.now - lastProgress >= Self.settle {
-                break
+            report.settled = ContinuousClock.now - settleStarted
+            for client in clients { client.eventLoop.execute { client.finish() } }
+            try await Task.sleep(for: .milliseconds(100))
+            report.inFlight = try await Self.inFlight(clients, loops: loops)
+            let totals = try await collect(stats)
+            report.sent = totals.sent
+            if plan.rate > 0 && chatting > 0 { report.achievedRate = Double(totals.sent) / max(min(sendElapsed, plan.duration).seconds, 0.001) }
+            report.delivered = totals.delivered
+            report.duplicated = totals.duplicated
+            report.outOfOrder = totals.outOfOrder
+            report.foreign = totals.foreign
+            report.heldBack = totals.heldBack
+            let final = progress.withLockedValue { $0 }
+            report.matched = final.matched
+            report.resumed = final.resumed
+            report.resumeFailures = final.resumeFailures
+            report.resumeMicroseconds = LoadTestReport.quantiles(final.resumeMicroseconds)
+            report.errorCodes = final.errorCodes
+            report.closeCodes = final.closeCodes
+            let h = totals.histogram
+            if h.totalCount > 0 {
+                report.latencyMicroseconds = (h.valueAtPercentile(50), h.valueAtPercentile(95), h.valueAtPercentile(99), h.max)
             }
-            try await Task.sleep(for: .milliseconds(50))
+            if let before = cpuBefore, let after = cpuAfter, totals.delivered > 0 {
+                report.serverCPUPer10kMessages = (after - before) / Double(totals.delivered) * 10_000
+            }
+            if let before = countersBefore, let after = await serverCounters() {
+                report.serverRejections = after.rejections.subtracting(before.rejections)
+                report.serverDisconnections = after.disconnections.subtracting(before.disconnections)
+            }
+            report.partial = stopping
+            report.elapsed = ContinuousClock.now - started
+            return report
         }
-        report.settled = ContinuousClock.now - settleStarted
-        for client in clients { client.eventLoop.execute { client.finish() } }
-        try await Task.sleep(for: .milliseconds(100))
-        report.inFlight = try await Self.inFlight(clients, loops: loops)
-        let totals = try await collect(stats)
-        report.sent = totals.sent
-        if plan.rate > 0 && chatting > 0 { report.achievedRate = Double(totals.sent) / max(min(sendElapsed, plan.duration).seconds, 0.001) }
-        report.delivered = totals.delivered
-        report.duplicated = totals.duplicated
-        report.outOfOrder = totals.outOfOrder
-        report.foreign = totals.foreign
-        report.heldBack = totals.heldBack
-        let final = progress.withLockedValue { $0 }
-        report.matched = final.matched
-        report.resumed = final.resumed
-        report.resumeFailures = final.resumeFailures
-        report.resumeMicroseconds = LoadTestReport.quantiles(final.resumeMicroseconds)
-        report.errorCodes = final.errorCodes
-        report.closeCodes = final.closeCodes
-        let h = totals.histogram
-        if h.totalCount > 0 {
-            report.latencyMicroseconds = (h.valueAtPercentile(50), h.valueAtPercentile(95), h.valueAtPercentile(99), h.max)
-        }
-        if let before = cpuBefore, let after = cpuAfter, totals.delivered > 0 {
-            report.serverCPUPer10kMessages = (after - before) / Double(totals.delivered) * 10_000
-        }
-        if let before = countersBefore, let after = await serverCounters() {
-            report.serverRejections = after.rejections.subtracting(before.rejections)
-            report.serverDisconnections = after.disconnections.subtracting(before.disconnections)
-        }
-        report.partial = stopping
-        report.elapsed = ContinuousClock.now - started
-        return report
     }
 
     /// The servers' counters of refused upgrades and closed connections, by reason, summed.

@@ -28,6 +28,29 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// One line of the log as readers see it (details beyond these fields are kept in the
+    /// line and skipped here). Its keys are the ones `line(for:)` writes.
+    public struct Record: Codable, Sendable, Equatable {
+        public var time: String
+        public var user: String
+        public var host: String
+        public var pid: Int
+        public var deployment: String
+        public var command: String
+        public var action: String
+        public var target: String
+        /// "ok", "failed", "refused" or "interrupted".
+        public var result: String
+        public var error: String?
+        /// The whole line as written, details included.
+        public var line = ""
+
+        enum CodingKeys: String, CodingKey {
+            case time, user, host, pid, deployment, command, action, target, result, error
+        }
+        typealias Key = CodingKeys
+    }
+
     public let path: String
     public var deployment: String
 
@@ -55,18 +78,22 @@ public struct AuditLog: Sendable {
     public func line(for entry: Entry, at date: Date = Date()) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        typealias Key = Record.Key
         var fields: [(String, JSONValue)] = [
-            ("time", .string(formatter.string(from: date))), ("user", .string(AuditLog.operatorName)),
-            ("host", .string(ProcessInfo.processInfo.hostName)), ("pid", .int(Int(getpid()))),
-            ("deployment", .string(deployment)), ("command", .string(entry.command)), ("action", .string(entry.action)),
-            ("target", .string(entry.target)),
+            (Key.time.stringValue, .string(formatter.string(from: date))), (Key.user.stringValue, .string(AuditLog.operatorName)),
+            (Key.host.stringValue, .string(ProcessInfo.processInfo.hostName)), (Key.pid.stringValue, .int(Int(getpid()))),
+            (Key.deployment.stringValue, .string(deployment)), (Key.command.stringValue, .string(entry.command)),
+            (Key.action.stringValue, .string(entry.action)), (Key.target.stringValue, .string(entry.target)),
         ]
-        switch entry.outcome {
-        case .succeeded: fields.append(("result", .string("ok")))
-        case .failed(let reason): fields += [("result", .string("failed")), ("error", .string(reason))]
-        case .refused(let reason): fields += [("result", .string("refused")), ("error", .string(reason))]
-        case .interrupted(let reason): fields += [("result", .string("interrupted")), ("error", .string(reason))]
-        }
+        let (result, reason): (String, String?) =
+            switch entry.outcome {
+            case .succeeded: ("ok", nil)
+            case .failed(let reason): ("failed", reason)
+            case .refused(let reason): ("refused", reason)
+            case .interrupted(let reason): ("interrupted", reason)
+            }
+        fields.append((Key.result.stringValue, .string(result)))
+        if let reason { fields.append((Key.error.stringValue, .string(reason))) }
         fields += entry.details
         return SecretRegistry.shared.scrub(JSONValue.object(fields).serialized())
     }
@@ -90,5 +117,21 @@ public struct AuditLog: Sendable {
             throw OpsError(.io, "cannot append to the audit log: \(written < 0 ? String(cString: strerror(errno)) : "short write")", endpoint: path)
         }
         fsync(descriptor)
+    }
+
+    /// Every line of the log that parses, oldest first; an unreadable line is skipped (the log
+    /// is append-only, so a torn last line is the only kind a crash leaves).
+    /// - Throws: `OpsError` naming the file when it exists and cannot be read.
+    public func records() throws -> [Record] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw OpsError(.io, "cannot read the audit log", endpoint: path)
+        }
+        let decoder = JSONDecoder()
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { bytes in
+            guard var record = try? decoder.decode(Record.self, from: Data(bytes)) else { return nil }
+            record.line = String(decoding: bytes, as: UTF8.self)
+            return record
+        }
     }
 }

@@ -161,9 +161,7 @@ public final class HeldLock: Sendable {
         let failures = failuresBox
         heartbeat = backend.heartbeatInterval.map { interval in
             Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    if Task.isCancelled { return }
+                while (try? await Task.sleep(for: interval)) != nil {
                     // A failed heartbeat is retried; only a lock taken by someone else is lost.
                     do {
                         if try await backend.heartbeat(holder) == false { lost.withLockedValue { $0 = true } }
@@ -182,7 +180,9 @@ public final class HeldLock: Sendable {
     public var failedHeartbeats: Int { failuresBox.withLockedValue { $0 } }
 
     public func release() async {
+        // Awaited, so no heartbeat in flight can extend the lock after it is released.
         heartbeat?.cancel()
+        await heartbeat?.value
         await backend.release(holder)
     }
 

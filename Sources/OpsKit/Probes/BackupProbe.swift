@@ -62,7 +62,7 @@ public struct MigrationsProbe: Sendable {
         let endpoint = (try? PostgresConnectionInfo(parsing: url))?.endpoint
         do {
             let migrations = try MigrationDirectory.load(directory)
-            let connection = try await PostgresConnection.connect(url: url, timeout: environment.timeout, pool: environment.pool)
+            let connection = try await PostgresConnection.connect(url: url, timeout: environment.timeout, pool: environment.pool, onCancel: .abandon)
             defer { connection.close() }
             let statuses = try await MigrationRunner(connection: connection, migrations: migrations).status()
             return evaluate(statuses, endpoint: endpoint)

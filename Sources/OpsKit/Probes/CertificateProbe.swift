@@ -14,7 +14,7 @@ public struct CertificateProbe: Sendable {
     public func run(in environment: ProbeEnvironment) async -> ComponentReport {
         let path = self.path
         do {
-            let chain = try await environment.pool.runIfActive { try CertificateReader.read(path: path) }
+            let chain = try await environment.pool.run(.abandon) { try CertificateReader.read(path: path) }
             var report = evaluate(chain[0], now: environment.now())
             // A failed `cert renew` stays visible until a renewal succeeds.
             do {

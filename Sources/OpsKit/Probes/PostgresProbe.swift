@@ -13,7 +13,7 @@ public struct PostgresProbe: Sendable {
         }
         do {
             let started = ContinuousClock.now
-            let connection = try await PostgresConnection.connect(url: url, timeout: environment.timeout, pool: environment.pool)
+            let connection = try await PostgresConnection.connect(url: url, timeout: environment.timeout, pool: environment.pool, onCancel: .abandon)
             defer { connection.close() }
             let result = try await connection.query(
                 "SELECT current_setting('server_version') AS version, to_regclass('schema_migrations') IS NOT NULL AS has_migrations",

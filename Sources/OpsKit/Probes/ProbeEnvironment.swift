@@ -24,12 +24,12 @@ public struct ProbeEnvironment: Sendable {
         self.now = now
     }
 
-    /// Runs `body`, answering `onTimeout()` once `limit` has passed (`answer(within:)`).
+    /// Runs `body`, answering `onTimeout()` once `limit` has passed (`withTimeout`).
     func bounded(
         by limit: Duration, _ body: @escaping @Sendable () async -> ComponentReport,
         onTimeout: @escaping @Sendable () -> ComponentReport
     ) async -> ComponentReport {
-        await answer(within: limit, body, onTimeout: onTimeout)
+        await withTimeout(limit, body, onTimeout: onTimeout)
     }
 }
 

@@ -14,7 +14,7 @@ public struct RedisProbe: Sendable {
     public func run(in environment: ProbeEnvironment) async -> ComponentReport {
         let endpoint = address.description
         do {
-            let connection = try await RedisConnection.connect(to: address, timeout: environment.timeout, pool: environment.pool)
+            let connection = try await RedisConnection.connect(to: address, timeout: environment.timeout, pool: environment.pool, onCancel: .abandon)
             defer { connection.close() }
             let started = ContinuousClock.now
             _ = try await connection.send(["PING"])

@@ -64,32 +64,39 @@ struct ShellRunner: Sendable {
         let script = "cd \(Self.quote(directory)) 2>/dev/null; exec 2>&1; \(command)"
         let child = try Subprocess.spawn("/bin/sh", ["-c", script], environment: ProcessInfo.processInfo.environment, captureOutput: true)
         let fd = child.standardOutput!
-        let reader = Task {
-            try await RestartDrivers.pool.runIfActive { () -> String in
-                var collected: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 16384)
-                while true {
-                    let count = read(fd, &buffer, buffer.count)
-                    if count < 0 && errno == EINTR { continue }
-                    if count <= 0 { break }
-                    collected += buffer[0..<count]
-                }
-                close(fd)
-                return String(decoding: collected, as: UTF8.self)
+        let (termination, output) = try await withThrowingTaskGroup(of: Void.self) { watchdog in
+            watchdog.addTask {
+                // Cancelled means the command ended in time.
+                guard (try? await Task.sleep(for: timeout)) != nil else { return }
+                child.signal(SIGKILL)
             }
+            defer { watchdog.cancelAll() }
+            async let output = Self.readToEnd(fd)
+            let termination = try await child.wait(on: RestartDrivers.pool)
+            watchdog.cancelAll()
+            return (termination, try await output)
         }
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            child.signal(SIGKILL)
-        }
-        let termination = try await child.wait(on: RestartDrivers.pool)
-        watchdog.cancel()
-        let output = try await reader.value
         guard termination.succeeded else {
             let tail = output.split(separator: "\n").suffix(5).joined(separator: " | ")
             throw OpsError(.serverError, "\(what) failed (\(termination)): `\(command)`" + (tail.isEmpty ? "" : ": \(tail)"))
         }
         return output
+    }
+
+    /// Everything the command prints, until it closes its output.
+    private static func readToEnd(_ fd: Int32) async throws -> String {
+        try await RestartDrivers.pool.runIfActive { () -> String in
+            var collected: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 16384)
+            while true {
+                let count = read(fd, &buffer, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                collected += buffer[0..<count]
+            }
+            close(fd)
+            return String(decoding: collected, as: UTF8.self)
+        }
     }
 
     static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
@@ -259,9 +266,9 @@ struct ComposeDriver: ShellRollback {
     func sendDrain() async throws -> Bool {
         let seconds = Int(shell.timeout.seconds)
         let stop = "\(compose) stop -t \(seconds) \(ShellRunner.quote(service))"
-        let shell = self.shell
-        // It blocks for the whole drain: it runs on while the conductor watches the connections.
-        Task { try? await shell.run(stop, what: "docker compose stop") }
+        // `stop` blocks for the whole drain, so it runs in the background, on its own, while the
+        // conductor watches the connections; `isStopped` sees it finish.
+        try await shell.run("\(stop) >/dev/null 2>&1 &", what: "docker compose stop")
         return true
     }
     func isStopped() async throws -> Bool? {

@@ -1,33 +1,58 @@
 import NIOConcurrencyHelpers
+import NIOPosix
 
-/// Runs `body`, but answers with `onTimeout()` once `limit` has passed, even when `body` is stuck
-/// in a blocking C call that cannot be cancelled: that call is cancelled and abandoned, not
-/// awaited, so the answer comes on time. Whichever finishes second is cancelled: the timer when
-/// `body` answers first, `body` when the timer does. The one deadline helper of the probes, the
-/// dashboard's scraper and diag.
-func answer<T: Sendable>(
-    within limit: Duration, _ body: @escaping @Sendable () async -> T, onTimeout: @escaping @Sendable () -> T
+/// Runs `body` and `onTimeout` as two child tasks racing against `limit`: the first answer wins
+/// and the other child is cancelled and awaited, so nothing outlives the call. `body` must
+/// answer cancellation promptly; blocking C calls reach it through `NIOThreadPool.run(_:_:)`
+/// with `.abandon`. The one deadline helper of the probes, the scraper, diag and the clients.
+func withTimeout<T: Sendable>(
+    _ limit: Duration, _ body: @escaping @Sendable () async -> T, onTimeout: @escaping @Sendable () -> T
 ) async -> T {
-    let gate = NIOLockedValueBox<CheckedContinuation<T, Never>?>(nil)
-    let tasks = NIOLockedValueBox<(work: Task<Void, Never>?, timer: Task<Void, Never>?)>((nil, nil))
-    return await withCheckedContinuation { continuation in
-        gate.withLockedValue { $0 = continuation }
-        // Unstructured on purpose: a body blocked in C must not hold the answer back.
-        let work = Task {
-            let value = await body()
-            if let waiting = gate.withLockedValue({ $0.take() }) {
-                tasks.withLockedValue { $0.timer }?.cancel()
-                waiting.resume(returning: value)
+    await withTaskGroup(of: T?.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            // Cancelled means body answered first: this child's nil is never read.
+            guard (try? await Task.sleep(for: limit)) != nil else { return nil }
+            return onTimeout()
+        }
+        defer { group.cancelAll() }
+        while let answer = await group.next() {
+            if let answer { return answer }
+        }
+        return onTimeout()
+    }
+}
+
+/// What a blocking C call does when the task waiting for it is cancelled.
+public enum BlockingCallCancellation: Sendable {
+    /// The caller waits for the call to finish: changes (a lock release, a migration) must not
+    /// be left half-observed.
+    case finish
+    /// The caller stops waiting at once and gets `CancellationError`; the call finishes on its
+    /// pool thread and its answer is dropped. For reads under a deadline (probes, scrapes).
+    case abandon
+}
+
+extension NIOThreadPool {
+    /// Runs `body` on a pool thread, meeting cancellation as `mode` says.
+    func run<T: Sendable>(_ mode: BlockingCallCancellation, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard mode == .abandon else { return try await runIfActive(body) }
+        let waiter = NIOLockedValueBox<CheckedContinuation<T, Error>?>(nil)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                waiter.withLockedValue { $0 = continuation }
+                if Task.isCancelled {
+                    waiter.withLockedValue { $0.take() }?.resume(throwing: CancellationError())
+                    return
+                }
+                submit { state in
+                    let result: Result<T, Error> =
+                        state == .active ? Result { try body() } : .failure(NIOThreadPoolError.ThreadPoolInactive())
+                    waiter.withLockedValue { $0.take() }?.resume(with: result)
+                }
             }
+        } onCancel: {
+            waiter.withLockedValue { $0.take() }?.resume(throwing: CancellationError())
         }
-        let timer = Task {
-            try? await Task.sleep(for: limit)
-            guard !Task.isCancelled, let waiting = gate.withLockedValue({ $0.take() }) else { return }
-            tasks.withLockedValue { $0.work }?.cancel()
-            waiting.resume(returning: onTimeout())
-        }
-        tasks.withLockedValue { $0 = (work, timer) }
-        // The work may have finished before the timer was stored.
-        if gate.withLockedValue({ $0 == nil }) { timer.cancel() }
     }
 }

@@ -283,8 +283,16 @@ final class Inbox: Sendable {
     }
 
     func next(timeout: Duration) async throws -> WebSocketEvent {
+        let event = await withTimeout(timeout) { await self.nextEvent() } onTimeout: { nil }
+        try Task.checkCancellation()
+        guard let event else { throw OpsError(.timedOut, "no WebSocket frame within \(timeout.humanReadable)") }
+        return event
+    }
+
+    /// The next event, or nil once the waiting task is cancelled.
+    private func nextEvent() async -> WebSocketEvent? {
         let waitID = NIOLockedValueBox<Int?>(nil)
-        let event: WebSocketEvent? = await withTaskCancellationHandler {
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let id: Int? = state.withLockedValue { state in
                     if !state.buffer.isEmpty {
@@ -297,18 +305,12 @@ final class Inbox: Sendable {
                 }
                 guard let id else { return }
                 waitID.withLockedValue { $0 = id }
+                // Cancelled before the id was stored: the handler below found nothing to expire.
                 if Task.isCancelled { self.expire(id) }
-                Task {
-                    try? await Task.sleep(for: timeout)
-                    self.expire(id)
-                }
             }
         } onCancel: {
             if let id = waitID.withLockedValue({ $0 }) { self.expire(id) }
         }
-        try Task.checkCancellation()
-        guard let event else { throw OpsError(.timedOut, "no WebSocket frame within \(timeout.humanReadable)") }
-        return event
     }
 
     private func expire(_ id: Int) {

@@ -19,7 +19,7 @@ struct Diag: AsyncParsableCommand {
             """
     )
 
-    static let components = ["redis", "nats", "haproxy", "postgres", "server", "kernel", "cert"]
+    static let components = DeploymentDiagnosis.components
 
     @OptionGroup var inventory: InventoryOptions
 
@@ -65,120 +65,21 @@ struct Diag: AsyncParsableCommand {
         let deployment = try inventory.loadOrExit(json: json)
         let pool = NIOThreadPool(numberOfThreads: 8)
         pool.start()
-        let environment = ProbeEnvironment(timeout: timeout, pool: pool)
-        let started = ContinuousClock.now
-        let chosen = only.isEmpty ? Self.components : only
-        let serverLimits = await Self.maxConnections(deployment, environment: environment)
-        let tier = tier.flatMap(CapacityTier.init(named:)) ?? (serverLimits.isEmpty ? CapacityTier(named: "100k")! : CapacityTier.fitting(serverLimits.reduce(0, +)))
-
-        var jobs: [@Sendable () async -> [Finding]] = []
-        if chosen.contains("redis") {
-            if let address = try? deployment.redisAddress() {
-                jobs.append { await RedisDiagnosis(address: address, tier: tier).run(in: environment) }
-            } else if !only.isEmpty { jobs.append { [Self.unconfigured("redis", "redis.addr")] } }
-        }
-        if chosen.contains("nats") {
-            if let monitor = deployment.natsMonitorURL {
-                var diagnosis = NATSDiagnosis(monitorURL: monitor, tier: tier)
-                if rtt { diagnosis.rttURL = deployment.natsURL }
-                jobs.append { [diagnosis] in await diagnosis.run(in: environment) }
-            } else if !only.isEmpty { jobs.append { [Self.unconfigured("nats", "nats.monitor_url")] } }
-        }
-        if chosen.contains("haproxy") {
-            let runtime = deployment.haproxyRuntimeAPI.flatMap { try? HAProxyRuntimeAPI(parsing: $0, timeout: timeout) }
-            if runtime != nil || deployment.haproxyStatsURL != nil || deployment.haproxyConfig != nil {
-                let diagnosis = HAProxyDiagnosis(
-                    runtime: runtime, statsURL: deployment.haproxyStatsURL, backend: deployment.haproxyBackend, configPath: deployment.haproxyConfig, tier: tier)
-                jobs.append { await diagnosis.run(in: environment) }
-            } else if !only.isEmpty { jobs.append { [Self.unconfigured("haproxy", "haproxy.runtime_api / stats_url")] } }
-        }
-        if chosen.contains("postgres") {
-            if let url = deployment.postgresURL {
-                let migrations = deployment.migrationsDirectory
-                jobs.append { await PostgresDiagnosis(url: url, migrationsDirectory: migrations).run(in: environment) }
-            } else if !only.isEmpty { jobs.append { [Self.unconfigured("postgres", "postgres.url")] } }
-        }
-        if chosen.contains("server") {
-            for entry in deployment.servers {
-                let interval = interval
-                jobs.append { await ServerDiagnosis(entry: entry, interval: interval).run(in: environment) }
-            }
-        }
-        var needs = chosen.contains("kernel") ? await Self.serviceSettings(deployment, environment: environment) : [:]
-        if let most = serverLimits.max() { needs["server"] = most }
-        let kernel = KernelDiagnosis(root: root, tier: tier, needs: needs)
-        if chosen.contains("kernel") {
-            jobs.append { kernel.run() }
-        }
-        if chosen.contains("cert") {
-            if !deployment.certificatePaths.isEmpty {
-                let diagnosis = CertificateDiagnosis(paths: deployment.certificatePaths)
-                jobs.append { diagnosis.run() }
-            } else if !only.isEmpty { jobs.append { [Self.unconfigured("cert", "certs")] } }
-        }
-
-        let findings = await withTaskGroup(of: [Finding].self) { group in
-            for job in jobs { group.addTask { await job() } }
-            var all: [Finding] = []
-            for await part in group { all += part }
-            return all
-        }
-        pool.shutdownGracefully { _ in }
-        let report = DiagnosisReport(findings: findings, elapsed: ContinuousClock.now - started)
+        defer { pool.shutdownGracefully { _ in } }
+        var diagnosis = DeploymentDiagnosis(inventory: deployment, only: only, tier: tier.flatMap(CapacityTier.init(named:)))
+        diagnosis.interval = interval
+        diagnosis.root = root
+        diagnosis.roundTrip = rtt
+        let outcome = await diagnosis.run(in: ProbeEnvironment(timeout: timeout, pool: pool))
+        let report = outcome.report
         if json {
             print(SecretRegistry.shared.scrub(report.json.serialized()))
         } else {
-            print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: tier, color: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)))
+            let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+            print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: outcome.tier, color: color)))
         }
-        if let writeSysctl { try await writeSysctlFile(kernel, to: writeSysctl, deployment: deployment) }
+        if let writeSysctl { try await writeSysctlFile(outcome.kernel, to: writeSysctl, deployment: deployment) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
-    }
-
-    /// What the running services are set to, for the kernel's verdicts: Redis maxclients and
-    /// tcp-backlog, NATS max_connections, HAProxy maxconn. Best effort: what cannot be read is
-    /// judged by the tier.
-    static func serviceSettings(_ deployment: Inventory, environment: ProbeEnvironment) async -> [String: Int] {
-        var settings: [String: Int] = [:]
-        if let address = try? deployment.redisAddress(),
-            let connection = try? await RedisConnection.connect(to: address, timeout: environment.timeout, pool: environment.pool) {
-            defer { connection.close() }
-            for (name, key) in [("maxclients", "redis"), ("tcp-backlog", "redis-tcp-backlog")] {
-                if case .array(let pair)? = try? await connection.send(["CONFIG", "GET", name]), pair.count == 2, let value = pair[1].string.flatMap({ Int($0) }) {
-                    settings[key] = value
-                }
-            }
-        }
-        if let monitor = deployment.natsMonitorURL,
-            let response = try? await environment.http.get(monitor.hasSuffix("/") ? monitor + "varz" : monitor + "/varz", timeout: environment.timeout),
-            let value = (try? JSONValue.parse(response.body))?["max_connections"]?.intValue {
-            settings["nats"] = value
-        }
-        if let text = deployment.haproxyRuntimeAPI, let runtime = try? HAProxyRuntimeAPI(parsing: text, timeout: environment.timeout),
-            let info = try? await runtime.execute("show info"),
-            let line = info.split(separator: "\n").first(where: { $0.hasPrefix("Maxconn:") }), let value = Int(line.dropFirst(8).trimmingCharacters(in: .whitespaces)) {
-            settings["haproxy"] = value
-        }
-        return settings
-    }
-
-    static func unconfigured(_ component: String, _ key: String) -> Finding {
-        Finding(component, "configured", .unknown, "no \(component) in the inventory", observed: "\(key) is not set")
-    }
-
-    /// The servers' MAX_CONNECTIONS from their /health.
-    static func maxConnections(_ deployment: Inventory, environment: ProbeEnvironment) async -> [Int] {
-        await withTaskGroup(of: Int?.self) { group in
-            for entry in deployment.servers {
-                let base = entry.url.hasSuffix("/") ? String(entry.url.dropLast()) : entry.url
-                group.addTask {
-                    guard let response = try? await environment.http.get(base + "/health", timeout: environment.timeout) else { return nil }
-                    return (try? JSONValue.parse(response.body))?["max_connections"]?.intValue
-                }
-            }
-            var values: [Int] = []
-            for await value in group { if let value { values.append(value) } }
-            return values
-        }
     }
 
     func writeSysctlFile(_ kernel: KernelDiagnosis, to path: String, deployment: Inventory) async throws {

@@ -94,7 +94,7 @@ struct RolloutRun: AsyncParsableCommand {
         options.autoRollback = autoRollback
 
         let printer = RolloutPrinter(json: json)
-        let state = RolloutStateFile(path: RolloutStateFile.path(for: deployment))
+        let state = RolloutStateFile(path: RolloutState.path(for: deployment))
         let stop = StopRequest()
         let conductor = RolloutConductor(
             servers: deployment.servers,
@@ -157,33 +157,27 @@ struct RolloutStatus: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try inventory.loadOrExit(json: json)
-        let path = RolloutStateFile.path(for: deployment)
-        guard let data = FileManager.default.contents(atPath: path), var document = try? JSONValue.parse(Array(data)) else {
+        let path = RolloutState.path(for: deployment)
+        guard let state = try RolloutState.read(from: path)?.checked else {
             printError("no rollout recorded for \(deployment.deployment) (\(path))")
             throw ExitStatus.nothingToDo
         }
-        var status = document["status"]?.stringValue ?? "?"
-        if status == "running", let pid = document["pid"]?.intValue, kill(pid_t(pid), 0) != 0, errno == ESRCH {
-            status = "abandoned"
-            if case .object(var fields) = document {
-                fields[0] = ("status", .string("abandoned (its process \(pid) is gone)"))
-                document = .object(fields)
-            }
-        }
         if json {
-            print(document.serialized())
+            print(try state.json())
         } else {
-            print("rollout \(document["status"]?.stringValue ?? "?"), started \(document["started_at"]?.stringValue ?? "?")"
-                + (document["seconds"]?.doubleValue.map { String(format: ", %.1f s", $0) } ?? ""))
-            if let reason = document["reason"]?.stringValue { print("  \(reason)") }
-            if case .object(let servers)? = document["servers"] {
-                for (name, state) in servers { print("  \(name): \(state["step"]?.stringValue ?? "?") — \(state["message"]?.stringValue ?? "")") }
+            let started = ISO8601DateFormatter().string(from: state.startedAt)
+            print("rollout \(state.status.rawValue), started \(started)" + (state.seconds.map { String(format: ", %.1f s", $0) } ?? ""))
+            if let reason = state.reason { print("  \(reason)") }
+            let names = state.order + state.servers.keys.sorted().filter { !state.order.contains($0) }
+            for name in names {
+                guard let progress = state.servers[name] else { continue }
+                print("  \(name): \(progress.step) — \(progress.message)")
             }
         }
-        switch status {
-        case "completed": return
-        case "unsafe": throw ExitStatus.critical
-        default: throw ExitStatus.warning
+        switch state.status {
+        case .completed: return
+        case .unsafe: throw ExitStatus.critical
+        case .running, .stopped, .abandoned: throw ExitStatus.warning
         }
     }
 }
@@ -199,20 +193,18 @@ struct RolloutHistory: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try inventory.loadOrExit(json: json)
-        let path = deployment.auditLogPath
-        guard let data = FileManager.default.contents(atPath: path) else {
-            printError("no audit log at \(path)")
+        let log = AuditLog(path: deployment.auditLogPath, deployment: deployment.deployment)
+        guard FileManager.default.fileExists(atPath: log.path) else {
+            printError("no audit log at \(log.path)")
             throw ExitStatus.nothingToDo
         }
-        let entries = String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { try? JSONValue.parse(Array($0.utf8)) }
-            .filter { $0["command"]?.stringValue == "rollout" && $0["deployment"]?.stringValue == deployment.deployment }
+        let entries = try log.records().filter { $0.command == "rollout" && $0.deployment == deployment.deployment }
         for entry in entries.suffix(last) {
             if json {
-                print(entry.serialized())
+                print(entry.line)
             } else {
-                let outcome = entry["result"]?.stringValue ?? "?"
-                let reason = entry["error"]?.stringValue.map { ": \($0)" } ?? ""
-                print("\(entry["time"]?.stringValue ?? "?")  \(entry["action"]?.stringValue ?? "?")  \(entry["target"]?.stringValue ?? "")  \(outcome)\(reason)  by \(entry["user"]?.stringValue ?? "?")")
+                let reason = entry.error.map { ": \($0)" } ?? ""
+                print("\(entry.time)  \(entry.action)  \(entry.target)  \(entry.result)\(reason)  by \(entry.user)")
             }
         }
     }

@@ -14,13 +14,18 @@ public final class PostgresConnection: @unchecked Sendable {
     private let lock = NIOLock()
     private let pool: NIOThreadPool
     private let defaultTimeout: Duration
+    private let onCancel: BlockingCallCancellation
     private var closed = false
 
-    private init(info: PostgresConnectionInfo, connection: OpaquePointer, pool: NIOThreadPool, timeout: Duration) {
+    private init(
+        info: PostgresConnectionInfo, connection: OpaquePointer, pool: NIOThreadPool, timeout: Duration,
+        onCancel: BlockingCallCancellation
+    ) {
         self.info = info
         self.connection = connection
         self.pool = pool
         self.defaultTimeout = timeout
+        self.onCancel = onCancel
     }
 
     deinit {
@@ -32,14 +37,18 @@ public final class PostgresConnection: @unchecked Sendable {
     ///   - url: a libpq connection URL or key=value string.
     ///   - timeout: bounds the connection and is the default for each query.
     ///   - pool: where the libpq calls run.
+    ///   - onCancel: whether a cancelled caller waits for a call in progress (`.abandon` for probes).
     public static func connect(
-        url: String, timeout: Duration = .seconds(5), pool: NIOThreadPool = .singleton
+        url: String, timeout: Duration = .seconds(5), pool: NIOThreadPool = .singleton,
+        onCancel: BlockingCallCancellation = .finish
     ) async throws -> PostgresConnection {
         let info = try PostgresConnectionInfo(parsing: url)
-        return try await pool.runIfActive { try openBlocking(info, timeout: timeout, pool: pool) }
+        return try await pool.run(onCancel) { try openBlocking(info, timeout: timeout, pool: pool, onCancel: onCancel) }
     }
 
-    private static func openBlocking(_ info: PostgresConnectionInfo, timeout: Duration, pool: NIOThreadPool) throws -> PostgresConnection {
+    private static func openBlocking(
+        _ info: PostgresConnectionInfo, timeout: Duration, pool: NIOThreadPool, onCancel: BlockingCallCancellation
+    ) throws -> PostgresConnection {
         let deadline = ContinuousClock.now + timeout
         let keywords = ["dbname", "fallback_application_name"]
         let values = [info.connectionString, "whisper"]
@@ -66,7 +75,7 @@ public final class PostgresConnection: @unchecked Sendable {
             state = PQconnectPoll(conn)
         }
         PQsetnonblocking(conn, 1)
-        return PostgresConnection(info: info, connection: conn, pool: pool, timeout: timeout)
+        return PostgresConnection(info: info, connection: conn, pool: pool, timeout: timeout, onCancel: onCancel)
     }
 
     /// The server's version number, e.g. 150018 for 15.18.
@@ -82,7 +91,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ) async throws -> PostgresResult {
         let texts = parameters.map { $0?.postgresText }
         let limit = timeout ?? defaultTimeout
-        let results = try await pool.runIfActive {
+        let results = try await pool.run(onCancel) {
             try self.runBlocking(timeout: limit) { conn in
                 withOptionalCStrings(texts) { values in
                     PQsendQueryParams(conn, sql, Int32(texts.count), nil, values, nil, nil, 0)
@@ -97,7 +106,7 @@ public final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     public func execute(script sql: String, timeout: Duration? = nil) async throws -> [PostgresResult] {
         let limit = timeout ?? defaultTimeout
-        return try await pool.runIfActive {
+        return try await pool.run(onCancel) {
             try self.runBlocking(timeout: limit) { conn in PQsendQuery(conn, sql) }
         }
     }

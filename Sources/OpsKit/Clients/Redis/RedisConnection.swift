@@ -14,13 +14,18 @@ public final class RedisConnection: @unchecked Sendable {
     private let lock = NIOLock()
     private let pool: NIOThreadPool
     private let timeout: Duration
+    private let onCancel: BlockingCallCancellation
     private var closed = false
 
-    private init(address: RedisAddress, context: UnsafeMutablePointer<redisContext>, pool: NIOThreadPool, timeout: Duration) {
+    private init(
+        address: RedisAddress, context: UnsafeMutablePointer<redisContext>, pool: NIOThreadPool, timeout: Duration,
+        onCancel: BlockingCallCancellation
+    ) {
         self.address = address
         self.context = context
         self.pool = pool
         self.timeout = timeout
+        self.onCancel = onCancel
     }
 
     deinit {
@@ -32,11 +37,13 @@ public final class RedisConnection: @unchecked Sendable {
     ///   - address: the server; its password and database, when set, are sent as AUTH and SELECT.
     ///   - timeout: bounds the connect and, afterwards, each read and write.
     ///   - pool: where the blocking hiredis calls run.
+    ///   - onCancel: whether a cancelled caller waits for a call in progress (`.abandon` for probes).
     public static func connect(
-        to address: RedisAddress, timeout: Duration = .seconds(2), pool: NIOThreadPool = .singleton
+        to address: RedisAddress, timeout: Duration = .seconds(2), pool: NIOThreadPool = .singleton,
+        onCancel: BlockingCallCancellation = .finish
     ) async throws -> RedisConnection {
-        let connection = try await pool.runIfActive {
-            try RedisConnection.openBlocking(address, timeout: timeout, pool: pool)
+        let connection = try await pool.run(onCancel) {
+            try RedisConnection.openBlocking(address, timeout: timeout, pool: pool, onCancel: onCancel)
         }
         if let password = address.password {
             do {
@@ -52,7 +59,9 @@ public final class RedisConnection: @unchecked Sendable {
         return connection
     }
 
-    private static func openBlocking(_ address: RedisAddress, timeout: Duration, pool: NIOThreadPool) throws -> RedisConnection {
+    private static func openBlocking(
+        _ address: RedisAddress, timeout: Duration, pool: NIOThreadPool, onCancel: BlockingCallCancellation
+    ) throws -> RedisConnection {
         var tv = timeval(seconds: timeout)
         let context: UnsafeMutablePointer<redisContext>?
         switch address.location {
@@ -69,7 +78,7 @@ public final class RedisConnection: @unchecked Sendable {
         }
         // Bounds every later read and write, so a server that accepts and never answers cannot hang us.
         redisSetTimeout(context, tv)
-        return RedisConnection(address: address, context: context, pool: pool, timeout: timeout)
+        return RedisConnection(address: address, context: context, pool: pool, timeout: timeout, onCancel: onCancel)
     }
 
     /// Sends one command and waits for its reply; an error reply throws.
@@ -84,12 +93,12 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends all commands in one write, then reads their replies in order.
     /// Error replies come back as `.error` values, in place.
     public func pipeline(_ commands: [[String]]) async throws -> [RESPValue] {
-        try await pool.runIfActive { try self.pipelineBlocking(commands.map { $0.map { Array($0.utf8) } }) }
+        try await pool.run(onCancel) { try self.pipelineBlocking(commands.map { $0.map { Array($0.utf8) } }) }
     }
 
     /// Binary-safe variant of `pipeline`.
     public func pipeline(bytes commands: [[[UInt8]]]) async throws -> [RESPValue] {
-        try await pool.runIfActive { try self.pipelineBlocking(commands) }
+        try await pool.run(onCancel) { try self.pipelineBlocking(commands) }
     }
 
     private func pipelineBlocking(_ commands: [[[UInt8]]]) throws -> [RESPValue] {
