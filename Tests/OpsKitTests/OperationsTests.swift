@@ -311,4 +311,34 @@ import Testing
         let entry = try #require(try deployment.audit().last)
         #expect(entry["command"] == "dashboard" && entry["action"] == "drain" && entry["target"]?.stringValue == "\(haproxy.backend)/ws1")
     }
+
+    /// A renewal plans certbot, the combine, the swap and the checks without running any of
+    /// them, and is in place while the PEM is valid past certbot's threshold and no failure is
+    /// remembered.
+    @Test func aRenewalPlansWithoutCertbotAndChecksThePEMAndTheFailureMarker() async throws {
+        let deployment = try Deployment.make()
+        defer { deployment.directory.remove() }
+        let pem = deployment.directory.file("haproxy.pem")
+        func writePEM(expiresInDays days: Double) throws {
+            let made = try CertificateFactory.selfSigned(commonName: "chat.test", expiresIn: days * 86_400)
+            try (made.certificate + made.key).write(toFile: pem, atomically: true, encoding: .utf8)
+        }
+        try writePEM(expiresInDays: 80)
+        let renewal = CertificateRenewal(
+            domains: ["chat.test"], certbotDirectory: deployment.directory.file("letsencrypt"), challenge: .standalone(port: 8402),
+            acmeServer: nil, email: nil, force: false, pemPath: pem, haproxyConfig: nil, swap: .command("true"),
+            verify: [(host: "127.0.0.1", port: 8443)], emit: { _ in })
+        let renew = RenewCertificate(renewal: renewal)
+        let before = try FileManager.default.contentsOfDirectory(atPath: deployment.directory.path).sorted()
+        let plan = try await deployment.runner.plan(renew)
+        #expect(plan.steps.first?.hasPrefix("certbot certonly") == true, "\(plan.steps)")
+        #expect(plan.steps.contains { $0.contains(pem) } && plan.steps.contains { $0.contains("127.0.0.1:8443") }, "\(plan.steps)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: deployment.directory.path).sorted() == before, "planning wrote nothing")
+        #expect(try await deployment.runner.check(renew), "80 days left: nothing to renew")
+        try RenewalFailure(error: "certbot exited 1").write(for: pem)
+        #expect(try await !deployment.runner.check(renew), "a remembered failure means it is not in place")
+        try RenewalFailure.clear(for: pem)
+        try writePEM(expiresInDays: 10)
+        #expect(try await !deployment.runner.check(renew), "10 days left: due")
+    }
 }

@@ -330,6 +330,12 @@ extension ISO8601DateFormatter {
         #expect(renewed != initial)
         #expect(observed.failures.isEmpty, "no failed handshake during the swap (\(observed.handshakes) handshakes): \(observed.failures)")
         #expect(observed.seen == [initial, renewed], "the old certificate, then the new one: \(observed.seen.count) seen")
+        // The renewal's check is true right after its run: a retried procedure would not renew again.
+        let renewal = CertificateRenewal(
+            domains: ["chat.test"], certbotDirectory: fixtures.path("letsencrypt"), challenge: .standalone(port: challenge), acmeServer: nil,
+            email: nil, force: false, pemPath: pem, haproxyConfig: nil, swap: .command("true"), verify: [], emit: { _ in })
+        let inventory = try InventoryLoader(explicitPath: directory.file("whisperctl.yml"), environment: [:]).load()
+        #expect(try await OperationRunner(inventory: inventory, confirm: { _ in true }).check(RenewCertificate(renewal: renewal)))
         let served = try await TLSPeerChain.fetch(host: "127.0.0.1", port: frontend, serverName: "chat.test")
         #expect(served[0].fingerprint == renewed && served[0].dnsNames == ["chat.test"] && served.count >= 2, "leaf and pebble's intermediate")
         #expect(try String(contentsOfFile: fixtures.path("audit.log"), encoding: .utf8).contains("\"command\":\"cert renew\""))

@@ -45,6 +45,33 @@ import Testing
         }
     }
 
+    /// A rollout's plan touches nothing (HAProxy, the processes, the versions stay as they are),
+    /// and its check says whether every server runs the expected version: false before, true
+    /// right after the run.
+    @Test func aRolloutPlansWithoutTouchingTheFleetAndChecksTheVersionItLeft() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.2.0")
+            let inventory = try InventoryLoader(explicitPath: fleet.directory.file("whisperctl.yml"), environment: [:]).load()
+            var options = RolloutOptions()
+            options.expectVersion = "0.2.0"
+            let conductor = try RolloutConductor(inventory: inventory, options: options, emit: { _ in }, interrupted: { false })
+            let rollout = RollOut(conductor: conductor, preflight: await conductor.preflight(), stop: StopRequest())
+            let runner = OperationRunner(inventory: inventory, confirm: { _ in true })
+            let pids = fleet.names.map { fleet.pid($0) }
+            let plan = try await runner.plan(rollout)
+            #expect(plan.steps.count == 2 && plan.steps[0].hasPrefix("ws1: drain"), "\(plan.steps)")
+            #expect(fleet.names.map { fleet.pid($0) } == pids, "no process restarted")
+            for name in fleet.names {
+                #expect(await fleet.haproxyStatus(name) == "UP")
+                #expect(await fleet.health(name)?["version"] == .string("0.1.0"))
+            }
+            #expect(try await !runner.check(rollout), "still on 0.1.0")
+            let run = try await WhisperctlBinary.run(["rollout", "--yes", "--expect-version", "0.2.0", "--no-soak"], in: fleet.directory)
+            #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+            #expect(try await runner.check(rollout), "every server on 0.2.0")
+        }
+    }
+
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
         try await RolloutFleet.with { fleet in

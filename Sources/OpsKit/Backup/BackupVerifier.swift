@@ -10,6 +10,8 @@ public struct BackupVerifier: Sendable {
         public var method: BackupManifest.Verification.Method
         /// Rows per table after the restore test: (manifest, restored).
         public var tables: [(table: String, expected: Int, restored: Int?)]
+        /// What the check left behind that needs a hand (a scratch database it could not drop).
+        public var warnings: [String] = []
     }
 
     public let store: BackupStore
@@ -58,8 +60,11 @@ public struct BackupVerifier: Sendable {
             throw OpsError(.invalidInput, "pg_restore --list \(list.termination): \(list.errors)", endpoint: dumpPath)
         }
         var tables: [(String, Int, Int?)] = []
+        var warnings: [String] = []
         if restoreTest {
-            tables = try await restoreIntoScratch(entry, dumpPath: dumpPath, tool: tool)
+            let scratch = try await restoreIntoScratch(entry, dumpPath: dumpPath, tool: tool)
+            tables = scratch.tables
+            warnings += scratch.leftover.map { [$0] } ?? []
             let mismatches = tables.filter { $0.1 != $0.2 }
             guard mismatches.isEmpty else {
                 let text = mismatches.map { "\($0.0): \($0.1) in the manifest, \($0.2.map(String.init) ?? "missing") restored" }.joined(separator: "; ")
@@ -71,10 +76,13 @@ public struct BackupVerifier: Sendable {
         try store.save(manifest, in: entry)
         var verified = entry
         verified.manifest = manifest
-        return Report(entry: verified, method: restoreTest ? .restoreTest : .list, tables: tables.map { ($0.0, $0.1, $0.2) })
+        return Report(entry: verified, method: restoreTest ? .restoreTest : .list, tables: tables.map { ($0.0, $0.1, $0.2) }, warnings: warnings)
     }
 
-    private func restoreIntoScratch(_ entry: BackupStore.Entry, dumpPath: String, tool: PostgresClientTool) async throws -> [(String, Int, Int?)] {
+    /// - Returns: the row counts, and what to do by hand when the scratch database could not be dropped.
+    private func restoreIntoScratch(
+        _ entry: BackupStore.Entry, dumpPath: String, tool: PostgresClientTool
+    ) async throws -> (tables: [(String, Int, Int?)], leftover: String?) {
         let scratch = "whisperctl_verify_\(entry.id.lowercased().filter { $0.isLetter || $0.isNumber })_\(getpid())"
         let admin = try await PostgresConnection.connect(url: databaseURL, timeout: .seconds(10), pool: pool)
         defer { admin.close() }
@@ -87,11 +95,23 @@ public struct BackupVerifier: Sendable {
             let info = try PostgresConnectionInfo(parsing: databaseURL)
             try await RestoreRunner.pgRestore(tool: tool, dumpPath: dumpPath, info: info, database: scratch, clean: false, pool: pool)
             let restored = try await RestoreRunner.rowCounts(url: databaseURL, database: scratch, pool: pool)
-            _ = try? await admin.query("DROP DATABASE \(BackupWriter.quoteIdentifier(scratch))", timeout: .seconds(60))
-            return RestoreRunner.compare(entry.manifest.tables, restored)
+            return (RestoreRunner.compare(entry.manifest.tables, restored), await drop(scratch, on: admin))
         } catch {
-            _ = try? await admin.query("DROP DATABASE IF EXISTS \(BackupWriter.quoteIdentifier(scratch))", timeout: .seconds(60))
+            if let leftover = await drop(scratch, on: admin) {
+                throw OpsError(.serverError, "\(error); and \(leftover)")
+            }
             throw error
+        }
+    }
+
+    /// Drops the scratch database; says what is left to do by hand when it cannot.
+    private func drop(_ scratch: String, on admin: PostgresConnection) async -> String? {
+        let statement = "DROP DATABASE IF EXISTS \(BackupWriter.quoteIdentifier(scratch))"
+        do {
+            try await admin.query(statement, timeout: .seconds(60))
+            return nil
+        } catch {
+            return "the scratch database \(scratch) could not be dropped (\(error)): run \(statement)"
         }
     }
 }

@@ -81,6 +81,7 @@ public struct BackupWriter: Sendable {
             AtomicFile.syncDirectory(directory)
             return BackupStore.Entry(id: id, path: final, manifest: manifest)
         } catch {
+            // The failure is what matters; a partial left behind is removed by `backup prune` once this process is gone.
             try? FileManager.default.removeItem(atPath: partial)
             throw error
         }
@@ -114,11 +115,13 @@ public struct BackupWriter: Sendable {
             tables = try await Self.rowCounts(connection)
         } catch {
             child.signal(SIGTERM)
+            // The row count error is the one to report; pg_dump was stopped on purpose.
             _ = try? await streamed
             throw error
         }
         let (digest, size) = try await streamed
         let termination = try await child.wait(on: pool)
+        // A read-only snapshot: ending it cannot lose anything, and the connection closes next.
         _ = try? await connection.execute(script: "COMMIT")
         if cancellation.isCancelled { throw OpsError(.io, "interrupted: the partial backup was removed") }
         guard termination.succeeded else {

@@ -157,6 +157,7 @@ public struct CertificateRenewal: Sendable {
             }
             let committed = try await runtime.execute("commit ssl cert \(pemPath)")
             guard committed.contains("Success") else {
+                // The commit failed either way; an abort that fails leaves the transaction to expire with the connection.
                 _ = try? await runtime.execute("abort ssl cert \(pemPath)")
                 throw OpsError(.serverError, "commit ssl cert: \(committed.trimmingCharacters(in: .whitespacesAndNewlines))", endpoint: "haproxy runtime API \(runtime.address)")
             }

@@ -161,6 +161,7 @@ public struct MigrationRunner: Sendable {
                 }
                 try await connection.execute(script: "COMMIT")
             } catch {
+                // The error being thrown is the one to report; a failed ROLLBACK ends with the session.
                 _ = try? await connection.execute(script: "ROLLBACK")
                 throw error
             }
@@ -286,6 +287,7 @@ public struct MigrationRunner: Sendable {
             try await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
             return result
         } catch {
+            // The session ends right after, which releases the advisory lock anyway.
             _ = try? await connection.query("SELECT pg_advisory_unlock($1)", [Self.lockKey])
             throw error
         }
@@ -345,6 +347,7 @@ public struct MigrationRunner: Sendable {
                 try await connection.query("DELETE FROM schema_migrations WHERE version = $1", [migration.version])
             }
             try await connection.execute(script: "COMMIT")
+        // The error being thrown is the one to report; a failed ROLLBACK ends with the session.
         } catch {
             _ = try? await connection.execute(script: "ROLLBACK")
             throw error
@@ -363,7 +366,9 @@ public struct MigrationRunner: Sendable {
         try await connection.query("SELECT set_config('lock_timeout', $1, false)", [lockTimeoutSetting])
         do {
             try await runStatements(of: migration, script: script, path: path)
+            // A session setting: it ends with the connection if RESET fails.
             _ = try? await connection.execute(script: "RESET lock_timeout")
+        // A session setting: it ends with the connection if RESET fails.
         } catch {
             _ = try? await connection.execute(script: "RESET lock_timeout")
             throw error

@@ -104,6 +104,7 @@ public struct AuditLog: Sendable {
     public func record(_ entry: Entry) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty {
+            // A directory that cannot be made fails the open below, which names the file.
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)

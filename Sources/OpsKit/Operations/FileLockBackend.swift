@@ -29,7 +29,7 @@ public final class FileLockBackend: LockBackend, Sendable {
 
     public func heartbeat(_ holder: LockHolder) async throws -> Bool { true }
 
-    public func release(_ holder: LockHolder) async {
+    public func release(_ holder: LockHolder) async throws {
         guard let fd = descriptor.withLockedValue({ $0.take() }) else { return }
         ftruncate(fd, 0)
         flock(fd, LOCK_UN)

@@ -110,7 +110,10 @@ public struct OperationRunner: Sendable {
             if held.lost { context.progress("warning: the operations lock expired during the run and was taken by another holder: operations may have overlapped") }
             lockDetails = [("lock_lost", .bool(held.lost)), ("failed_heartbeats", .int(held.failedHeartbeats))]
         }
-        await held?.release()
+        if let held, let failure = await held.release() {
+            context.progress("warning: the operations lock could not be released (\(held.backend)): \(failure); it lapses on its own")
+            lockDetails.append(("lock_release_failed", .string("\(failure)")))
+        }
         switch result {
         case .success(let outcome):
             let record = operation.audit(outcome)

@@ -67,7 +67,10 @@ public protocol LockBackend: Sendable {
     func tryAcquire(_ holder: LockHolder) async throws -> LockHolder?
     /// Proves `holder` is alive; false when the lock is no longer theirs.
     func heartbeat(_ holder: LockHolder) async throws -> Bool
-    func release(_ holder: LockHolder) async
+    /// Gives the lock up.
+    /// - Throws: when the backend could not be told; the lock then lapses on its own (a Redis key
+    ///   at its TTL; a PostgreSQL session or a file descriptor as it closes).
+    func release(_ holder: LockHolder) async throws
     func current() async throws -> LockHolder?
     /// Removes `holder`'s lock (it must still be theirs).
     func breakLock(_ holder: LockHolder) async throws
@@ -179,11 +182,19 @@ public final class HeldLock: Sendable {
     /// Heartbeats that could not reach the backend (each retried at the next interval).
     public var failedHeartbeats: Int { failuresBox.withLockedValue { $0 } }
 
-    public func release() async {
+    /// - Returns: why the backend could not be told, when it could not (the lock then lapses on
+    ///   its own; the runner says so and audits it).
+    @discardableResult
+    public func release() async -> (any Error)? {
         // Awaited, so no heartbeat in flight can extend the lock after it is released.
         heartbeat?.cancel()
         await heartbeat?.value
-        await backend.release(holder)
+        do {
+            try await backend.release(holder)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// Runs `body` holding the lock, and releases it however `body` ends.

@@ -60,8 +60,9 @@ public final class PostgresLockBackend: LockBackend, Sendable {
 
     public func heartbeat(_ holder: LockHolder) async throws -> Bool { true }
 
-    public func release(_ holder: LockHolder) async {
+    public func release(_ holder: LockHolder) async throws {
         guard let connection = held.withLockedValue({ $0.take() }) else { return }
+        // Ending the session releases the advisory lock whether or not the unlock got through.
         _ = try? await connection.query("SELECT pg_advisory_unlock($1)", [Int(key)])
         connection.close()
     }

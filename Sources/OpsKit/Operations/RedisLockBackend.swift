@@ -74,9 +74,9 @@ public final class RedisLockBackend: LockBackend, Sendable {
         return reply.int == 1
     }
 
-    public func release(_ holder: LockHolder) async {
-        _ = try? await send(["EVAL", Self.releaseScript, "1", key, holder.token])
-        connection.withLockedValue { $0.take() }?.close()
+    public func release(_ holder: LockHolder) async throws {
+        defer { connection.withLockedValue { $0.take() }?.close() }
+        _ = try await send(["EVAL", Self.releaseScript, "1", key, holder.token])
     }
 
     public func current() async throws -> LockHolder? {

@@ -28,6 +28,45 @@ public struct RolloutConductor: Sendable {
         self.interrupted = interrupted
     }
 
+    /// The conductor for an inventory's servers: their restart blocks as drivers, HAProxy's
+    /// runtime API to drain through, and Redis and NATS (which carry resumes) as dependencies.
+    /// - Throws: `OpsError(.invalidInput)` when `haproxy.runtime_api` is missing or malformed.
+    public init(
+        inventory: Inventory, options: RolloutOptions, emit: @escaping @Sendable (RolloutEvent) -> Void,
+        interrupted: @escaping @Sendable () -> Bool
+    ) throws {
+        guard let runtimeText = inventory.haproxyRuntimeAPI else {
+            throw OpsError(.invalidInput, "haproxy.runtime_api is not set: the rollout drains servers through HAProxy's runtime API (docs/rollout.md)")
+        }
+        let runtime: HAProxyRuntimeAPI
+        do { runtime = try HAProxyRuntimeAPI(parsing: runtimeText) } catch {
+            throw OpsError(.invalidInput, "haproxy.runtime_api: \(error)")
+        }
+        self.init(
+            servers: inventory.servers,
+            drivers: Dictionary(uniqueKeysWithValues: inventory.servers.compactMap { entry in
+                entry.restart.map { (entry.name, RestartDrivers.make($0, server: entry.name, baseDirectory: inventory.baseDirectory)) }
+            }),
+            observer: FleetObserver(servers: inventory.servers, runtime: runtime, backend: inventory.haproxyBackend),
+            dependencies: Self.dependencies(inventory), options: options, emit: emit, interrupted: interrupted)
+    }
+
+    /// Redis and NATS carry resumes: the rollout needs them healthy.
+    static func dependencies(_ inventory: Inventory) -> [(name: String, check: @Sendable () async -> ComponentReport)] {
+        var checks: [(name: String, check: @Sendable () async -> ComponentReport)] = []
+        let environment = ProbeEnvironment()
+        if let address = try? inventory.redisAddress() {
+            checks.append(("redis", { await RedisProbe(address: address).run(in: environment) }))
+        }
+        if let monitor = inventory.natsMonitorURL {
+            checks.append(("nats", { await NATSProbe(monitorURL: monitor).run(in: environment) }))
+        } else if let url = inventory.natsURL {
+            // No monitoring port: the client protocol's PING says whether NATS answers.
+            checks.append(("nats", { await NATSClientProbe(url: url).run(in: environment) }))
+        }
+        return checks
+    }
+
     // MARK: Preflight
 
     public func preflight() async -> RolloutPreflight {

@@ -70,6 +70,7 @@ public final class WebSocketClient: Sendable {
         do {
             try await upgraded.futureResult.get()
         } catch {
+            // The upgrade error is the one to report; the channel may already be closed.
             try? await channel.close()
             throw OpsError(.protocolError, "WebSocket upgrade refused (\(error))", endpoint: endpoint)
         }
@@ -91,12 +92,14 @@ public final class WebSocketClient: Sendable {
     public func close(code: UInt16 = 1000) async {
         var data = channel.allocator.buffer(capacity: 2)
         data.writeInteger(code)
+        // A peer that already closed cannot take a close frame: closing is all that is left.
         try? await channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
         try? await channel.close()
     }
 
     /// Stops reading from the socket, as a stuck client does: the server's writes back up.
     public func stopReading() async {
+        // On a closed channel there is nothing left to stop reading.
         try? await channel.setOption(.autoRead, value: false)
     }
 

@@ -87,6 +87,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
 
     func shutdown() async {
         monitor?.cancel()
+        // Best effort on the way out: the key expires with its TTL if Redis does not answer.
         _ = try? await redis.command("DEL", RedisKeys.server(configuration.serverName))
         // Let publishes queued for sessions leaving now reach the server before the connection goes.
         try? await nats.flush(timeout: .seconds(1))
@@ -234,6 +235,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
 
     func forget(session: String) async {
         stopRouting(session: session)
+        // Cleanup of a session that is gone: every key here has a TTL, so a failure only delays it.
         let token = try? await redis.command("HGET", RedisKeys.session(session), "token").string
         var commands = [["DEL", RedisKeys.session(session), RedisKeys.buffer(session)]]
         if let token { commands.append(["DEL", RedisKeys.resume(token)]) }

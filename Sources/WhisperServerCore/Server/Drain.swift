@@ -33,6 +33,7 @@ struct Drain {
             try? await Task.sleep(for: .milliseconds(20))
         }
         logger.info("drain.finished", metadata: ["remaining": "\(hub.connectionCount)"])
+        // Already closed when the drain began with no listener left: nothing to report.
         try? await listener.close()
     }
 }

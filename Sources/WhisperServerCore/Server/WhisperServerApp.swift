@@ -102,6 +102,7 @@ struct ServerAssembly {
 
     func shutdown() async {
         await backend.shutdown()
+        // Process exit follows: an event loop that will not stop has nothing left to lose.
         try? await group.shutdownGracefully()
     }
 }

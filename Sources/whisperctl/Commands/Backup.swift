@@ -218,11 +218,14 @@ struct BackupVerify: AsyncParsableCommand {
             print(JSONValue.object([
                 ("id", .string(entry.id)), ("ok", .bool(true)), ("method", .string(report.method.rawValue)),
                 ("tables", .array(report.tables.map { .object([("table", .string($0.table)), ("expected", .int($0.expected)), ("restored", $0.restored.map(JSONValue.int) ?? .null)]) })),
+                ("warnings", .array(report.warnings.map(JSONValue.string))),
             ]).prettyPrinted())
         } else if !quiet {
             print("backup \(entry.id): OK (\(entry.manifest.files.count) files match their checksums, pg_restore reads the dump\(restoreTest ? ", restored into a scratch database with the same rows" : ""))")
             for table in report.tables { print("  \(table.table): \(table.expected) rows") }
         }
+        // Left behind even when quiet: someone has to clean it up.
+        for warning in report.warnings { printError("warning: \(warning)") }
     }
 }
 

@@ -70,17 +70,6 @@ struct RolloutRun: AsyncParsableCommand {
 
     func run() async throws {
         let deployment = try inventory.loadOrExit(json: json)
-        guard let runtimeText = deployment.haproxyRuntimeAPI else {
-            printError("whisperctl rollout: haproxy.runtime_api is not set: the rollout drains servers through HAProxy's runtime API (docs/rollout.md)")
-            throw ExitStatus.unknown
-        }
-        let runtime: HAProxyRuntimeAPI
-        do {
-            runtime = try HAProxyRuntimeAPI(parsing: runtimeText)
-        } catch {
-            printError("whisperctl rollout: haproxy.runtime_api: \(error)")
-            throw ExitStatus.unknown
-        }
         var options = RolloutOptions()
         options.only = only
         options.maxUnavailable = maxUnavailable
@@ -96,18 +85,19 @@ struct RolloutRun: AsyncParsableCommand {
         let printer = RolloutPrinter(json: json)
         let state = RolloutStateFile(path: RolloutState.path(for: deployment))
         let stop = StopRequest()
-        let conductor = RolloutConductor(
-            servers: deployment.servers,
-            drivers: Dictionary(uniqueKeysWithValues: deployment.servers.compactMap { entry in
-                entry.restart.map { (entry.name, RestartDrivers.make($0, server: entry.name, baseDirectory: deployment.baseDirectory)) }
-            }),
-            observer: FleetObserver(servers: deployment.servers, runtime: runtime, backend: deployment.haproxyBackend),
-            dependencies: Self.dependencies(deployment), options: options,
-            emit: { event in
-                printer.show(event)
-                state.record(event)
-            },
-            interrupted: { stop.isRequested })
+        let conductor: RolloutConductor
+        do {
+            conductor = try RolloutConductor(
+                inventory: deployment, options: options,
+                emit: { event in
+                    printer.show(event)
+                    state.record(event)
+                },
+                interrupted: { stop.isRequested })
+        } catch {
+            printError("whisperctl rollout: \(error)")
+            throw ExitStatus.unknown
+        }
 
         let preflight = await conductor.preflight()
         printer.preflight(preflight, dryRun: dryRun)
@@ -128,22 +118,6 @@ struct RolloutRun: AsyncParsableCommand {
         case .stopped: throw ExitStatus.refused
         case .unsafe: throw ExitStatus.failed
         }
-    }
-
-    /// Redis and NATS carry resumes: the rollout needs them healthy.
-    static func dependencies(_ deployment: Inventory) -> [(name: String, check: @Sendable () async -> ComponentReport)] {
-        var checks: [(name: String, check: @Sendable () async -> ComponentReport)] = []
-        let environment = ProbeEnvironment()
-        if let address = try? deployment.redisAddress() {
-            checks.append(("redis", { await RedisProbe(address: address).run(in: environment) }))
-        }
-        if let monitor = deployment.natsMonitorURL {
-            checks.append(("nats", { await NATSProbe(monitorURL: monitor).run(in: environment) }))
-        } else if let url = deployment.natsURL {
-            // No monitoring port: the client protocol's PING says whether NATS answers.
-            checks.append(("nats", { await NATSClientProbe(url: url).run(in: environment) }))
-        }
-        return checks
     }
 }
 

@@ -70,6 +70,7 @@ public struct HAProxyRuntimeAPI: Sendable {
         }
         defer { deadline.cancel() }
         try await channel.writeAndFlush(channel.allocator.buffer(string: command + "\n"))
+        // HAProxy closes after answering; the deadline closes it otherwise, and the answer (or none) is judged below.
         try? await channel.closeFuture.get()
         guard !timedOut.withLockedValue({ $0 }), let answer = collected.text else {
             throw OpsError.timedOut(after: timeout, endpoint: endpoint)

@@ -130,6 +130,7 @@ public final class NATSClient: @unchecked Sendable {
         }
         task?.cancel()
         failFlushes(waiters, OpsError(.io, "connection closed", endpoint: address.description))
+        // Closing a channel that is already closed is the only failure here.
         try? await channel?.close()
     }
 

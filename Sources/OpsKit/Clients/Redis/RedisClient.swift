@@ -87,6 +87,7 @@ public final class RedisClient: @unchecked Sendable {
             defer { self.channel = nil }
             return self.channel
         }
+        // Closing a channel that is already closed is the only failure here.
         try? await channel?.close()
     }
 
