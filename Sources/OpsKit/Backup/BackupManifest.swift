@@ -28,7 +28,7 @@ public struct BackupManifest: Sendable, Equatable {
 
     public var id: String
     public var createdAt: Date
-    public var completedAt: Date
+    var completedAt: Date
     public var whisperctlVersion: String
     public var deployment: String
     public var database: String
@@ -43,7 +43,7 @@ public struct BackupManifest: Sendable, Equatable {
     public var tables: [String: Int]
     public var verification: Verification?
 
-    public var dumpFile: File? { files.first { $0.kind == .database } }
+    var dumpFile: File? { files.first { $0.kind == .database } }
     public var totalSize: Int { files.map(\.size).reduce(0, +) }
 
     public var json: JSONValue {

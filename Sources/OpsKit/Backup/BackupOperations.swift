@@ -8,9 +8,9 @@ public struct TakeBackup: OpsOperation {
     public let source: BackupWriter.Source
     public let whisperctlVersion: String
     /// `check` counts a verified backup taken at or after this moment as this operation's.
-    public let notBefore: Date
+    let notBefore: Date
     /// Progress every so often while pg_dump streams.
-    public var progressEvery: Bool
+    var progressEvery: Bool
 
     public init(inventory: Inventory, directory: String? = nil, whisperctlVersion: String, notBefore: Date = Date(), progress: Bool = false) throws {
         guard let url = inventory.postgresURL else { throw OpsError(.invalidInput, "no postgres.url in the inventory (or DATABASE_URL, --database-url)") }

@@ -21,7 +21,7 @@ public struct BackupStore: Sendable {
 
     public init(directory: String) { self.directory = directory }
 
-    public static let manifestName = "manifest.json"
+    static let manifestName = "manifest.json"
 
     /// Every backup, newest first, and the directories that look like backups but are not readable.
     public func list() throws -> (entries: [Entry], unreadable: [Unreadable]) {
@@ -68,7 +68,7 @@ public struct BackupStore: Sendable {
         return newest
     }
 
-    public func newestVerified() throws -> Entry? { try list().entries.first { $0.isVerified } }
+    func newestVerified() throws -> Entry? { try list().entries.first { $0.isVerified } }
 
     /// Rewrites a backup's manifest (its verification), atomically.
     public func save(_ manifest: BackupManifest, in entry: Entry) throws {
@@ -111,7 +111,7 @@ public struct BackupStore: Sendable {
     }
 
     /// `.ID.partial-PID` directories whose process no longer runs.
-    public func abandonedPartials() -> [String] {
+    func abandonedPartials() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { name in
             guard name.hasPrefix("."), let marker = name.range(of: ".partial-"), let pid = Int32(name[marker.upperBound...]) else { return nil }

@@ -48,7 +48,7 @@ public struct BackupWriter: Sendable {
         public var isCancelled: Bool { box.withLockedValue { $0 } }
     }
 
-    public static func newID(now: Date = Date()) -> String {
+    static func newID(now: Date = Date()) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

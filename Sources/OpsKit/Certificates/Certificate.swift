@@ -5,7 +5,7 @@ import Foundation
 public struct Certificate: Sendable, Equatable {
     public var subject: String
     public var issuer: String
-    public var notBefore: Date
+    var notBefore: Date
     public var notAfter: Date
     /// DNS names from the subjectAltName extension.
     public var dnsNames: [String]
@@ -17,7 +17,7 @@ public struct Certificate: Sendable, Equatable {
         Int((notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
     }
 
-    public func isExpired(now: Date = Date()) -> Bool { notAfter <= now }
+    func isExpired(now: Date = Date()) -> Bool { notAfter <= now }
 }
 
 /// Reads PEM files (a certificate, a chain, or HAProxy's combined cert + key file) with OpenSSL.

@@ -38,10 +38,10 @@ public struct CertificateInspection: Sendable {
     }
 
     public var leaf: X509Certificate { chain[0] }
-    public var daysLeft: Int { Int((leaf.notAfter.timeIntervalSince(now) / 86_400).rounded(.down)) }
+    var daysLeft: Int { Int((leaf.notAfter.timeIntervalSince(now) / 86_400).rounded(.down)) }
 
     /// Each link: "ok", or what is wrong.
-    public var chainProblems: [String] {
+    var chainProblems: [String] {
         var problems: [String] = []
         for (index, certificate) in chain.enumerated().dropLast() where !certificate.isIssued(by: chain[index + 1]) {
             problems.append("#\(index) (\(certificate.subject)) is not issued by #\(index + 1) (\(chain[index + 1].subject)): out of order or not its issuer")

@@ -59,10 +59,10 @@ public struct CertificateRenewal: Sendable {
     }
 
     var certName: String { domains[0] }
-    public var liveDirectory: String { "\(certbotDirectory)/live/\(certName)" }
+    var liveDirectory: String { "\(certbotDirectory)/live/\(certName)" }
 
     /// The certbot command: `certonly` for a first certificate, else `renew`.
-    public func certbotArguments(first: Bool) -> [String] {
+    func certbotArguments(first: Bool) -> [String] {
         var arguments = first ? ["certonly"] : ["renew"]
         arguments += ["--non-interactive", "--cert-name", certName, "--config-dir", certbotDirectory,
                       "--work-dir", "\(certbotDirectory)/work", "--logs-dir", "\(certbotDirectory)/logs"]

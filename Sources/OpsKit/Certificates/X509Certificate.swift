@@ -40,7 +40,7 @@ public final class X509Certificate: @unchecked Sendable {
 
     public var subject: String { summary.subject }
     public var issuer: String { summary.issuer }
-    public var notBefore: Date { summary.notBefore }
+    var notBefore: Date { summary.notBefore }
     public var notAfter: Date { summary.notAfter }
     public var dnsNames: [String] { summary.dnsNames }
 
@@ -67,7 +67,7 @@ public final class X509Certificate: @unchecked Sendable {
     }
 
     /// True when `issuer`'s name matches this one's issuer and its key verifies this signature.
-    public func isIssued(by issuer: X509Certificate) -> Bool {
+    func isIssued(by issuer: X509Certificate) -> Bool {
         guard X509_check_issued(issuer.pointer, pointer) == X509_V_OK, let key = X509_get0_pubkey(issuer.pointer) else { return false }
         return X509_verify(pointer, key) == 1
     }

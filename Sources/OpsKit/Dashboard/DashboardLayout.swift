@@ -21,8 +21,8 @@ public typealias ScreenLine = [ScreenSpan]
 /// testable as text. Below 80×24 it shows what fits (fleet, instance states, alert count) and
 /// says so.
 public struct DashboardLayout {
-    public static let fullWidth = 80
-    public static let fullHeight = 24
+    static let fullWidth = 80
+    static let fullHeight = 24
 
     public var width: Int
     public var height: Int

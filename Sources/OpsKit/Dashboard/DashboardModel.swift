@@ -214,12 +214,12 @@ public struct DashboardModel: Sendable {
 
 /// How an endpoint's scrapes have gone.
 public struct EndpointStatus: Sendable {
-    public var lastSuccess: Double?
+    var lastSuccess: Double?
     /// Set while the latest scrape failed.
-    public var lastFailure: (at: Double, reason: String)?
+    var lastFailure: (at: Double, reason: String)?
     /// A scrape is in flight since then.
-    public var waitingSince: Double?
-    public var lastElapsed: Duration?
+    var waitingSince: Double?
+    var lastElapsed: Duration?
 
     public init() {}
 }

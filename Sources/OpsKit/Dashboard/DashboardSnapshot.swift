@@ -52,7 +52,7 @@ public enum InstanceState: String, Sendable {
     case waiting = "WAITING"
 
     /// Taken out on purpose (drain, maintenance), as opposed to failing.
-    public var isDeliberate: Bool { self == .drain || self == .maint || self == .nolb }
+    var isDeliberate: Bool { self == .drain || self == .maint || self == .nolb }
 }
 
 public struct InstanceRow: Sendable {
@@ -73,7 +73,7 @@ public struct InstanceRow: Sendable {
     public var error: String?
     /// Seconds since a scrape started without an answer yet, when that is long.
     public var waitingFor: Double?
-    public var scrapeDuration: Duration?
+    var scrapeDuration: Duration?
 }
 
 public struct HAProxyPanel: Sendable {

@@ -32,7 +32,7 @@ public struct DashboardTargets: Sendable {
 
     /// With Redis the match queue is shared: every instance reports the same depth, so the fleet's
     /// queue is the largest report, not their sum.
-    public var sharesMatchQueue: Bool { redis != nil }
+    var sharesMatchQueue: Bool { redis != nil }
 
     public var endpoints: [DashboardEndpoint] {
         var list = servers.map { DashboardEndpoint.server($0.name) }

@@ -39,7 +39,7 @@ public struct DashboardUI: Sendable {
         }
     }
 
-    public static let intervals: [Duration] = [
+    static let intervals: [Duration] = [
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
     ]
 
@@ -49,7 +49,7 @@ public struct DashboardUI: Sendable {
     public var filter = ""
     public var editingFilter = false
     /// First line shown of the detail view, and of the alerts panel.
-    public var detailOffset = 0
+    var detailOffset = 0
     public var alertsOffset = 0
     public var confirming: Confirmation?
     public var paused = false

@@ -13,18 +13,18 @@ public struct CapacityPlan: Sendable {
     // Measured here: 4.1 KiB of server RSS per connection idle in a chat, 4.0 never matched;
     // 42.7 µs of server CPU per relayed message; 3.4 Redis commands and 1.03 NATS messages per
     // chat message; a load client core drives about 25,000 msg/s.
-    public static let measuredBytesPerChatting = 4_198
-    public static let measuredBytesPerIdle = 4_096
-    public static let measuredCPUPerMessage = 42.7e-6
-    public static let redisCommandsPerMessage = 3.4
-    public static let natsMessagesPerMessage = 1.03
-    public static let loadClientMessagesPerCore = 25_000.0
+    static let measuredBytesPerChatting = 4_198
+    static let measuredBytesPerIdle = 4_096
+    static let measuredCPUPerMessage = 42.7e-6
+    static let redisCommandsPerMessage = 3.4
+    static let natsMessagesPerMessage = 1.03
+    static let loadClientMessagesPerCore = 25_000.0
     // The playbook's: kernel ~17 KB per connection, ~300 B of Redis session hash, HAProxy ~17 KB,
     // 200 MB of base overhead per server.
-    public static let kernelBytesPerConnection = 17 * 1024
-    public static let redisBytesPerSession = 300
-    public static let haproxyBytesPerConnection = 17 * 1024
-    public static let baseBytesPerServer = 200 * 1_000_000
+    static let kernelBytesPerConnection = 17 * 1024
+    static let redisBytesPerSession = 300
+    static let haproxyBytesPerConnection = 17 * 1024
+    static let baseBytesPerServer = 200 * 1_000_000
 
     public init(connections: Int, activeRatio: Double = 0.1, messageRate: Double? = nil, perInstance: Int = 100_000) {
         self.connections = connections

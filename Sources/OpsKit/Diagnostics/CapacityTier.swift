@@ -23,30 +23,30 @@ public struct CapacityTier: Sendable, Equatable {
     }
 
     /// The smallest tier that holds `connections`.
-    public static func fitting(_ connections: Int) -> CapacityTier {
+    static func fitting(_ connections: Int) -> CapacityTier {
         all.first { $0.connections >= connections } ?? all.last!
     }
 
     // Files: every connection is a descriptor, plus the services' own and headroom.
-    public var fileMax: Int { max(2_097_152, connections * 2) }
-    public var nrOpen: Int { max(1_048_576, connections + 65_536) }
-    public var epollWatches: Int { max(524_288, connections * 2) }
+    var fileMax: Int { max(2_097_152, connections * 2) }
+    var nrOpen: Int { max(1_048_576, connections + 65_536) }
+    var epollWatches: Int { max(524_288, connections * 2) }
     public var nofile: Int { max(65_536, connections + 65_536) }
     public var somaxconn: Int { connections >= 100_000 ? 65_535 : 4_096 }
-    public var netdevBacklog: Int { connections >= 100_000 ? 65_535 : 16_384 }
-    public var maxOrphans: Int { connections >= 500_000 ? 262_144 : 65_536 }
+    var netdevBacklog: Int { connections >= 100_000 ? 65_535 : 16_384 }
+    var maxOrphans: Int { connections >= 500_000 ? 262_144 : 65_536 }
     /// TCP memory pages (4 KiB): the playbook's 1,572,864 (6 GB) at 1M, in proportion below.
-    public var tcpMemMaxPages: Int { max(196_608, connections / 1000 * 1_572_864 / 1000) }
+    var tcpMemMaxPages: Int { max(196_608, connections / 1000 * 1_572_864 / 1000) }
 
     /// The playbook's memory formula: 200 MB + 20 KB per connection.
-    public var formulaMemoryBytes: Int { 200 * 1_000_000 + connections * 20_000 }
+    var formulaMemoryBytes: Int { 200 * 1_000_000 + connections * 20_000 }
     /// §4.2's minimum and recommended RAM.
-    public var minimumRAMBytes: Int { [10_000: 4, 100_000: 8, 500_000: 24, 1_000_000: 48][connections, default: 48] << 30 }
-    public var recommendedRAMBytes: Int { [10_000: 8, 100_000: 16, 500_000: 32, 1_000_000: 64][connections, default: 64] << 30 }
-    public var recommendedCores: String { [10_000: "2-4", 100_000: "4-8", 500_000: "8-12", 1_000_000: "16"][connections, default: "16"] }
+    var minimumRAMBytes: Int { [10_000: 4, 100_000: 8, 500_000: 24, 1_000_000: 48][connections, default: 48] << 30 }
+    var recommendedRAMBytes: Int { [10_000: 8, 100_000: 16, 500_000: 32, 1_000_000: 64][connections, default: 64] << 30 }
+    var recommendedCores: String { [10_000: "2-4", 100_000: "4-8", 500_000: "8-12", 1_000_000: "16"][connections, default: "16"] }
 
-    public var redisMaxmemory: String { connections >= 500_000 ? "8gb" : connections >= 100_000 ? "2gb" : "1gb" }
-    public var redisMaxclients: Int { connections >= 500_000 ? 20_000 : 10_000 }
-    public var natsMaxConnections: Int { connections >= 500_000 ? 100_000 : 65_536 }
-    public var haproxyMaxconn: Int { connections + connections / 10 }
+    var redisMaxmemory: String { connections >= 500_000 ? "8gb" : connections >= 100_000 ? "2gb" : "1gb" }
+    var redisMaxclients: Int { connections >= 500_000 ? 20_000 : 10_000 }
+    var natsMaxConnections: Int { connections >= 500_000 ? 100_000 : 65_536 }
+    var haproxyMaxconn: Int { connections + connections / 10 }
 }

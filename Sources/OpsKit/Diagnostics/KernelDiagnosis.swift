@@ -23,7 +23,7 @@ public struct KernelDiagnosis: Sendable {
         /// nil: fine; else why not.
         public var judge: @Sendable ([Int]) -> String?
         /// A wrong value hurts at this tier (warning) or is a refinement (info).
-        public var important: Bool
+        var important: Bool
     }
 
     public var settings: [Setting] {
@@ -164,7 +164,7 @@ public struct KernelDiagnosis: Sendable {
     }
 
     /// The sysctl.d file with the tier's recommended values.
-    public var sysctlFile: String {
+    var sysctlFile: String {
         var out = "# Whisper: the performance playbook's kernel settings for the \(tier.name) tier (\(tier.connections) connections).\n"
         out += "# Written by whisperctl diag kernel --write-sysctl; load with: sysctl -p FILE\n"
         for setting in settings { out += "\(setting.key) = \(setting.recommended)\n" }

@@ -7,10 +7,10 @@ public struct NATSDiagnosis: Sendable {
     public var monitorURL: String
     public var tier: CapacityTier
     /// Pending bytes on one connection worth naming.
-    public var pendingWarning = 1 << 20
+    var pendingWarning = 1 << 20
     /// The client URL for `--rtt`: a publish and its delivery back through the server.
-    public var rttURL: String?
-    public var rttRounds = 20
+    var rttURL: String?
+    var rttRounds = 20
     /// Why the monitoring port did not answer earlier in the same run: reported without waiting again.
     public var unanswered: String?
 

@@ -6,7 +6,7 @@ public struct PostgresDiagnosis: Sendable {
     public var url: String
     public var migrationsDirectory: String?
     /// A query running longer than this is named.
-    public var longQuery: Duration = .seconds(30)
+    var longQuery: Duration = .seconds(30)
 
     public init(url: String, migrationsDirectory: String?) {
         self.url = url

@@ -5,7 +5,7 @@ import Foundation
 public struct RedisDiagnosis: Sendable {
     public var address: RedisAddress
     public var pings = 50
-    public var slowlogEntries = 10
+    var slowlogEntries = 10
     /// Between the two samples of the match queue.
     public var queueInterval: Duration = .seconds(1)
     public var tier: CapacityTier

@@ -30,7 +30,7 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     public var isSecret: Bool { self == .redisPassword }
 
     /// Values that are URLs whose password part is masked when shown.
-    public var mayHoldCredentials: Bool {
+    var mayHoldCredentials: Bool {
         [.postgresURL, .natsURL, .natsMonitorURL, .haproxyStatsURL, .redisAddr].contains(self) || self == .servers
     }
 

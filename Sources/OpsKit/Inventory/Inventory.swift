@@ -64,7 +64,7 @@ public struct Inventory: Sendable {
     public var postgresURL: String? { string(.postgresURL) }
     /// The directory relative paths in the inventory are read from: the inventory file's, else
     /// the working directory.
-    public var baseDirectory: String {
+    var baseDirectory: String {
         configPath.map { ($0 as NSString).deletingLastPathComponent }.flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
     }
 
@@ -77,7 +77,7 @@ public struct Inventory: Sendable {
     public var backupDirectory: String { resolve(string(.backupDir) ?? "backups") }
 
     /// Whether backups are part of this deployment: `backup.dir` is set, or the default exists.
-    public var backupsConfigured: Bool { string(.backupDir) != nil || FileManager.default.fileExists(atPath: backupDirectory) }
+    var backupsConfigured: Bool { string(.backupDir) != nil || FileManager.default.fileExists(atPath: backupDirectory) }
 
     /// A duration setting, or `fallback`; a malformed one is a configuration error.
     public func duration(_ key: ConfigKey, default fallback: Duration) throws -> Duration {

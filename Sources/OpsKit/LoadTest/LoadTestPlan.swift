@@ -16,7 +16,7 @@ public struct LoadTarget: Sendable, Equatable {
     }
 
     /// The server's /metrics, on the same host and port.
-    public var metricsURL: String { "http://\(host):\(port)/metrics" }
+    var metricsURL: String { "http://\(host):\(port)/metrics" }
 }
 
 /// What `whisperctl loadtest` does: how many connections, how many of them chat, how fast.

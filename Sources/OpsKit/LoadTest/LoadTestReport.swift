@@ -7,7 +7,7 @@ public struct LoadTestReport: Sendable {
     public var connections = 0
     public var connectErrors = 0
     /// Why connections failed: "connection refused", "HTTP 429", "no answer to the upgrade ...".
-    public var connectFailures: [String: Int] = [:]
+    var connectFailures: [String: Int] = [:]
     public var connectRate: Double?
     /// Chatting clients that were matched with their partner.
     public var matched = 0
@@ -32,8 +32,8 @@ public struct LoadTestReport: Sendable {
     /// How long a resume took, from the connection's end to the resumed welcome.
     public var resumeMicroseconds: (p50: UInt64, p99: UInt64, max: UInt64)?
     /// `error` codes clients received, and the close codes of the servers' close frames.
-    public var errorCodes: [String: Int] = [:]
-    public var closeCodes: [Int: Int] = [:]
+    var errorCodes: [String: Int] = [:]
+    var closeCodes: [Int: Int] = [:]
     /// What the servers counted meanwhile on /metrics, by reason.
     public var serverRejections: [String: Int] = [:]
     public var serverDisconnections: [String: Int] = [:]

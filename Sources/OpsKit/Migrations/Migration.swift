@@ -4,9 +4,9 @@ import Foundation
 public struct Migration: Sendable, Equatable {
     public var version: Int
     public var name: String
-    public var upPath: String
+    var upPath: String
     public var up: String
-    public var downPath: String?
+    var downPath: String?
     public var down: String?
 
     /// SHA-256 of the up script: an applied migration whose file later changed is reported.
@@ -27,8 +27,8 @@ public struct Migration: Sendable, Equatable {
         return true
     }
 
-    public var upIsTransactional: Bool { Migration.isTransactional(up) }
-    public var downIsTransactional: Bool { down.map(Migration.isTransactional) ?? true }
+    var upIsTransactional: Bool { Migration.isTransactional(up) }
+    var downIsTransactional: Bool { down.map(Migration.isTransactional) ?? true }
 
     /// "002_add_index".
     public var label: String { String(format: "%03d_%@", version, name) }

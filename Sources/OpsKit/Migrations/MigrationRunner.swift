@@ -77,7 +77,7 @@ public struct MigrationRunner: Sendable {
     }
 
     /// The migrations `up(to:)` would apply, in order.
-    public func pendingUp(to target: Int? = nil) async throws -> [Migration] {
+    func pendingUp(to target: Int? = nil) async throws -> [Migration] {
         try await ensureTable()
         let applied = try await appliedRows()
         try Self.refuseDirty(applied)
@@ -104,7 +104,7 @@ public struct MigrationRunner: Sendable {
     }
 
     /// The migrations `down(steps:)` would revert, newest first.
-    public func pendingDown(steps: Int = 1) async throws -> [Migration] {
+    func pendingDown(steps: Int = 1) async throws -> [Migration] {
         try await ensureTable()
         let applied = try await appliedRows()
         try Self.refuseDirty(applied)
@@ -429,7 +429,7 @@ public struct MigrationError: Error, CustomStringConvertible {
     public var path: String
     public var line: Int?
     public var column: Int?
-    public var underlying: PostgresError
+    var underlying: PostgresError
     /// It ran outside a transaction, so what ran before the failure stays: the version is dirty.
     public var dirty: Bool
 
@@ -455,7 +455,7 @@ public struct MigrationError: Error, CustomStringConvertible {
     }
 
     /// lock_not_available (lock_timeout) or deadlock_detected: worth another attempt.
-    public var isLockConflict: Bool { underlying.sqlState == "55P03" || underlying.sqlState == "40P01" }
+    var isLockConflict: Bool { underlying.sqlState == "55P03" || underlying.sqlState == "40P01" }
 
     public var description: String {
         var location = path

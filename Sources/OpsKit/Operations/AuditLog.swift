@@ -9,7 +9,7 @@ public struct AuditLog: Sendable {
         public var action: String
         public var target: String
         public var outcome: Outcome
-        public var details: [(String, JSONValue)]
+        var details: [(String, JSONValue)]
 
         public enum Outcome: Sendable, Equatable {
             case succeeded
@@ -60,7 +60,7 @@ public struct AuditLog: Sendable {
     }
 
     /// `$XDG_STATE_HOME/whisperctl/audit.log`, or `~/.local/state/whisperctl/audit.log`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) as NSString).appendingPathComponent(".local/state")
         return (state as NSString).appendingPathComponent("whisperctl/audit.log")

@@ -18,7 +18,7 @@ public struct BreakLock: OpsOperation {
     public var takesLock: Bool { false }
 
     /// A holder whose heartbeat is younger than two intervals is alive: refused unless `force`.
-    public func liveHolder(_ holder: LockHolder, now: Date = Date()) -> TimeInterval? {
+    func liveHolder(_ holder: LockHolder, now: Date = Date()) -> TimeInterval? {
         guard let interval = backend.heartbeatInterval, let heartbeat = holder.heartbeatAt else { return nil }
         let age = now.timeIntervalSince(heartbeat)
         return age < 2 * interval.seconds ? age : nil

@@ -15,7 +15,7 @@ public struct OperationRunner: Sendable {
     /// Told when an audit line could not be written (the run itself goes on).
     public var auditFailed: @Sendable (any Error) -> Void
     /// Chooses the lock's home; by default the inventory's (`OperationsLock.backend`).
-    public var lockBackend: @Sendable (Inventory) throws -> LockBackend
+    var lockBackend: @Sendable (Inventory) throws -> LockBackend
     /// Whether a run turns SIGINT, SIGTERM and SIGHUP into its interruption; false where the
     /// caller owns the signals (the dashboard, whose Ctrl-C quits).
     public var trapsSignals = true

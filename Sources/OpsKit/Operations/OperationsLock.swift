@@ -180,7 +180,7 @@ public final class HeldLock: Sendable {
     public var lost: Bool { lostBox.withLockedValue { $0 } }
 
     /// Heartbeats that could not reach the backend (each retried at the next interval).
-    public var failedHeartbeats: Int { failuresBox.withLockedValue { $0 } }
+    var failedHeartbeats: Int { failuresBox.withLockedValue { $0 } }
 
     /// - Returns: why the backend could not be told, when it could not (the lock then lapses on
     ///   its own; the runner says so and audits it).
@@ -198,7 +198,7 @@ public final class HeldLock: Sendable {
     }
 
     /// Runs `body` holding the lock, and releases it however `body` ends.
-    public func whileHeld<T>(_ body: () async throws -> T) async throws -> T {
+    func whileHeld<T>(_ body: () async throws -> T) async throws -> T {
         do {
             let result = try await body()
             await release()

@@ -54,7 +54,7 @@ public struct OperationRecord: Sendable {
     public var outcome: AuditLog.Entry.Outcome
     /// Replaces the operation's target when the run knows it better (the backup's path).
     public var target: String?
-    public var details: [(String, JSONValue)]
+    var details: [(String, JSONValue)]
 
     public init(outcome: AuditLog.Entry.Outcome, target: String? = nil, details: [(String, JSONValue)] = []) {
         self.outcome = outcome

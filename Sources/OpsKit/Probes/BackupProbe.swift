@@ -4,8 +4,8 @@ import Foundation
 /// morning (warning after 26 h, critical after 50 h, as configured).
 public struct BackupProbe: Sendable {
     public var directory: String
-    public var warnAge: Duration
-    public var criticalAge: Duration
+    var warnAge: Duration
+    var criticalAge: Duration
 
     public init(directory: String, warnAge: Duration = .seconds(26 * 3600), criticalAge: Duration = .seconds(50 * 3600)) {
         self.directory = directory

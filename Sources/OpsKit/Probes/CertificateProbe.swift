@@ -2,7 +2,7 @@ import Foundation
 
 /// Checks one certificate file: days until its leaf certificate expires.
 public struct CertificateProbe: Sendable {
-    public static let warningDays = 30
+    static let warningDays = 30
     public static let criticalDays = 7
 
     public var path: String

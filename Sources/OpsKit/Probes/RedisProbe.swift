@@ -5,7 +5,7 @@ public struct RedisProbe: Sendable {
     /// The sorted set whisper-server keeps waiting users in (one hash tag, so Cluster keeps it in one slot).
     public static let matchQueueKey = "{match}:queue"
     /// Above this the match queue is backing up (the operations guide's alert).
-    public static let matchQueueWarning = 10_000
+    static let matchQueueWarning = 10_000
 
     public var address: RedisAddress
 

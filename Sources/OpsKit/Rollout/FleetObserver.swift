@@ -11,8 +11,8 @@ public struct ServerObservation: Sendable {
     public var version: String?
     public var draining: Bool
     public var haproxyState: HAProxyServerState?
-    public var haproxySessions: Int?
-    public var haproxyLimit: Int?
+    var haproxySessions: Int?
+    var haproxyLimit: Int?
 
     /// Serving: HAProxy sends it users and it takes them. "UP 1/3" (a check failed, not yet
     /// enough to take it out) still gets traffic: a slow check under load is not an outage.
@@ -39,7 +39,7 @@ public struct FleetObserver: Sendable {
         self.backend = backend
     }
 
-    public func haproxyRows() async throws -> [String: HAProxyStats.Row] {
+    func haproxyRows() async throws -> [String: HAProxyStats.Row] {
         let stats = try HAProxyStats(csv: try await runtime.execute("show stat"))
         guard stats.backendRow(backend) != nil else {
             throw OpsError(.invalidInput, "HAProxy has no backend '\(backend)' (haproxy.backend); it has \(stats.backendNames.joined(separator: ", "))", endpoint: "haproxy runtime API \(runtime.address)")
@@ -63,7 +63,7 @@ public struct FleetObserver: Sendable {
     }
 
     /// Every server, concurrently, against one `show stat`.
-    public func observeAll() async throws -> [ServerObservation] {
+    func observeAll() async throws -> [ServerObservation] {
         let rows = try await haproxyRows()
         return await withTaskGroup(of: (Int, ServerObservation).self) { group in
             for (index, entry) in servers.enumerated() {

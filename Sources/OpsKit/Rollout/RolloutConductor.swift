@@ -6,9 +6,9 @@ import NIOConcurrencyHelpers
 /// a failed gate stops with the fleet serving; Ctrl-C brings the server in hand back first.
 public struct RolloutConductor: Sendable {
     public var servers: [ServerEntry]
-    public var drivers: [String: RestartDriver]
+    var drivers: [String: RestartDriver]
     public var observer: FleetObserver
-    public var dependencies: [(name: String, check: @Sendable () async -> ComponentReport)]
+    var dependencies: [(name: String, check: @Sendable () async -> ComponentReport)]
     public var options: RolloutOptions
     public var emit: @Sendable (RolloutEvent) -> Void
     /// True once the operator asked to stop (Ctrl-C).

@@ -21,7 +21,7 @@ public struct RolloutState: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var order: [String]
     public var servers: [String: ServerProgress] = [:]
-    public var finishedAt: Date?
+    var finishedAt: Date?
     public var seconds: Double?
     /// Why it stopped or is unsafe.
     public var reason: String?

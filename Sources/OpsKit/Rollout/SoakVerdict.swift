@@ -10,13 +10,13 @@ public struct SoakVerdict: Sendable {
     public var rejected: Int
     public var received: Int
     public var lost: Int
-    public var deliveryP99: Double?
+    var deliveryP99: Double?
     public var problems: [String]
 
     public var passed: Bool { problems.isEmpty }
 
-    public var rejectionRate: Double? { accepted + rejected > 0 ? Double(rejected) / Double(accepted + rejected) : nil }
-    public var lossRate: Double? { received > 0 ? Double(lost) / Double(received) : (lost > 0 ? 1 : nil) }
+    var rejectionRate: Double? { accepted + rejected > 0 ? Double(rejected) / Double(accepted + rejected) : nil }
+    var lossRate: Double? { received > 0 ? Double(lost) / Double(received) : (lost > 0 ? 1 : nil) }
 
     public init(before: [MetricFamily], after: [MetricFamily], seconds: Double, maxP99: Duration, maxErrorRate: Double) {
         func family(_ set: [MetricFamily], _ name: String) -> MetricFamily? { set.first { $0.name == name } }

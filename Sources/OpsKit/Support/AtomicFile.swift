@@ -37,7 +37,7 @@ public enum AtomicFile {
     }
 
     /// Makes a rename or a new entry in `directory` durable.
-    public static func syncDirectory(_ directory: String) {
+    static func syncDirectory(_ directory: String) {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)

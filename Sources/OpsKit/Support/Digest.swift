@@ -8,10 +8,10 @@ public enum Digest {
 
     public static func sha256Hex(_ text: String) -> String { hex(sha256(Array(text.utf8))) }
 
-    public static func sha1Hex(_ text: String) -> String { hex(sha1(Array(text.utf8))) }
+    static func sha1Hex(_ text: String) -> String { hex(sha1(Array(text.utf8))) }
 
     /// SHA-1 for the WebSocket handshake and Redis script names, never for anything secret.
-    public static func sha1(_ bytes: [UInt8]) -> [UInt8] { digest(bytes, EVP_sha1()) }
+    static func sha1(_ bytes: [UInt8]) -> [UInt8] { digest(bytes, EVP_sha1()) }
 
     /// A SHA-256 fed piece by piece: a file checksummed while it streams.
     public final class SHA256Stream {
@@ -24,7 +24,7 @@ public enum Digest {
 
         deinit { EVP_MD_CTX_free(context) }
 
-        public func update(_ bytes: UnsafeRawBufferPointer) {
+        func update(_ bytes: UnsafeRawBufferPointer) {
             EVP_DigestUpdate(context, bytes.baseAddress, bytes.count)
         }
 

@@ -2,7 +2,7 @@ import NIOCore
 
 extension Duration {
     /// The whole duration in nanoseconds (saturating).
-    public var totalNanoseconds: Int64 {
+    var totalNanoseconds: Int64 {
         let (seconds, attoseconds) = components
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         return overflow ? .max : product &+ attoseconds / 1_000_000_000

@@ -2,7 +2,7 @@ import Foundation
 
 extension Duration {
     /// The longest duration any setting or flag takes: longer ones are typos.
-    public static let parsingLimit: Duration = .seconds(10 * 365 * 86_400)
+    static let parsingLimit: Duration = .seconds(10 * 365 * 86_400)
 
     /// Go's duration syntax, as the deployment's variables and our flags write it: "500ms", "2s",
     /// "1.5s", "1m30s", "24h", "250us"; a bare number is seconds. Negative, non-finite and

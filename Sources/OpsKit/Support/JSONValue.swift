@@ -156,7 +156,7 @@ extension JSONValue: ExpressibleByStringLiteral {
 extension Double {
     /// The value as an Int, toward zero; nil when it is NaN, infinite or beyond Int's range.
     /// Figures read from other programs go through this: `Int(Double)` traps on them.
-    public var wholeNumber: Int? {
+    var wholeNumber: Int? {
         guard isFinite, self > -9.2e18, self < 9.2e18 else { return nil }
         return Int(self)
     }

@@ -84,7 +84,7 @@ public final class Subprocess: @unchecked Sendable {
     }
 
     /// Waits for the child to end (blocking: call it off the event loops, on a thread pool).
-    public func waitBlocking() -> Termination {
+    func waitBlocking() -> Termination {
         if let terminated { return terminated }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -101,7 +101,7 @@ public final class Subprocess: @unchecked Sendable {
     public func signal(_ number: Int32) { kill(pid, number) }
 
     /// What the child wrote on stderr, at most the last 8 KiB.
-    public var errorOutput: String {
+    var errorOutput: String {
         guard let data = FileManager.default.contents(atPath: errorPath) else { return "" }
         return String(decoding: data.suffix(8192), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }

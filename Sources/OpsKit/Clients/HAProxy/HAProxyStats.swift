@@ -10,10 +10,10 @@ public struct HAProxyStats: Sendable {
         public var currentSessions: Int? { fields["scur"].flatMap { Int($0) } }
         public var checkStatus: String? { check?.status }
         public var check: HAProxyCheck? { HAProxyCheck(raw: fields["check_status"]) }
-        public var checkCode: String? { fields["check_code"].flatMap { $0.isEmpty ? nil : $0 } }
-        public var lastCheck: String? { fields["last_chk"].flatMap { $0.isEmpty ? nil : $0 } }
+        var checkCode: String? { fields["check_code"].flatMap { $0.isEmpty ? nil : $0 } }
+        var lastCheck: String? { fields["last_chk"].flatMap { $0.isEmpty ? nil : $0 } }
         public var weight: Int? { fields["weight"].flatMap { Int($0) } }
-        public var isServer: Bool { service != "FRONTEND" && service != "BACKEND" }
+        var isServer: Bool { service != "FRONTEND" && service != "BACKEND" }
     }
 
     public var rows: [Row]
@@ -44,7 +44,7 @@ public struct HAProxyStats: Sendable {
         rows.filter { $0.proxy == backend && $0.isServer }
     }
 
-    public func backendRow(_ backend: String) -> Row? {
+    func backendRow(_ backend: String) -> Row? {
         rows.first { $0.proxy == backend && $0.service == "BACKEND" }
     }
 
@@ -93,7 +93,7 @@ public enum HAProxyServerState: String, Sendable {
     }
 
     /// Whether HAProxy sends it new connections.
-    public var servesNewConnections: Bool { self == .up || self == .goingDown || self == .noCheck }
+    var servesNewConnections: Bool { self == .up || self == .goingDown || self == .noCheck }
 
     /// "DOWN 1/2" → (1, 2): checks passed (or failed) so far, and how many change the state.
     public static func progress(in raw: String) -> (done: Int, needed: Int)? {

@@ -11,7 +11,7 @@ public struct HTTPRequest: Sendable {
     /// Send the request over this unix socket instead of TCP (the Docker Engine API, local HAProxy).
     public var unixSocketPath: String?
     /// Larger responses fail rather than fill memory.
-    public var maxResponseBytes: Int
+    var maxResponseBytes: Int
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
@@ -29,7 +29,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The URL with credentials masked, as errors show it.
-    public var redactedURL: String { Redactor.redactURL(url) }
+    var redactedURL: String { Redactor.redactURL(url) }
 }
 
 /// A complete HTTP response.

@@ -16,7 +16,7 @@ public final class NATSClient: @unchecked Sendable {
         public var name = "whisper"
         /// Whether this connection receives what it publishes itself.
         public var echo = true
-        public var connectTimeout: Duration = .seconds(2)
+        var connectTimeout: Duration = .seconds(2)
         /// Reconnect delays grow from `minimum` to `maximum`, with jitter.
         public var reconnectDelay: (minimum: Duration, maximum: Duration) = (.milliseconds(50), .seconds(2))
         /// Bytes of publishes kept while disconnected; beyond that `publish` throws.
@@ -24,7 +24,7 @@ public final class NATSClient: @unchecked Sendable {
         /// A keep-alive PING goes out this often; `maxOutstandingPings` unanswered ones mean the
         /// server is gone even if TCP has not noticed (a stopped or partitioned server).
         public var pingInterval: Duration = .seconds(2)
-        public var maxOutstandingPings = 2
+        var maxOutstandingPings = 2
 
         public init() {}
     }
@@ -87,7 +87,7 @@ public final class NATSClient: @unchecked Sendable {
 
     // MARK: Connection
 
-    public var currentState: State { lock.withLock { state } }
+    var currentState: State { lock.withLock { state } }
     public var isConnected: Bool { currentState == .connected }
     /// Why the last connection attempt or connection failed, for /health.
     public var lastErrorDescription: String? { lock.withLock { lastError } }

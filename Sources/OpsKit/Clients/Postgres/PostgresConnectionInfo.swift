@@ -4,7 +4,7 @@ import CLibPQ
 /// A PostgreSQL connection string (URL or key=value), checked by libpq's own parser.
 public struct PostgresConnectionInfo: Sendable, Equatable {
     /// The string as given: it may hold a password, so it is never printed.
-    public let connectionString: String
+    let connectionString: String
     public let host: String
     public let port: Int
     public let database: String?

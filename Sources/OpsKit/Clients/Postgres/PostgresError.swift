@@ -8,7 +8,7 @@ public struct PostgresError: Error, Sendable, Equatable {
     /// The server's primary message.
     public var message: String
     public var detail: String?
-    public var hint: String?
+    var hint: String?
     /// 1-based character offset of the error in the statement, when the server gives one.
     public var position: Int?
     /// host:port of the server.

@@ -5,13 +5,13 @@ public struct PostgresResult: Sendable {
     public struct Column: Sendable, Equatable {
         public var name: String
         /// The type's OID (23 int4, 20 int8, 25 text, 16 bool, 1184 timestamptz, ...).
-        public var typeOID: UInt32
+        var typeOID: UInt32
     }
 
     public var columns: [Column]
     public var rows: [PostgresRow]
     /// The command tag, e.g. "INSERT 0 1" or "SELECT 3".
-    public var commandTag: String
+    var commandTag: String
     /// Rows inserted, updated or deleted, when the command reports it.
     public var affectedRows: Int?
 }

@@ -15,7 +15,7 @@ import NIOPosix
 /// `@unchecked Sendable`.
 public final class RedisClient: @unchecked Sendable {
     public struct Options: Sendable {
-        public var connectTimeout: Duration = .seconds(2)
+        var connectTimeout: Duration = .seconds(2)
         public var commandTimeout: Duration = .seconds(2)
         public var reconnectDelay: (minimum: Duration, maximum: Duration) = (.milliseconds(50), .seconds(2))
         /// Given to each connection with CLIENT SETNAME (no spaces), so others can see in CLIENT
@@ -49,7 +49,7 @@ public final class RedisClient: @unchecked Sendable {
         self.logger = logger
     }
 
-    public var currentState: State { lock.withLock { state } }
+    var currentState: State { lock.withLock { state } }
     public var isConnected: Bool { currentState == .connected }
     public var lastErrorDescription: String? { lock.withLock { lastError } }
 
@@ -262,7 +262,7 @@ public final class RedisClient: @unchecked Sendable {
 public struct RedisScript: Sendable {
     public let name: String
     public let source: String
-    public let sha1: String
+    let sha1: String
 
     public init(name: String, source: String) {
         self.name = name
