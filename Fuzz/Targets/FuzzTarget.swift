@@ -78,7 +78,7 @@ struct FuzzTarget: Sendable {
             let dotenv = try? DotEnv(path: ".env", text: String(decoding: bytes[min(split + 1, bytes.count)...], as: UTF8.self))
             let loader = InventoryLoader(environment: ["HOST": "db", "PASSWORD": "s3cret"], workingDirectory: "/nonexistent")
             guard let inventory = try? loader.assemble(configPath: "whisperctl.yml", configText: yaml, dotenv: dotenv) else { return }
-            _ = InventoryValidator(workingDirectory: "/nonexistent").validate(inventory)
+            _ = InventoryValidator().validate(inventory)
             _ = try? inventory.redisAddress()
             _ = inventory.servers
             _ = inventory.certs

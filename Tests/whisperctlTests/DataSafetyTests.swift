@@ -367,6 +367,66 @@ import Testing
         #expect(systemd.stdout.contains("systemctl enable --now whisperctl-backup-data-test.timer"))
     }
 
+    /// The cron line `--install-schedule cron` writes, run the way cron runs it (from $HOME,
+    /// another directory), with an inventory whose paths are all relative: the backup reads the
+    /// certificate beside the inventory and lands in its backups/, and both commands' output
+    /// reaches the log (here a file in place of logger).
+    @Test func theNightlyCronLineWorksFromAnotherDirectoryAndLogsBothCommands() async throws {
+        let stack = try await Stack.start()
+        defer { Task { await stack.stop() } }
+        let made = try CertificateFactory.selfSigned(commonName: "chat.test", expiresIn: 60 * 86_400)
+        try FileManager.default.createDirectory(atPath: stack.directory.file("certs"), withIntermediateDirectories: true)
+        try stack.directory.write("certs/combined.pem", made.certificate + made.key)
+        try stack.directory.write("relative.yml", """
+            deployment: nightly
+            servers: []
+            haproxy: ~
+            redis: ~
+            nats: ~
+            postgres:
+              url: ${DATABASE_URL}
+            certs:
+              - certs/combined.pem
+            audit:
+              log: state/audit.log
+            backup:
+              dir: nightly-backups
+            """)
+        let target = stack.directory.file("schedule")
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let install = try await stack.whisperctl(["backup", "--config", "relative.yml", "--install-schedule", "cron", "--schedule-dir", target])
+        #expect(install.status == 0, "\(install.stderr)")
+        let entry = try String(contentsOfFile: target + "/whisperctl-backup-nightly", encoding: .utf8)
+        let line = try #require(entry.split(separator: "\n").first { $0.contains("* * * root ") })
+        let command = String(line[line.range(of: "* * * root ")!.upperBound...])
+        #expect(command.contains("| logger -t whisperctl-backup-nightly"), "\(command)")
+        let logged = stack.directory.file("cron-output.txt")
+        #expect(command.contains("; } 2>&1 | logger"), "both commands' output goes to the log: \(command)")
+        let runnable = command.replacingOccurrences(of: "2>&1 | logger -t whisperctl-backup-nightly", with: "> '\(logged)' 2>&1")
+        let elsewhere = try TemporaryDirectory(prefix: "cron-home")
+        defer { elsewhere.remove() }
+        func cron(_ environment: [String: String] = [:]) async throws -> ProgramRun {
+            var variables = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": elsewhere.path, "SHELL": "/bin/sh"]
+            variables.merge(environment) { $1 }
+            let finalVariables = variables
+            return try await Offload.run {
+                try Command.capture("/bin/sh", ["-c", runnable], environment: finalVariables, directory: elsewhere.path)
+            }
+        }
+        let nightly = try await cron()
+        let output = (try? String(contentsOfFile: logged, encoding: .utf8)) ?? ""
+        #expect(nightly.status == 0, "\(output)\(nightly.stderr)")
+        let backups = BackupStore(directory: stack.directory.file("nightly-backups"))
+        let newest = try #require(try backups.list().entries.first, "a backup in the inventory's backups directory: \(output)")
+        #expect(newest.isVerified, "and verified by the same line")
+        #expect(newest.manifest.files.contains { $0.source == stack.directory.file("certs/combined.pem") }, "\(newest.manifest.files.map(\.source))")
+        #expect(FileManager.default.fileExists(atPath: stack.directory.file("state/audit.log")), "the audit log beside the inventory")
+        // A failing backup says why in the log, not only the verify.
+        let failed = try await cron(["DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable"])
+        let failure = (try? String(contentsOfFile: logged, encoding: .utf8)) ?? ""
+        #expect(failed.status != 0 && failure.contains("whisperctl backup"), "the backup's own error is logged: \(failure) \(failed.stdout) \(failed.stderr)")
+    }
+
     // MARK: - Migrations
 
     @Test func migrateCreateUpStatusDownAndDryRun() async throws {

@@ -17,7 +17,7 @@ public struct TakeBackup: OpsOperation {
         databaseURL = url
         store = BackupStore(directory: directory ?? inventory.backupDirectory)
         source = BackupWriter.Source(
-            databaseURL: url, deployment: inventory.deployment, dotenvPath: inventory.dotenvPath, certificatePaths: inventory.certs.map(\.path))
+            databaseURL: url, deployment: inventory.deployment, dotenvPath: inventory.dotenvPath, certificatePaths: inventory.certificatePaths)
         self.whisperctlVersion = whisperctlVersion
         self.notBefore = notBefore
         progressEvery = progress

@@ -7,15 +7,22 @@ public struct BackupSchedule: Sendable {
     public var kind: Kind
     public var whisperctl: String
     public var configPath: String?
+    /// Where the commands run: the inventory's directory (its `.env` is read from there when
+    /// there is no inventory file).
+    public var workingDirectory: String
     public var deployment: String
     /// "03:15".
     public var time: String
     public var user: String
 
-    public init(kind: Kind, whisperctl: String, configPath: String?, deployment: String, time: String = "03:15", user: String = "root") {
+    public init(
+        kind: Kind, whisperctl: String, configPath: String?, workingDirectory: String, deployment: String, time: String = "03:15",
+        user: String = "root"
+    ) {
         self.kind = kind
         self.whisperctl = whisperctl
         self.configPath = configPath
+        self.workingDirectory = workingDirectory
         self.deployment = deployment
         self.time = time
         self.user = user
@@ -24,8 +31,21 @@ public struct BackupSchedule: Sendable {
     var unitName: String { "whisperctl-backup-" + deployment.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" }.map(String.init).joined() }
 
     private var command: String {
-        let config = configPath.map { " --config '\($0)'" } ?? ""
-        return "\(whisperctl) backup\(config) --quiet --wait 30m && \(whisperctl) backup verify\(config) --quiet"
+        let config = configPath.map { " --config \(Self.quote($0))" } ?? ""
+        let binary = Self.quote(whisperctl)
+        return "\(binary) backup\(config) --quiet --wait 30m && \(binary) backup verify\(config) --quiet"
+    }
+
+    /// Both commands' output to syslog (the braces: a pipe binds to the last command only);
+    /// `%` escaped, as cron reads it as a newline.
+    private var cronLine: String {
+        "cd \(Self.quote(workingDirectory)) && { \(command); } 2>&1 | logger -t \(unitName)".replacingOccurrences(of: "%", with: "\\%")
+    }
+
+    /// One shell word: as it is when it is plain, else single-quoted.
+    public static func quote(_ text: String) -> String {
+        let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./:=@+-,".contains($0)) }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// (path, content) of each file to write under `directory` (/etc/cron.d or /etc/systemd/system).
@@ -43,7 +63,7 @@ public struct BackupSchedule: Sendable {
                 # whisperctl: the daily backup of \(deployment), then its verify (written by whisperctl backup --install-schedule cron)
                 SHELL=/bin/sh
                 PATH=/usr/local/bin:/usr/bin:/bin
-                \(minute) \(hour) * * * \(user) \(command) 2>&1 | logger -t \(unitName)
+                \(minute) \(hour) * * * \(user) \(cronLine)
 
                 """
             )]
@@ -59,6 +79,7 @@ public struct BackupSchedule: Sendable {
                     [Service]
                     Type=oneshot
                     User=\(user)
+                    WorkingDirectory=\(workingDirectory)
                     ExecStart=/bin/sh -c "\(command.replacingOccurrences(of: "\"", with: "\\\""))"
 
                     """),

@@ -44,9 +44,7 @@ public struct Inventory: Sendable {
     }
 
     /// The certificate files, relative ones resolved against the inventory's directory.
-    public var certificatePaths: [String] {
-        certs.map { $0.path.hasPrefix("/") ? $0.path : (baseDirectory as NSString).appendingPathComponent($0.path) }
-    }
+    public var certificatePaths: [String] { certs.map { resolve($0.path) } }
 
     public var certs: [(path: String, source: ValueSource)] {
         if case .list(let items) = values[.certs]?.content { return items.map { ($0.0, $0.1) } }
@@ -56,19 +54,35 @@ public struct Inventory: Sendable {
     public var haproxyStatsURL: String? { string(.haproxyStatsURL) }
     public var haproxyRuntimeAPI: String? { string(.haproxyRuntimeAPI) }
     public var haproxyBackend: String { string(.haproxyBackend) ?? Inventory.defaultBackend }
-    public var haproxyConfig: String? { string(.haproxyConfig) }
+    /// `haproxy.config`, resolved against the inventory's directory.
+    public var haproxyConfig: String? { string(.haproxyConfig).map(resolve) }
     public var redisAddr: String? { string(.redisAddr) }
     public var redisPassword: String? { string(.redisPassword) }
     public var natsURL: String? { string(.natsURL) }
     public var natsMonitorURL: String? { string(.natsMonitorURL) }
     public var postgresURL: String? { string(.postgresURL) }
-    /// The directory relative paths in the inventory are read from: the inventory file's, else
-    /// the working directory.
-    var baseDirectory: String {
-        configPath.map { ($0 as NSString).deletingLastPathComponent }.flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.currentDirectoryPath
+    /// The directory every relative path in the inventory is read from, whichever command reads
+    /// it and wherever it runs from (cron runs in $HOME): the inventory file's, else the working
+    /// directory. Always absolute.
+    public var baseDirectory: String {
+        let here = FileManager.default.currentDirectoryPath
+        guard let configPath else { return here }
+        let directory = (configPath as NSString).deletingLastPathComponent
+        if directory.hasPrefix("/") { return directory }
+        return ((here as NSString).appendingPathComponent(directory) as NSString).standardizingPath
     }
 
-    func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : (baseDirectory as NSString).appendingPathComponent(path) }
+    /// The inventory file as an absolute path, for schedules (cron runs in $HOME).
+    public var absoluteConfigPath: String? { configPath.map(resolveFromHere) }
+
+    private func resolveFromHere(_ path: String) -> String {
+        path.hasPrefix("/") ? path : ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
+    }
+
+    /// `path` as the inventory means it: relative to `baseDirectory`.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : ((baseDirectory as NSString).appendingPathComponent(path) as NSString).standardizingPath
+    }
 
     /// `migrations.dir`, default `migrations/` beside the inventory.
     public var migrationsDirectory: String { resolve(string(.migrationsDir) ?? "migrations") }
@@ -95,7 +109,7 @@ public struct Inventory: Sendable {
     }
 
     /// Where mutations are recorded (`AuditLog`): `audit.log`, else the user's state directory.
-    public var auditLogPath: String { string(.auditLog) ?? AuditLog.defaultPath() }
+    public var auditLogPath: String { string(.auditLog).map(resolve) ?? AuditLog.defaultPath() }
 
     /// The Redis address with the configured password applied.
     public func redisAddress() throws -> RedisAddress? {

@@ -1,17 +1,15 @@
 import Foundation
 
 /// `whisperctl config check`: finds what would make a command fail later, each with where it was set.
+/// Relative paths are judged where every command reads them: beside the inventory file.
 public struct InventoryValidator: Sendable {
-    public var workingDirectory: String
-
-    public init(workingDirectory: String = FileManager.default.currentDirectoryPath) {
-        self.workingDirectory = workingDirectory
-    }
+    public init() {}
 
     /// - Parameter checkFiles: also check that the files and sockets named exist (what `config
     ///   check` does); other commands report missing files through their own probes instead.
     public func validate(_ inventory: Inventory, checkFiles: Bool = true) -> [ConfigDiagnostic] {
         var problems = inventory.diagnostics
+        func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: inventory.resolve(path)) }
         func report(_ key: ConfigKey, _ message: String, source: ValueSource? = nil, severity: ConfigDiagnostic.Severity = .error) {
             let origin = source ?? inventory.source(of: key)
             problems.append(ConfigDiagnostic(severity, location: origin?.location ?? origin?.description, field: key.rawValue, message))
@@ -63,19 +61,14 @@ public struct InventoryValidator: Sendable {
         }
         for cert in inventory.certs where checkFiles {
             if !fileExists(cert.path) {
-                report(.certs, "no such file: \(cert.path)", source: cert.source)
-            } else if let error = catching({ try CertificateReader.read(path: resolve(cert.path)) }) {
+                report(.certs, "no such file: \(inventory.resolve(cert.path))", source: cert.source)
+            } else if let error = catching({ try CertificateReader.read(path: inventory.resolve(cert.path)) }) {
                 report(.certs, error, source: cert.source)
             }
         }
         return problems
     }
 
-    private func resolve(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (workingDirectory as NSString).appendingPathComponent(path)
-    }
-
-    private func fileExists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: resolve(path)) }
 
     private func catching<T>(_ body: () throws -> T) -> String? {
         do {

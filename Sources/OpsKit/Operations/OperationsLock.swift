@@ -102,8 +102,7 @@ public enum OperationsLock {
         let name = inventory.string(.lockBackend)
         let key = "whisperctl:lock:\(inventory.deployment)"
         func file() -> LockBackend {
-            let directory = inventory.configPath.map { ($0 as NSString).deletingLastPathComponent } ?? FileManager.default.currentDirectoryPath
-            return FileLockBackend(path: ((directory.isEmpty ? "." : directory) as NSString).appendingPathComponent(".whisperctl.lock"))
+            FileLockBackend(path: (inventory.baseDirectory as NSString).appendingPathComponent(".whisperctl.lock"))
         }
         switch name {
         case "redis"?:

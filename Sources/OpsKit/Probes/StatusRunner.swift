@@ -86,9 +86,9 @@ public struct StatusRunner: Sendable {
                 probes.append(PlannedProbe(name: "backup", kind: .backup, endpoint: directory, run: { _ in report }))
             }
         }
-        for cert in inventory.certs {
-            let probe = CertificateProbe(path: cert.path)
-            probes.append(PlannedProbe(name: probe.name, kind: .cert, endpoint: cert.path, run: probe.run))
+        for path in inventory.certificatePaths {
+            let probe = CertificateProbe(path: path)
+            probes.append(PlannedProbe(name: probe.name, kind: .cert, endpoint: path, run: probe.run))
         }
         return probes
     }

@@ -125,10 +125,9 @@ struct BackupCreate: AsyncParsableCommand {
     }
 
     private func install(_ kind: BackupSchedule.Kind, _ deployment: Inventory) async throws {
-        let executable = (CommandLine.arguments[0] as NSString).standardizingPath
-        let absolute = executable.hasPrefix("/") ? executable : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(executable)
-        let config = deployment.configPath.map { $0.hasPrefix("/") ? $0 : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent($0) }
-        let schedule = BackupSchedule(kind: kind, whisperctl: absolute, configPath: config, deployment: deployment.deployment, time: at)
+        let schedule = BackupSchedule(
+            kind: kind, whisperctl: ThisExecutable.path, configPath: deployment.absoluteConfigPath, workingDirectory: deployment.baseDirectory,
+            deployment: deployment.deployment, time: at)
         let files: [(path: String, content: String)]
         do {
             files = try schedule.files(directory: scheduleDirectory)

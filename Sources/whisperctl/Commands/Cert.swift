@@ -258,24 +258,23 @@ struct CertRenew: AsyncParsableCommand {
 
     /// Twice a day, as certbot's own timer does; the same flags as this run.
     func writeSchedule(_ kind: String, deployment: Inventory) async throws {
-        // The absolute path of this binary: cron and systemd have their own PATH.
-        let executable = (CommandLine.arguments[0] as NSString).standardizingPath
-        let absolute = executable.hasPrefix("/") ? executable : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(executable)
-        var words = [absolute, "cert", "renew"] + domain.flatMap { ["--domain", $0] } + ["--certbot-dir", certbotDirectory]
-        if let webroot { words += ["--webroot", webroot] }
+        // Paths typed on this command line are relative to here; the schedule runs elsewhere.
+        func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
+        }
+        var words = [ThisExecutable.path, "cert", "renew"] + domain.flatMap { ["--domain", $0] } + ["--certbot-dir", absolute(certbotDirectory)]
+        if let webroot { words += ["--webroot", absolute(webroot)] }
         if let http01Port { words += ["--http-01-port", "\(http01Port)"] }
         if let server { words += ["--server", server] }
-        if let pem { words += ["--pem", pem] }
+        if let pem { words += ["--pem", absolute(pem)] }
         if let method { words += ["--method", method] }
         for endpoint in verify { words += ["--verify", endpoint] }
-        if let config = deployment.configPath {
-            words += ["--config", config.hasPrefix("/") ? config : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(config)]
-        }
-        let command = words.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        if let config = deployment.absoluteConfigPath { words += ["--config", config] }
+        let command = words.map(BackupSchedule.quote).joined(separator: " ")
         let name = "whisperctl-cert-renew-\(deployment.deployment)"
         let files: [(String, String)]
         if kind == "cron" {
-            files = [("\(scheduleDirectory ?? "/etc/cron.d")/\(name)", "# Renew the certificate twice a day (whisperctl cert renew --install-schedule)\n17 3,15 * * * root \(command)\n")]
+            files = [("\(scheduleDirectory ?? "/etc/cron.d")/\(name)", "# Renew the certificate twice a day (whisperctl cert renew --install-schedule)\n17 3,15 * * * root \(command.replacingOccurrences(of: "%", with: "\\%")) 2>&1 | logger -t \(name)\n")]
         } else {
             let directory = scheduleDirectory ?? "/etc/systemd/system"
             files = [

@@ -1,0 +1,54 @@
+import Foundation
+import OpsKit
+import TestSupport
+import Testing
+
+/// What an on-call engineer meets in the first week, each fixed as a class: every command and
+/// every path kind, not only the one first seen.
+@Suite struct FirstDayTests {
+    /// Every relative path in the inventory is relative to the inventory file, for every
+    /// command, wherever it runs from (cron runs in $HOME).
+    @Test func relativePathsAreBesideTheInventoryForEveryCommand() async throws {
+        let home = try TemporaryDirectory(prefix: "inventory-home")
+        defer { home.remove() }
+        let elsewhere = try TemporaryDirectory(prefix: "elsewhere")
+        defer { elsewhere.remove() }
+        try FileManager.default.createDirectory(atPath: home.file("certs"), withIntermediateDirectories: true)
+        let made = try CertificateFactory.selfSigned(commonName: "chat.test", expiresIn: 60 * 86_400)
+        try home.write("certs/combined.pem", made.certificate + made.key)
+        try home.write("haproxy.cfg", "global\n  maxconn 1000\ndefaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n  timeout tunnel 3600s\n")
+        let inventory = try home.write("whisperctl.yml", """
+            deployment: relative
+            servers: []
+            redis: ~
+            nats: ~
+            postgres: ~
+            haproxy:
+              config: haproxy.cfg
+            certs:
+              - certs/combined.pem
+            audit:
+              log: state/audit.log
+            """)
+        let status = try await WhisperctlBinary.run(["status", "--config", inventory, "--json"], in: elsewhere)
+        let cert = try JSONValue.parse(Array(status.stdout.utf8))["components"]?.arrayValue?.first { $0["kind"] == "cert" }
+        #expect(cert?["status"] == "ok", "status reads the certificate beside the inventory: \(status.stdout)")
+        let check = try await WhisperctlBinary.run(["config", "check", "--config", inventory], in: elsewhere)
+        // Exit 1: the deliberate `servers: []` is a warning; no error, so no file was missed.
+        #expect(check.status == 1 && (check.stdout + check.stderr).contains("0 error(s)"), "\(check.stdout)\(check.stderr)")
+        let diag = try await WhisperctlBinary.run(["diag", "cert", "--config", inventory, "--json"], in: elsewhere)
+        let findings = try JSONValue.parse(Array(diag.stdout.utf8))["findings"]?.arrayValue ?? []
+        #expect(findings.contains { $0["component"] == "cert" && $0["severity"] == "ok" }, "\(diag.stdout)")
+        let certCheck = try await WhisperctlBinary.run(["cert", "check", "--config", inventory, "--json"], in: elsewhere)
+        #expect(certCheck.status == 0, "\(certCheck.stdout)\(certCheck.stderr)")
+        try FileManager.default.createDirectory(atPath: elsewhere.file("units"), withIntermediateDirectories: true)
+        let schedule = try await WhisperctlBinary.run(
+            ["cert", "renew", "--config", inventory, "--install-schedule", "cron", "--schedule-dir", "units", "--domain", "chat.test", "--http-01-port", "8888",
+             "--pem", "certs/combined.pem"], in: elsewhere)
+        #expect(schedule.status == 0, "\(schedule.stdout)\(schedule.stderr)")
+        #expect(FileManager.default.fileExists(atPath: home.file("state/audit.log")), "the audit log beside the inventory")
+        let line = try String(contentsOfFile: elsewhere.file("units/whisperctl-cert-renew-relative"), encoding: .utf8)
+        #expect(line.contains("--pem \(elsewhere.file("certs/combined.pem"))") && line.contains("--config \(inventory)"), "flags made absolute: \(line)")
+        #expect(line.contains("2>&1 | logger -t whisperctl-cert-renew-relative"), "\(line)")
+    }
+}
