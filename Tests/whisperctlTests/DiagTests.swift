@@ -226,11 +226,34 @@ import Testing
             #expect(first(all, "memory")?["severity"]?.stringValue == memory, "\(tier): \(bad.stdout)")
             #expect(bad.status == (memory == "critical" ? 2 : 1), "\(tier): \(bad.status)")
         }
+        // A host already at the tier: nothing to write.
         let sysctl = directory.file("99-whisper.conf")
-        let written = try await WhisperctlBinary.run(["diag", "kernel", "--root", tuned, "--tier", "1m", "--write-sysctl", sysctl], in: directory)
-        #expect(written.status == 0)
+        let nothing = try await WhisperctlBinary.run(["diag", "kernel", "--root", tuned, "--tier", "1m", "--write-sysctl", sysctl], in: directory)
+        #expect(nothing.status == 0 && nothing.stderr.contains("nothing to write"), "\(nothing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sysctl))
+        // Stock values: only what falls short, raised; a maximum the host has is never lowered.
+        let written = try await WhisperctlBinary.run(["diag", "kernel", "--root", stock, "--tier", "1m", "--write-sysctl", sysctl, "--yes"], in: directory)
+        #expect(written.status == 2, "the memory finding is critical: \(written.stderr)")
         let text = try String(contentsOfFile: sysctl, encoding: .utf8)
-        #expect(text.contains("net.core.somaxconn = 65535") && text.contains("fs.file-max = 2097152"))
+        #expect(text.contains("net.core.somaxconn = 65535") && text.contains("fs.file-max = 2097152"), "\(text)")
+        #expect(text.contains("net.ipv4.tcp_rmem = 4096 8192 6291456"), "a smaller default, the maximum kept: \(text)")
+        #expect(!text.contains("net.ipv4.tcp_wmem ="), "its 16384 default is already small enough: \(text)")
+        #expect(text.contains("fs.nr_open = 1065536"), "1048576 is below the 1m tier's: raised")
+        #expect(text.contains("# fs.epoll.max_user_watches could not be read"), "\(text)")
+        // The issue's host: limits far above the tier's, one setting short.
+        let generous = try tree("generous", values: [
+            "fs.file-max": "2466116", "fs.nr_open": "2097152", "fs.epoll.max_user_watches": "5491378", "net.core.somaxconn": "128",
+            "net.core.netdev_max_backlog": "65535", "net.ipv4.tcp_rmem": "4096 131072 33554432", "net.ipv4.tcp_wmem": "4096 16384 4194304",
+            "net.ipv4.tcp_mem": "191928 255904 575784", "net.ipv4.tcp_tw_reuse": "1", "net.ipv4.tcp_fin_timeout": "15",
+            "net.ipv4.tcp_max_orphans": "262144", "net.ipv4.tcp_max_syn_backlog": "65535", "net.ipv4.tcp_fastopen": "3",
+            "net.ipv4.tcp_keepalive_time": "300", "net.ipv4.tcp_keepalive_intvl": "30", "net.ipv4.tcp_keepalive_probes": "5",
+            "net.ipv4.ip_local_port_range": "1024\t65535",
+        ], memTotalKiB: 24 * 1024 * 1024)
+        let raised = directory.file("raised.conf")
+        let few = try await WhisperctlBinary.run(["diag", "kernel", "--root", generous, "--tier", "10k", "--write-sysctl", raised, "--yes"], in: directory)
+        #expect(few.status == 1, "\(few.stdout)\(few.stderr)")
+        let settings = try String(contentsOfFile: raised, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(settings == ["net.core.somaxconn = 4096"], "only the setting below the tier: \(settings)")
     }
 
     @Test func aRunningRedisWithTooFewOpenFilesIsNamedWithItsFix() async throws {

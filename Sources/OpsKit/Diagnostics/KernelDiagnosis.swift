@@ -24,6 +24,24 @@ public struct KernelDiagnosis: Sendable {
         public var judge: @Sendable ([Int]) -> String?
         /// A wrong value hurts at this tier (warning) or is a refinement (info).
         var important: Bool
+        /// The value that fixes `current` (only asked when `judge` finds a problem): a limit is
+        /// only ever raised, and a part of the value that is already enough is kept as it is.
+        var fix: @Sendable ([Int]) -> String
+
+        init(key: String, recommended: String, judge: @escaping @Sendable ([Int]) -> String?, important: Bool, fix: (@Sendable ([Int]) -> String)? = nil) {
+            self.key = key
+            self.recommended = recommended
+            self.judge = judge
+            self.important = important
+            self.fix = fix ?? { _ in recommended }
+        }
+    }
+
+    /// A setting whose running value falls short of the tier, and what to set it to.
+    public struct Change: Sendable, Equatable {
+        public var key: String
+        public var current: String
+        public var value: String
     }
 
     public var settings: [Setting] {
@@ -38,11 +56,17 @@ public struct KernelDiagnosis: Sendable {
             Setting(key: "net.core.somaxconn", recommended: "\(t.somaxconn)", judge: atLeast(t.somaxconn), important: true),
             Setting(key: "net.core.netdev_max_backlog", recommended: "\(t.netdevBacklog)", judge: atLeast(t.netdevBacklog), important: big),
             Setting(key: "net.ipv4.tcp_rmem", recommended: "4096 8192 16384", judge: { v in
-                v.count == 3 && (!big || v[1] <= 16384) ? nil : "default \(v.count == 3 ? v[1] : 0) bytes per connection costs memory at this tier" }, important: t.connections >= 500_000),
+                v.count == 3 && (!big || v[1] <= 16384) ? nil : "default \(v.count == 3 ? v[1] : 0) bytes per connection costs memory at this tier" },
+                important: t.connections >= 500_000, fix: Self.smallerDefaultBuffer),
             Setting(key: "net.ipv4.tcp_wmem", recommended: "4096 8192 16384", judge: { v in
-                v.count == 3 && (!big || v[1] <= 16384) ? nil : "default \(v.count == 3 ? v[1] : 0) bytes per connection costs memory at this tier" }, important: t.connections >= 500_000),
+                v.count == 3 && (!big || v[1] <= 16384) ? nil : "default \(v.count == 3 ? v[1] : 0) bytes per connection costs memory at this tier" },
+                important: t.connections >= 500_000, fix: Self.smallerDefaultBuffer),
             Setting(key: "net.ipv4.tcp_mem", recommended: "\(t.tcpMemMaxPages / 2) \(t.tcpMemMaxPages * 2 / 3) \(t.tcpMemMaxPages)", judge: { v in
-                v.count == 3 && v[2] >= t.tcpMemMaxPages ? nil : "max \(v.last ?? 0) pages, under the \(t.tcpMemMaxPages) this tier's buffers need" }, important: true),
+                v.count == 3 && v[2] >= t.tcpMemMaxPages ? nil : "max \(v.last ?? 0) pages, under the \(t.tcpMemMaxPages) this tier's buffers need" },
+                important: true, fix: { v in
+                    let wanted = [t.tcpMemMaxPages / 2, t.tcpMemMaxPages * 2 / 3, t.tcpMemMaxPages]
+                    return (0..<3).map { String(v.count == 3 ? max(v[$0], wanted[$0]) : wanted[$0]) }.joined(separator: " ")
+                }),
             Setting(key: "net.ipv4.tcp_tw_reuse", recommended: "1", judge: { value in
                 switch value.first {
                 case 1: nil
@@ -61,6 +85,31 @@ public struct KernelDiagnosis: Sendable {
         ]
     }
 
+    /// A smaller default per-connection buffer (min, default, max): the minimum and the
+    /// maximum are never lowered.
+    @Sendable static func smallerDefaultBuffer(_ v: [Int]) -> String {
+        guard v.count == 3 else { return "4096 8192 16384" }
+        return "\(min(v[0], 4096)) \(min(v[1], 8192)) \(max(v[2], 16384))"
+    }
+
+    /// The running value of a setting, split into numbers; nil when it cannot be read.
+    func current(_ setting: Setting) -> (text: String, values: [Int])? {
+        guard let text = read("proc/sys/" + setting.key.replacingOccurrences(of: ".", with: "/")) else { return nil }
+        return (text, text.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) })
+    }
+
+    /// The settings that fall short of the tier on this host, each with its fix. A setting
+    /// already at or above what the tier needs is not here, so writing these never lowers one.
+    public var changes: [Change] {
+        settings.compactMap { setting in
+            guard let (text, values) = current(setting), setting.judge(values) != nil else { return nil }
+            return Change(key: setting.key, current: text, value: setting.fix(values))
+        }
+    }
+
+    /// Settings that could not be read: a file cannot say what they should be raised to.
+    var unreadable: [Setting] { settings.filter { current($0) == nil } }
+
     func read(_ relative: String) -> String? {
         (try? String(contentsOfFile: (root as NSString).appendingPathComponent(relative), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -68,20 +117,20 @@ public struct KernelDiagnosis: Sendable {
     public func run() -> [Finding] {
         var findings: [Finding] = []
         for setting in settings {
-            let path = "proc/sys/" + setting.key.replacingOccurrences(of: ".", with: "/")
-            guard let text = read(path) else {
-                findings.append(Finding("kernel", setting.key, .unknown, "\(setting.key) could not be read", observed: "/\(path) missing or unreadable",
+            guard let (text, values) = current(setting) else {
+                let path = "/proc/sys/" + setting.key.replacingOccurrences(of: ".", with: "/")
+                findings.append(Finding("kernel", setting.key, .unknown, "\(setting.key) could not be read", observed: "\(path) missing or unreadable",
                     recommended: setting.recommended, source: GuideSection.kernel))
                 continue
             }
-            let values = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }
             if let problem = setting.judge(values) {
+                let value = setting.fix(values)
                 findings.append(Finding(
                     "kernel", setting.key, setting.important ? .warning : .info, "\(setting.key): \(problem)", observed: text,
                     recommended: setting.recommended, source: GuideSection.kernel,
-                    fix: "/etc/sysctl.d/99-whisper.conf: \(setting.key) = \(setting.recommended)  (whisperctl diag kernel --write-sysctl FILE)"
+                    fix: "/etc/sysctl.d/99-whisper.conf: \(setting.key) = \(value)  (whisperctl diag kernel --write-sysctl FILE)"
                         // A container has its own network namespace: Compose sets net.* there.
-                        + (setting.key.hasPrefix("net.") ? "; in Compose: sysctls: {\(setting.key): \"\(setting.recommended)\"}" : "")))
+                        + (setting.key.hasPrefix("net.") ? "; in Compose: sysctls: {\(setting.key): \"\(value)\"}" : "")))
             } else {
                 findings.append(Finding("kernel", setting.key, .ok, setting.key, observed: text))
             }
@@ -163,11 +212,14 @@ public struct KernelDiagnosis: Sendable {
         return findings
     }
 
-    /// The sysctl.d file with the tier's recommended values.
+    /// The sysctl.d file that brings this host to the tier: only the settings that fall short,
+    /// each raised to what the tier needs (never below what the host has).
     var sysctlFile: String {
         var out = "# Whisper: the performance playbook's kernel settings for the \(tier.name) tier (\(tier.connections) connections).\n"
         out += "# Written by whisperctl diag kernel --write-sysctl; load with: sysctl -p FILE\n"
-        for setting in settings { out += "\(setting.key) = \(setting.recommended)\n" }
+        out += "# Only the settings below what the tier needs; the others already are at or above it.\n"
+        for change in changes { out += "# was \(change.current)\n\(change.key) = \(change.value)\n" }
+        for setting in unreadable { out += "# \(setting.key) could not be read here (the tier needs \(setting.recommended)): left out\n" }
         return out
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The playbook's kernel settings for a tier written to a sysctl file (`diag kernel
-/// --write-sysctl`). Host-local, like `LoadSysctlFile`: neither takes the deployment's lock.
+/// The kernel settings this host lacks for a tier, written to a sysctl file (`diag kernel
+/// --write-sysctl`): only those below the tier, each only raised. Host-local, like
+/// `LoadSysctlFile`: neither takes the deployment's lock.
 public struct WriteSysctlFile: OpsOperation {
     public let kernel: KernelDiagnosis
     public let path: String
@@ -17,7 +18,9 @@ public struct WriteSysctlFile: OpsOperation {
     public var takesLock: Bool { false }
 
     public func plan(in context: OperationContext) async throws -> OperationPlan {
-        OperationPlan(steps: ["write \(kernel.settings.count) settings for the \(kernel.tier.name) tier to \(path)"])
+        let changes = kernel.changes
+        guard !changes.isEmpty else { return OperationPlan(steps: ["nothing to write: every setting meets the \(kernel.tier.name) tier"]) }
+        return OperationPlan(steps: changes.map { "\($0.key): \($0.current) -> \($0.value)" } + ["write them to \(path)"])
     }
 
     /// The file holds exactly these settings.

@@ -83,9 +83,14 @@ struct Diag: AsyncParsableCommand {
     }
 
     func writeSysctlFile(_ kernel: KernelDiagnosis, to path: String, deployment: Inventory) async throws {
+        let changes = kernel.changes
+        guard !changes.isEmpty else {
+            printError("nothing to write: every kernel setting already meets the \(kernel.tier.name) tier (\(path) not written)")
+            return
+        }
         let runner = Mutation.runner(deployment, wait: nil, yes: yes, quiet: false)
         try await Mutation.run(runner, WriteSysctlFile(kernel: kernel, path: path), command: "diag")
-        printError("wrote \(path) (\(kernel.settings.count) settings for the \(kernel.tier.name) tier)")
+        printError("wrote \(path): \(changes.count) settings below the \(kernel.tier.name) tier, each raised to what it needs")
         guard apply else { return }
         try await Mutation.run(runner, LoadSysctlFile(path: path), command: "diag")
     }
