@@ -429,6 +429,42 @@ import Testing
 
     // MARK: - Migrations
 
+    /// A dry run and `migrate status` only read: with a read-only role they work, create no
+    /// schema_migrations, write no audit line, and no run prints PostgreSQL's "already exists,
+    /// skipping" notices.
+    @Test func aDryRunAndStatusOnlyReadAndWorkWithAReadOnlyRole() async throws {
+        let stack = try await Stack.start(migrate: false)
+        defer { Task { await stack.stop() } }
+        let admin = try await PostgresConnection.connect(url: stack.postgres.superuserURL)
+        try await admin.query("CREATE ROLE reader LOGIN PASSWORD 'reader-Secret-3'")
+        admin.close()
+        let reader = stack.postgres.url.replacingOccurrences(of: "\(PostgresServer.appUser):\(PostgresServer.appPassword)@", with: "reader:reader-Secret-3@")
+        func tableExists() async throws -> Bool {
+            let connection = try await stack.connect()
+            defer { connection.close() }
+            return try await connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL").rows.first?[0].bool == true
+        }
+        let audited = (try? String(contentsOfFile: stack.directory.file("audit.log"), encoding: .utf8)) ?? ""
+        let dry = try await stack.whisperctl(["migrate", "up", "--dry-run", "--database-url", reader])
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains("001"), "the pending migration is listed: \(dry.stdout)")
+        let status = try await stack.whisperctl(["migrate", "status", "--database-url", reader])
+        #expect(status.status == 0 || status.status == 1, "\(status.stdout)\(status.stderr)")
+        #expect(try await !tableExists(), "nothing created by a dry run or status")
+        #expect(((try? String(contentsOfFile: stack.directory.file("audit.log"), encoding: .utf8)) ?? "") == audited, "no audit line")
+        // Applied by the owner, then read by the reader (granted SELECT): still read-only, still quiet.
+        let up = try await stack.whisperctl(["migrate", "up", "--yes"])
+        #expect(up.status == 0 && !up.stderr.contains("NOTICE"), "\(up.stdout)\(up.stderr)")
+        let owner = try await stack.connect()
+        try await owner.query("GRANT SELECT ON schema_migrations TO reader")
+        owner.close()
+        let again = try await stack.whisperctl(["migrate", "up", "--dry-run", "--database-url", reader])
+        #expect(again.status == 1 && again.stdout.contains("nothing to do"), "nothing pending: \(again.stdout)\(again.stderr)")
+        #expect(!again.stderr.contains("NOTICE") && !again.stderr.contains("permission denied"), "\(again.stderr)")
+        let second = try await stack.whisperctl(["migrate", "up", "--yes"])
+        #expect(!second.stderr.contains("NOTICE"), "no notice when the table is there: \(second.stderr)")
+    }
+
     @Test func migrateCreateUpStatusDownAndDryRun() async throws {
         let stack = try await Stack.start()
         defer { Task { await stack.stop() } }

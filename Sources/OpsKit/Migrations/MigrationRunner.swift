@@ -77,8 +77,8 @@ public struct MigrationRunner: Sendable {
     }
 
     /// The migrations `up(to:)` would apply, in order.
+    /// Reads only, like `status`: a dry run works with a read-only role and creates nothing.
     func pendingUp(to target: Int? = nil) async throws -> [Migration] {
-        try await ensureTable()
         let applied = try await appliedRows()
         try Self.refuseDirty(applied)
         return try plannedUp(applied: applied, to: target)
@@ -105,7 +105,6 @@ public struct MigrationRunner: Sendable {
 
     /// The migrations `down(steps:)` would revert, newest first.
     func pendingDown(steps: Int = 1) async throws -> [Migration] {
-        try await ensureTable()
         let applied = try await appliedRows()
         try Self.refuseDirty(applied)
         return try plannedDown(applied: applied, steps: steps)
@@ -125,7 +124,7 @@ public struct MigrationRunner: Sendable {
     /// Moves the schema to `version`: up through the pending ones at or below it, or down through
     /// the applied ones above it. 0 reverts everything.
     public func goto(_ version: Int, dryRun: Bool = false) async throws -> (direction: Direction, migrations: [Migration]) {
-        try await ensureTable()
+        // `up` and `down` create the table under their lock; a dry run only reads.
         let applied = try await appliedRows()
         try Self.refuseDirty(applied)
         let above = applied.keys.filter { $0 > version }.count
@@ -230,23 +229,36 @@ public struct MigrationRunner: Sendable {
         }
     }
 
+    /// Creates schema_migrations, or adds the columns an older one lacks; only what is missing,
+    /// so a migration run prints no "already exists, skipping" notices.
     private func ensureTable() async throws {
-        try await connection.execute(script: """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    BIGINT      PRIMARY KEY,
-                name       TEXT        NOT NULL,
-                checksum   TEXT        NOT NULL,
-                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-            );
-            ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS duration_ms BIGINT;
-            ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS dirty BOOLEAN NOT NULL DEFAULT false
-            """)
+        let columns = try await tableColumns()
+        var statements: [String] = []
+        if !columns.contains("version") {
+            statements.append("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    BIGINT      PRIMARY KEY,
+                    name       TEXT        NOT NULL,
+                    checksum   TEXT        NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """)
+        }
+        if !columns.contains("duration_ms") { statements.append("ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS duration_ms BIGINT") }
+        if !columns.contains("dirty") { statements.append("ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS dirty BOOLEAN NOT NULL DEFAULT false") }
+        guard !statements.isEmpty else { return }
+        try await connection.execute(script: statements.joined(separator: ";\n"))
+    }
+
+    /// The columns of schema_migrations in the current schema; empty when there is no table.
+    private func tableColumns() async throws -> Set<String> {
+        let columns = try await connection.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'schema_migrations' AND table_schema = current_schema()")
+        return Set(columns.rows.compactMap { $0[0].string })
     }
 
     func appliedRows() async throws -> [Int: AppliedRow] {
-        let columns = try await connection.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'schema_migrations' AND table_schema = current_schema()")
-        let names = Set(columns.rows.compactMap { $0[0].string })
+        let names = try await tableColumns()
         guard names.contains("version") else { return [:] }
         // A table from before duration and dirty were kept reads as clean, duration unknown.
         let duration = names.contains("duration_ms") ? "duration_ms" : "NULL::bigint"
