@@ -72,6 +72,42 @@ import Testing
         }
     }
 
+    /// Two URLs swapped in the inventory: every server is healthy, so only identity tells.
+    /// status warns naming the mismatch, config check fails on it, and the rollout refuses
+    /// before it touches anything.
+    @Test func swappedURLsAreNamedByStatusAndConfigCheckAndRefusedByTheRollout() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.2.0")
+            let path = fleet.directory.file("whisperctl.yml")
+            let (first, second) = (fleet.ports["ws1"]!, fleet.ports["ws2"]!)
+            let swapped = try String(contentsOfFile: path, encoding: .utf8)
+                .replacingOccurrences(of: "url: http://127.0.0.1:\(first)\n", with: "url: http://127.0.0.1:SWAP\n")
+                .replacingOccurrences(of: "url: http://127.0.0.1:\(second)\n", with: "url: http://127.0.0.1:\(first)\n")
+                .replacingOccurrences(of: "url: http://127.0.0.1:SWAP\n", with: "url: http://127.0.0.1:\(second)\n")
+            try swapped.write(toFile: path, atomically: true, encoding: .utf8)
+
+            let status = try await WhisperctlBinary.run(["status", "--json"], in: fleet.directory)
+            let components = try JSONValue.parse(Array(status.stdout.utf8))["components"]?.arrayValue ?? []
+            let ws1 = components.first { $0["name"] == "ws1" }
+            #expect(ws1?["status"] == "warning" && ws1?["detail"]?.stringValue?.contains("answers as 'ws2'") == true, "\(status.stdout)")
+
+            let check = try await WhisperctlBinary.run(["config", "check"], in: fleet.directory)
+            #expect(check.status == 2 && check.stdout.contains("answers as 'ws1', not 'ws2'"), "\(check.stdout)\(check.stderr)")
+            #expect(check.stdout.contains("HAProxy's server 'ws1' is 127.0.0.1:\(first)"), "the runtime API's addresses: \(check.stdout)")
+            let offline = try await WhisperctlBinary.run(["config", "check", "--offline"], in: fleet.directory)
+            #expect(offline.status == 0, "the file alone is valid: \(offline.stdout)")
+
+            let pids = fleet.names.map { fleet.pid($0) }
+            let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--expect-version", "0.2.0", "--no-soak"], in: fleet.directory)
+            #expect(rollout.status == 1 && rollout.stdout.contains("answers as 'ws2'"), "\(rollout.stdout)\(rollout.stderr)")
+            #expect(fleet.names.map { fleet.pid($0) } == pids, "nothing restarted")
+            for name in fleet.names {
+                #expect(await fleet.haproxyStatus(name) == "UP")
+                #expect(await fleet.health(name)?["version"] == .string("0.1.0"))
+            }
+        }
+    }
+
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
         try await RolloutFleet.with { fleet in

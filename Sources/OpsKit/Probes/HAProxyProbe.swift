@@ -2,10 +2,13 @@
 public struct HAProxyProbe: Sendable {
     public var statsURL: String
     public var backend: String
+    /// The inventory's servers: HAProxy's address for each name is checked against its URL.
+    public var servers: [ServerEntry]
 
-    public init(statsURL: String, backend: String) {
+    public init(statsURL: String, backend: String, servers: [ServerEntry] = []) {
         self.statsURL = statsURL
         self.backend = backend
+        self.servers = servers
     }
 
     /// The stats page's CSV export: HAProxy serves it at the stats URI followed by ";csv".
@@ -57,13 +60,20 @@ public struct HAProxyProbe: Sendable {
             }
             notes.append(note)
         }
-        let status: HealthStatus
+        var status: HealthStatus
         if servers.isEmpty || serving == 0 {
             status = .critical
         } else if serving < servers.count {
             status = .warning
         } else {
             status = .ok
+        }
+        for entry in self.servers {
+            let row = servers.first { $0.service == entry.name }
+            if let mismatch = ServerIdentity.addressMismatch(entry, haproxyAddress: row?.fields["addr"]) {
+                status = HealthStatus.worst([status, .warning])
+                notes.append(mismatch)
+            }
         }
         let serverFacts: [JSONValue] = zip(servers, states).map { server, state -> JSONValue in
             let progress = HAProxyServerState.progress(in: server.status)

@@ -29,6 +29,7 @@ public struct ServerProbe: Sendable {
         let version = body?["version"]?.stringValue
         let draining = body?["draining"]?.boolValue ?? false
         let readyStatus = try? ready.get().status
+        let reportedName = body?["server"]?.stringValue
 
         var status: HealthStatus = .ok
         var notes: [String] = []
@@ -53,6 +54,10 @@ public struct ServerProbe: Sendable {
             notes.append("/ready failed: \(describe(error))")
         default: break
         }
+        if let mismatch = ServerIdentity.nameMismatch(entry, reported: reportedName) {
+            status = HealthStatus.worst([status, .warning])
+            notes.insert(mismatch, at: 0)
+        }
         if let connections { notes.append("\(connections) conns") }
         if let version { notes.append("v\(version)") }
 
@@ -64,6 +69,7 @@ public struct ServerProbe: Sendable {
         facts.append(("connections", connections.map(JSONValue.int) ?? .null))
         facts.append(("version", version.map(JSONValue.string) ?? .null))
         facts.append(("draining", .bool(draining)))
+        facts.append(("server_name", reportedName.map(JSONValue.string) ?? .null))
         return ComponentReport(
             name: entry.name, kind: .server, status: status, detail: notes.joined(separator: ", "),
             latency: response.elapsed, endpoint: base, facts: facts)

@@ -44,7 +44,7 @@ public struct StatusRunner: Sendable {
             probes.append(PlannedProbe(name: entry.name, kind: .server, endpoint: entry.url, run: probe.run))
         }
         if let stats = inventory.haproxyStatsURL {
-            let probe = HAProxyProbe(statsURL: stats, backend: inventory.haproxyBackend)
+            let probe = HAProxyProbe(statsURL: stats, backend: inventory.haproxyBackend, servers: inventory.servers)
             probes.append(PlannedProbe(name: "haproxy", kind: .haproxy, endpoint: stats, run: probe.run))
         }
         if let addr = inventory.redisAddr {

@@ -11,6 +11,9 @@ public struct ServerObservation: Sendable {
     public var version: String?
     public var draining: Bool
     public var haproxyState: HAProxyServerState?
+    /// The name the server reports (its SERVER_NAME), and the address HAProxy has for its name.
+    public var reportedName: String?
+    public var haproxyAddress: String?
     var haproxySessions: Int?
     var haproxyLimit: Int?
 
@@ -58,7 +61,8 @@ public struct FleetObserver: Sendable {
             name: entry.name, reachable: health != nil, health: body?["status"]?.stringValue, ready: ready?.status == 200,
             connections: body?["connections"]?.intValue, maxConnections: body?["max_connections"]?.intValue,
             version: body?["version"]?.stringValue, draining: body?["draining"]?.boolValue ?? false,
-            haproxyState: row.map { HAProxyServerState(haproxyStatus: $0.status) }, haproxySessions: row?.currentSessions,
+            haproxyState: row.map { HAProxyServerState(haproxyStatus: $0.status) }, reportedName: body?["server"]?.stringValue,
+            haproxyAddress: row?.fields["addr"], haproxySessions: row?.currentSessions,
             haproxyLimit: row?.fields["slim"].flatMap { Int($0) })
     }
 

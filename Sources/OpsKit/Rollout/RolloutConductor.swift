@@ -96,6 +96,16 @@ public struct RolloutConductor: Sendable {
             if observations.allSatisfy(\.isServing) || attempt == 2 { break }
             try? await Task.sleep(for: .seconds(1))
         }
+        // Every server, whatever --only says: with two URLs swapped, the rollout would drain and
+        // restart one server while it watches the other.
+        for observation in observations {
+            guard let entry = servers.first(where: { $0.name == observation.name }) else { continue }
+            let mismatches = [
+                ServerIdentity.nameMismatch(entry, reported: observation.reportedName),
+                ServerIdentity.addressMismatch(entry, haproxyAddress: observation.haproxyAddress),
+            ]
+            for mismatch in mismatches.compactMap({ $0 }) { problems.append("\(observation.name): \(mismatch)") }
+        }
         var unhealthy: [String] = []
         for observation in observations where selected.contains(observation.name) || options.only.isEmpty {
             guard observation.haproxyState != nil else {

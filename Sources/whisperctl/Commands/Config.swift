@@ -106,6 +106,9 @@ extension Config {
         @Flag(help: "Print JSON.")
         var json = false
 
+        @Flag(help: "Judge the file only: do not ask the servers and HAProxy who they are.")
+        var offline = false
+
         func run() async throws {
             var problems: [ConfigDiagnostic]
             var configPath: String?
@@ -113,6 +116,7 @@ extension Config {
                 let deployment = try inventory.loader().load()
                 configPath = deployment.configPath
                 problems = InventoryValidator().validate(deployment)
+                if !offline { problems += await IdentityCheck(inventory: deployment).problems() }
             } catch let error as ConfigError {
                 problems = error.diagnostics
                 // The file that was read, even when it could not be parsed.
