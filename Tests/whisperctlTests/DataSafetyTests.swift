@@ -206,6 +206,14 @@ import Testing
         let verify = try await stack.whisperctl(["backup", "verify", id])
         #expect(verify.status == 2)
         #expect(verify.stderr.contains("database.dump") && verify.stderr.contains("SHA-256"), "\(verify.stderr)")
+        // The failure is recorded: status and the listing no longer count it as verified.
+        let status = try await stack.whisperctl(["status", "backup", "--json"])
+        let backup = try JSONValue.parse(Array(status.stdout.utf8))["components"]?.arrayValue?.first
+        #expect(backup?["status"] == "critical" && backup?["detail"]?.stringValue?.contains("\(id) FAILED its verify") == true, "\(status.stdout)")
+        let list = try await stack.whisperctl(["backup", "list"])
+        #expect(list.stdout.contains("FAILED") && list.stdout.contains("AGE"), "\(list.stdout)")
+        let listed = try Self.json(try await stack.whisperctl(["backup", "list", "--json"]))["backups"]?.arrayValue?.first
+        #expect(listed?["verification"]?["passed"] == .bool(false) && listed?["verification"]?["failure"]?.stringValue?.contains("SHA-256") == true)
         try await stack.seed(rows: 1)
         let restore = try await stack.whisperctl(["restore", id, "--yes"])
         #expect(restore.status == 2)

@@ -22,6 +22,17 @@ public struct BackupManifest: Sendable, Equatable {
         }
         public var at: Date
         public var method: Method
+        /// Why the last verification failed (the backup is damaged or does not restore); nil
+        /// when it passed. A failed one replaces an earlier pass: the files were checked again.
+        public var failure: String?
+
+        public init(at: Date, method: Method, failure: String? = nil) {
+            self.at = at
+            self.method = method
+            self.failure = failure
+        }
+
+        public var passed: Bool { failure == nil }
     }
 
     public static let format = 1
@@ -62,7 +73,12 @@ public struct BackupManifest: Sendable, Equatable {
             })),
             ("tables", .object(tables.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
         ]
-        object.append(("verification", verification.map { .object([("at", .string(formatter.string(from: $0.at))), ("method", .string($0.method.rawValue))]) } ?? .null))
+        object.append(("verification", verification.map { verification in
+            var fields: [(String, JSONValue)] = [("at", .string(formatter.string(from: verification.at))), ("method", .string(verification.method.rawValue))]
+            fields.append(("passed", .bool(verification.passed)))
+            if let failure = verification.failure { fields.append(("failure", .string(failure))) }
+            return .object(fields)
+        } ?? .null))
         return .object(object)
     }
 
@@ -102,7 +118,7 @@ public struct BackupManifest: Sendable, Equatable {
                 guard let at = verification["at"]?.stringValue.flatMap(formatter.date(from:)),
                     let method = verification["method"]?.stringValue.flatMap(Verification.Method.init)
                 else { break verification_ }
-                self.verification = Verification(at: at, method: method)
+                self.verification = Verification(at: at, method: method, failure: verification["failure"]?.stringValue)
             }
         }
     }

@@ -134,10 +134,10 @@ public struct VerifyBackup: OpsOperation {
         return OperationPlan(steps: steps)
     }
 
-    /// The manifest records a verification at least as thorough as this one.
+    /// The manifest records a passed verification at least as thorough as this one.
     public func check(in context: OperationContext) async throws -> Bool {
-        guard let method = try store.entry(entry.id).manifest.verification?.method else { return false }
-        return !restoreTest || method == .restoreTest
+        guard let verification = try store.entry(entry.id).manifest.verification, verification.passed else { return false }
+        return !restoreTest || verification.method == .restoreTest
     }
 
     public func run(in context: OperationContext) async throws -> BackupVerifier.Report {

@@ -9,7 +9,10 @@ public struct BackupStore: Sendable {
         public var path: String
         public var manifest: BackupManifest
 
-        public var isVerified: Bool { manifest.verification != nil }
+        /// Its last verification passed.
+        public var isVerified: Bool { manifest.verification?.passed == true }
+        /// Its last verification failed: damaged, or it did not restore.
+        public var failedVerification: BackupManifest.Verification? { manifest.verification.flatMap { $0.passed ? nil : $0 } }
     }
 
     public struct Unreadable: Sendable {

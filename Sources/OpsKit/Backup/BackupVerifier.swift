@@ -48,9 +48,24 @@ public struct BackupVerifier: Sendable {
     }
 
     /// Checksums and `pg_restore --list`; with `restoreTest`, a restore into a scratch database
-    /// (created and always dropped) compared table by table. Records the verification in the
-    /// manifest when it passes.
+    /// (created and always dropped) compared table by table. Records the outcome in the
+    /// manifest: a pass, or a backup found damaged (or not restoring), so `status` and `backup
+    /// list` stop counting it as verified. A check that could not run (the database unreachable,
+    /// no pg_restore) says nothing about the backup and records nothing.
     public func verify(_ entry: BackupStore.Entry, restoreTest: Bool) async throws -> Report {
+        do {
+            return try await check(entry, restoreTest: restoreTest)
+        } catch let error as OpsError where error.code == .invalidInput {
+            var manifest = entry.manifest
+            manifest.verification = .init(at: Date(), method: restoreTest ? .restoreTest : .list, failure: SecretRegistry.shared.scrub(error.description))
+            do { try store.save(manifest, in: entry) } catch let recordError {
+                throw OpsError(.invalidInput, "\(error); and it could not be recorded in the manifest (\(recordError)): status may still count this backup as verified")
+            }
+            throw error
+        }
+    }
+
+    private func check(_ entry: BackupStore.Entry, restoreTest: Bool) async throws -> Report {
         try Self.checkFiles(entry)
         guard let dump = entry.manifest.dumpFile else { throw OpsError(.invalidInput, "the manifest lists no database dump", endpoint: entry.path) }
         let dumpPath = (entry.path as NSString).appendingPathComponent(dump.name)

@@ -26,15 +26,23 @@ public struct BackupProbe: Sendable {
 
     public func evaluate(_ entries: [BackupStore.Entry], unreadable: Int, now: Date) -> ComponentReport {
         let newest = entries.first
+        // A backup newer than the newest verified one that failed its verify: the job runs, but
+        // what it makes does not restore.
+        let failed = entries.prefix { !$0.isVerified }.first { $0.failedVerification != nil }
         guard let verified = entries.first(where: \.isVerified) else {
-            let detail = newest.map { "no verified backup (newest, unverified: \($0.id)); run whisperctl backup verify" } ?? "no backup in \(directory)"
+            let detail = failed.map { "no verified backup: \($0.id) FAILED its verify (\($0.failedVerification?.failure ?? ""))" }
+                ?? newest.map { "no verified backup (newest, unverified: \($0.id)); run whisperctl backup verify" } ?? "no backup in \(directory)"
             return ComponentReport(
                 name: "backup", kind: .backup, status: .critical, detail: detail, endpoint: directory,
                 facts: [("backups", .int(entries.count)), ("newest_verified", .null), ("age_seconds", .null)])
         }
         let age = now.timeIntervalSince(verified.manifest.createdAt)
-        let status: HealthStatus = age > criticalAge.seconds ? .critical : (age > warnAge.seconds ? .warning : .ok)
+        var status: HealthStatus = age > criticalAge.seconds ? .critical : (age > warnAge.seconds ? .warning : .ok)
         var notes = ["newest verified \(verified.id), \(DisplayFormat.age(age)) old", "\(ByteCount.format(verified.manifest.totalSize))"]
+        if let failed {
+            status = HealthStatus.worst([status, .warning])
+            notes.insert("newer backup \(failed.id) FAILED its verify (\(failed.failedVerification?.failure ?? ""))", at: 0)
+        }
         if status != .ok { notes.append("over \(status == .critical ? criticalAge.humanReadable : warnAge.humanReadable)") }
         if unreadable > 0 { notes.append("\(unreadable) unreadable") }
         return ComponentReport(
@@ -42,6 +50,7 @@ public struct BackupProbe: Sendable {
             detail: notes.joined(separator: ", "), endpoint: directory,
             facts: [
                 ("backups", .int(entries.count)), ("newest_verified", .string(verified.id)), ("age_seconds", .int(Int(age))),
+                ("newest_failed", failed.map { .string($0.id) } ?? .null),
                 ("verification", .string(verified.manifest.verification?.method.rawValue ?? "")),
                 ("migration_version", verified.manifest.migrationVersion.map(JSONValue.int) ?? .null),
             ])

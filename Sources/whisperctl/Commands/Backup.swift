@@ -34,9 +34,10 @@ struct BackupCommand: AsyncParsableCommand {
 
     static func describe(_ entry: BackupStore.Entry) -> [String] {
         let manifest = entry.manifest
+        let verified = manifest.verification.map { $0.passed ? $0.method.rawValue : "FAILED" } ?? "no"
         return [
-            entry.id, ISO8601DateFormatter().string(from: manifest.createdAt), ByteCount.format(manifest.totalSize), manifest.database,
-            manifest.migrationVersion.map(String.init) ?? "-", manifest.verification.map { $0.method.rawValue } ?? "no",
+            entry.id, ISO8601DateFormatter().string(from: manifest.createdAt), DisplayFormat.age(Date().timeIntervalSince(manifest.createdAt)),
+            ByteCount.format(manifest.totalSize), manifest.database, manifest.migrationVersion.map(String.init) ?? "-", verified,
         ]
     }
 
@@ -165,7 +166,7 @@ struct BackupList: AsyncParsableCommand {
             ]).prettyPrinted())
         } else {
             if entries.isEmpty { print("no backups in \(store.directory)") } else {
-                print(Table(headers: ["ID", "CREATED", "SIZE", "DATABASE", "MIGRATION", "VERIFIED"], rows: entries.map(BackupCommand.describe)).render())
+                print(Table(headers: ["ID", "CREATED", "AGE", "SIZE", "DATABASE", "MIGRATION", "VERIFIED"], rows: entries.map(BackupCommand.describe)).render())
             }
             for bad in unreadable { printError("unreadable: \(bad.path): \(bad.reason)") }
         }
