@@ -108,6 +108,38 @@ import Testing
         }
     }
 
+    /// A soak that saw no traffic is not a pass: the rollout stops after the first server
+    /// (updated and serving, not rolled back) and says why; `--soak-idle-ok` accepts it and says
+    /// the soak was not judged. Ctrl-C during a soak is an interruption, not a pass.
+    @Test func aSoakWithoutTrafficOrInterruptedIsNeverAPass() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.2.0")
+            let idle = try await WhisperctlBinary.run(["rollout", "--yes", "--soak", "1s"], in: fleet.directory)
+            #expect(idle.status == 1 && idle.stdout.contains("soak not judged: no traffic reached it"), "\(idle.stdout)\(idle.stderr)")
+            #expect(!idle.stdout.contains("soak passed"), "\(idle.stdout)")
+            let (first, second) = (await fleet.health("ws1")?["version"], await fleet.health("ws2")?["version"])
+            #expect(first == .string("0.2.0") && second == .string("0.1.0"), "ws1 updated, not rolled back; ws2 untouched")
+            #expect(await fleet.haproxyStatus("ws1") == "UP", "the updated server serves")
+
+            let accepted = try await WhisperctlBinary.run(["rollout", "--yes", "--soak", "1s", "--soak-idle-ok", "--expect-version", "0.2.0"], in: fleet.directory)
+            #expect(accepted.status == 0, "\(accepted.stdout)\(accepted.stderr)")
+            #expect(accepted.stdout.contains("soak not judged") && accepted.stdout.contains("accepted (--soak-idle-ok)"), "\(accepted.stdout)")
+
+            // Ctrl-C once ws1's soak has begun, as the state file shows it.
+            try fleet.writeInventory(version: "0.3.0")
+            let state = RolloutState.path(for: try InventoryLoader(explicitPath: fleet.directory.file("whisperctl.yml"), environment: [:]).load())
+            let pid = Atomic<Int32>(0)
+            async let run = WhisperctlBinary.run(["rollout", "--yes", "--soak", "30s"], in: fleet.directory) { pid.store($0, ordering: .releasing) }
+            try await eventually(timeout: .seconds(60), "ws1 soaking") {
+                (try? RolloutState.read(from: state))??.servers["ws1"]?.step == "soak"
+            }
+            kill(pid.load(ordering: .acquiring), SIGINT)
+            let interrupted = try await run
+            #expect(interrupted.status == 1 && interrupted.stdout.contains("into the soak, before a verdict"), "\(interrupted.stdout)")
+            #expect(!interrupted.stdout.contains("soak passed"), "\(interrupted.stdout)")
+        }
+    }
+
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
         try await RolloutFleet.with { fleet in
@@ -217,6 +249,11 @@ extension RolloutTests {
                     ((try? await fleet.metric(name, #"whisper_messages_total{type="received"}"#)) ?? 0) > 1000
                 }
             }
+            // New users keep arriving (10 a second), as on a real service: leastconn sends them to
+            // the server just restarted, so each soak judges real connections and messages.
+            async let arrivals = WhisperctlBinary.run(
+                ["loadtest", "--url", frontend, "--connections", "300", "--chatting-pairs", "150", "--rate", "100", "--duration", "5s",
+                 "--ramp", "30s", "--json"], in: directory, binary: whisperctl)
             let rollout = try await WhisperctlBinary.run(
                 ["rollout", "--yes", "--expect-version", "0.2.0", "--soak", "2s", "--max-p99", "1s", "--json"], in: directory, binary: whisperctl)
             #expect(rollout.status == 0, "\(rollout.stdout)\n\(rollout.stderr)")
@@ -224,6 +261,10 @@ extension RolloutTests {
             #expect(events.contains { $0["step"] == .string("done") && $0["server"] == .string("ws1") })
             #expect(events.contains { $0["step"] == .string("done") && $0["server"] == .string("ws2") })
             #expect(events.last?["outcome"] == .string("completed"))
+            let soaks = events.filter { $0["step"] == .string("soak") && $0["event"] == .string("done") }
+            #expect(soaks.count == 2 && soaks.allSatisfy { ($0["soak"]?["accepted"]?.intValue ?? 0) > 0 }, "both soaks judged arrivals: \(soaks)")
+            let arrived = try await arrivals
+            #expect(arrived.status == 0, "the arrivals lost nothing either: \(arrived.stdout)\(arrived.stderr)")
             for name in fleet.names {
                 #expect(await fleet.health(name)?["version"] == .string("0.2.0"))
                 // Under this load a check may fail once (fall 3 keeps it UP, shown as "UP 2/3").

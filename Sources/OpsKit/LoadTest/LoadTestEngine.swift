@@ -67,7 +67,7 @@ public final class LoadTestEngine: Sendable {
             }
             defer { reporters.cancelAll() }
 
-            // Ramp: connect in batches every 10 ms so the whole set takes `ramp`.
+            // Ramp: connect in batches, at most one every 10 ms, so the whole set takes `ramp`.
             let rampStarted = ContinuousClock.now
             let tick: Duration = .milliseconds(10)
             let batches = max(1, Int(plan.ramp / tick))
@@ -78,11 +78,14 @@ public final class LoadTestEngine: Sendable {
                     index: index, interest: index < chatting ? "lt-\(index / 2)" : nil, plan: plan,
                     stats: stats[index % loops.count], progress: progress)
             }
+            // Each batch is due at its share of the ramp, so fewer connections than ticks still
+            // spread over the whole ramp (arrivals, not a burst).
             for batchStart in stride(from: 0, to: plan.connections, by: perBatch) where !stopping {
+                let due = rampStarted + plan.ramp * (Double(batchStart) / Double(plan.connections))
+                if due > .now { try await Task.sleep(until: due, clock: .continuous) }
                 for client in clients[batchStart..<min(batchStart + perBatch, plan.connections)] {
                     client.eventLoop.execute { client.connect() }
                 }
-                if batchStart + perBatch < plan.connections { try await Task.sleep(for: tick) }
             }
             // Connects and upgrades are bounded (LoadClient's timeouts), then matching is quick: a
             // client whose partner never connected waits only that long.

@@ -174,18 +174,24 @@ public struct RolloutConductor: Sendable {
                 return all
             }
             var failure: RolloutOutcome?
+            // Nothing speaks against the new version: no rollback for that alone.
+            var notJudged = false
             for (name, result) in results {
                 switch result {
                 case .updated: updated.append(name)
                 case .stopped(let why):
                     updated.append(name)
                     failure = failure ?? .stopped("\(name): \(why)")
+                case .notJudged(let why):
+                    updated.append(name)
+                    notJudged = true
+                    failure = failure ?? .stopped("\(name): \(why)")
                 case .stoppedBefore(let why): failure = failure ?? .stopped("\(name): \(why)")
                 case .unsafe(let why): failure = .unsafe("\(name): \(why)")
                 }
             }
             if let failure {
-                if case .stopped = failure, options.autoRollback, !interrupted() {
+                if case .stopped = failure, options.autoRollback, !interrupted(), !notJudged {
                     return await rollBack(updated.reversed(), after: failure)
                 }
                 return failure
@@ -202,6 +208,8 @@ public struct RolloutConductor: Sendable {
         case updated
         /// Updated (the new version runs) but a later gate failed or the operator stopped.
         case stopped(String)
+        /// Updated, but the soak saw no traffic to judge it by, and idle soaks are not accepted.
+        case notJudged(String)
         /// Stopped before the server was changed.
         case stoppedBefore(String)
         case unsafe(String)
@@ -276,10 +284,19 @@ public struct RolloutConductor: Sendable {
         // 6. Soak.
         if options.soak > .zero {
             switch await soak(server) {
-            case .success(let verdict):
+            case .success(let verdict) where verdict.sawTraffic:
                 emit(RolloutEvent(.done, server: name, step: "soak", "soak passed: \(verdict.summary)", data: [("soak", verdict.json)]))
+            case .success(let verdict) where options.acceptIdleSoak:
+                emit(RolloutEvent(
+                    .warning, server: name, step: "soak", "soak not judged: \(verdict.summary); accepted (--soak-idle-ok)", data: [("soak", verdict.json)]))
+            case .success(let verdict):
+                return .notJudged(
+                    "soak not judged: \(verdict.summary); nothing to judge the new version by. With no users to reach it, "
+                        + "--soak-idle-ok accepts that (or --no-soak); with users, a longer --soak lets new connections arrive")
             case .failure(let problem):
                 return .stopped("soak failed: \(problem)")
+            case .interrupted(let seconds):
+                return .stopped(String(format: "interrupted %.0f s into the soak, before a verdict; %@ serves", seconds, name))
             }
         }
         let elapsed = ContinuousClock.now - started
@@ -338,6 +355,8 @@ public struct RolloutConductor: Sendable {
     enum SoakResult {
         case success(SoakVerdict)
         case failure(String)
+        /// Ctrl-C before the window ended: no verdict.
+        case interrupted(seconds: Double)
     }
 
     func soak(_ server: ServerEntry) async -> SoakResult {
@@ -347,7 +366,7 @@ public struct RolloutConductor: Sendable {
         let deadline = started + options.soak
         var missed = 0
         while ContinuousClock.now < deadline {
-            if interrupted() { break }
+            if interrupted() { return .interrupted(seconds: (ContinuousClock.now - started).seconds) }
             try? await Task.sleep(for: min(options.poll * 4, deadline - ContinuousClock.now))
             let observation = await observer.observe(server, rows: try? await observer.haproxyRows())
             missed = observation.isServing ? 0 : missed + 1
@@ -356,6 +375,7 @@ public struct RolloutConductor: Sendable {
                 return .failure("it stopped serving during the soak (\(observation.reachable ? "not ready" : "unreachable"), HAProxy \(observation.haproxyState?.rawValue ?? "?"))")
             }
         }
+        if interrupted() { return .interrupted(seconds: (ContinuousClock.now - started).seconds) }
         guard let after = try? await observer.metrics(server) else { return .failure("its /metrics could not be read") }
         let verdict = SoakVerdict(
             before: before, after: after, seconds: (ContinuousClock.now - started).seconds, maxP99: options.maxP99, maxErrorRate: options.maxErrorRate)

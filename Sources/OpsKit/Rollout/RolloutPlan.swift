@@ -10,6 +10,8 @@ public struct RolloutOptions: Sendable {
     public var readyTimeout: Duration = .seconds(60)
     public var expectVersion: String?
     public var soak: Duration = .seconds(10)
+    /// Accept a soak that saw no traffic (a fleet without users) instead of stopping.
+    public var acceptIdleSoak = false
     /// The performance playbook's threshold for the 10K tier.
     public var maxP99: Duration = .milliseconds(100)
     public var maxErrorRate = 0.01

@@ -14,6 +14,8 @@ public struct SoakVerdict: Sendable {
     public var problems: [String]
 
     public var passed: Bool { problems.isEmpty }
+    /// Anything reached it in the window: a connection (accepted or refused) or a message.
+    public var sawTraffic: Bool { accepted + rejected + received + lost > 0 }
 
     var rejectionRate: Double? { accepted + rejected > 0 ? Double(rejected) / Double(accepted + rejected) : nil }
     var lossRate: Double? { received > 0 ? Double(lost) / Double(received) : (lost > 0 ? 1 : nil) }
@@ -58,7 +60,7 @@ public struct SoakVerdict: Sendable {
 
     public var summary: String {
         // Nothing reached it: the verdict rests on its serving state alone, and says so.
-        if accepted + rejected == 0 && received == 0 && lost == 0 {
+        if !sawTraffic {
             return "no traffic reached it in \(String(format: "%.0f", seconds)) s: only its serving state was checked"
         }
         var parts = ["\(accepted) connections, \(rejected) rejected", "\(received) messages, \(lost) lost"]
@@ -69,7 +71,7 @@ public struct SoakVerdict: Sendable {
     public var json: JSONValue {
         .object([
             ("seconds", .double(seconds)), ("accepted", .int(accepted)), ("rejected", .int(rejected)), ("received", .int(received)),
-            ("lost", .int(lost)), ("delivery_p99_ms", deliveryP99.map { .double($0 * 1000) } ?? .null),
+            ("lost", .int(lost)), ("delivery_p99_ms", deliveryP99.map { .double($0 * 1000) } ?? .null), ("saw_traffic", .bool(sawTraffic)),
             ("problems", .array(problems.map(JSONValue.string))),
         ])
     }

@@ -50,6 +50,8 @@ struct RolloutRun: AsyncParsableCommand {
     var soak: Duration = .seconds(10)
     @Flag(name: .customLong("no-soak"), help: "Skip the soak (a fleet without traffic, or a test).")
     var noSoak = false
+    @Flag(name: .customLong("soak-idle-ok"), help: "Accept a soak that saw no traffic instead of stopping (a fleet without users).")
+    var soakIdleOK = false
     @Option(name: .customLong("max-p99"), help: "Delivery p99 bound during the soak.")
     var maxP99: Duration = .milliseconds(100)
     @Option(name: .customLong("max-error-rate"), help: "Rejected connections and lost messages bound during the soak, as a fraction.")
@@ -78,6 +80,7 @@ struct RolloutRun: AsyncParsableCommand {
         options.readyTimeout = readyTimeout
         options.expectVersion = expectVersion
         options.soak = noSoak ? .zero : soak
+        options.acceptIdleSoak = soakIdleOK
         options.maxP99 = maxP99
         options.maxErrorRate = maxErrorRate
         options.autoRollback = autoRollback
