@@ -51,4 +51,27 @@ import Testing
         #expect(line.contains("--pem \(elsewhere.file("certs/combined.pem"))") && line.contains("--config \(inventory)"), "flags made absolute: \(line)")
         #expect(line.contains("2>&1 | logger -t whisperctl-cert-renew-relative"), "\(line)")
     }
+
+    /// IP addresses are names a certificate covers: `cert self-signed --san 127.0.0.1` makes one
+    /// that `cert check --host 127.0.0.1` (and ::1) accepts, and every output lists them.
+    @Test func ipAddressSANsAreNamesACertificateCovers() async throws {
+        let directory = try TemporaryDirectory(prefix: "ip-san")
+        defer { directory.remove() }
+        let made = try await WhisperctlBinary.run(
+            ["cert", "self-signed", "--cn", "chat.test", "--san", "127.0.0.1", "--san", "::1", "--out", "certs"], in: directory)
+        #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
+        let pem = directory.file("certs/combined.pem")
+        for host in ["127.0.0.1", "::1", "[::1]", "chat.test"] {
+            let run = try await WhisperctlBinary.run(["cert", "check", pem, "--host", host, "--json"], in: directory)
+            #expect(run.status == 0, "\(host): \(run.stdout)\(run.stderr)")
+        }
+        let other = try await WhisperctlBinary.run(["cert", "check", pem, "--host", "10.1.2.3"], in: directory)
+        #expect(other.status == 2 && other.stdout.contains("127.0.0.1") && other.stdout.contains("::1"), "the names it does cover: \(other.stdout)")
+        let text = try await WhisperctlBinary.run(["cert", "check", pem], in: directory)
+        #expect(text.stdout.contains("chat.test, 127.0.0.1, ::1"), "\(text.stdout)")
+        try directory.write("whisperctl.yml", "deployment: ip\ncerts:\n  - certs/combined.pem\n")
+        let status = try await WhisperctlBinary.run(["status", "--json"], in: directory)
+        let cert = try JSONValue.parse(Array(status.stdout.utf8))["components"]?.arrayValue?.first { $0["kind"] == "cert" }
+        #expect(cert?["ip_addresses"] == .array(["127.0.0.1", "::1"].map(JSONValue.string)), "\(status.stdout)")
+    }
 }

@@ -9,8 +9,13 @@ public struct Certificate: Sendable, Equatable {
     public var notAfter: Date
     /// DNS names from the subjectAltName extension.
     public var dnsNames: [String]
+    /// IP addresses (v4 and v6) from the subjectAltName extension: names a certificate covers too.
+    public var ipAddresses: [String] = []
     /// Where it came from: "path:line" of its BEGIN line.
     public var origin: String
+
+    /// Every name it covers: DNS names, then IP addresses.
+    public var names: [String] { dnsNames + ipAddresses }
 
     /// Whole days until expiry, rounded down; negative once expired.
     public func daysUntilExpiry(now: Date = Date()) -> Int {
@@ -65,9 +70,10 @@ public enum CertificateReader {
         else {
             throw OpsError(.invalidInput, "\(origin): certificate has an unreadable validity period")
         }
+        let (dns, ip) = alternativeNames(certificate)
         return Certificate(
             subject: name(X509_get_subject_name(certificate)), issuer: name(X509_get_issuer_name(certificate)),
-            notBefore: notBefore, notAfter: notAfter, dnsNames: dnsNames(certificate), origin: origin)
+            notBefore: notBefore, notAfter: notAfter, dnsNames: dns, ipAddresses: ip, origin: origin)
     }
 
     private static func date(_ time: UnsafePointer<ASN1_TIME>?) -> Date? {
@@ -84,19 +90,41 @@ public enum CertificateReader {
         return String(decoding: OpenSSLMemory.drain(bio), as: UTF8.self)
     }
 
-    private static func dnsNames(_ certificate: OpaquePointer) -> [String] {
-        guard let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) else { return [] }
+    /// The subjectAltName's DNS names and IP addresses (as text: "127.0.0.1", "::1").
+    private static func alternativeNames(_ certificate: OpaquePointer) -> (dns: [String], ip: [String]) {
+        guard let raw = X509_get_ext_d2i(certificate, NID_subject_alt_name, nil, nil) else { return ([], []) }
         let stack = OpaquePointer(raw)
         defer { GENERAL_NAMES_free(stack) }
-        var names: [String] = []
+        var dns: [String] = []
+        var ip: [String] = []
         for index in 0..<OPENSSL_sk_num(stack) {
-            guard let entry = OPENSSL_sk_value(stack, index)?.assumingMemoryBound(to: GENERAL_NAME.self),
-                entry.pointee.type == GEN_DNS, let ia5 = entry.pointee.d.dNSName,
-                let bytes = ASN1_STRING_get0_data(ia5)
-            else { continue }
-            names.append(String(decoding: UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(ia5))), as: UTF8.self))
+            guard let entry = OPENSSL_sk_value(stack, index)?.assumingMemoryBound(to: GENERAL_NAME.self) else { continue }
+            switch entry.pointee.type {
+            case GEN_DNS:
+                guard let ia5 = entry.pointee.d.dNSName, let bytes = ASN1_STRING_get0_data(ia5) else { continue }
+                dns.append(String(decoding: UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(ia5))), as: UTF8.self))
+            case GEN_IPADD:
+                guard let octets = entry.pointee.d.iPAddress, let bytes = ASN1_STRING_get0_data(octets) else { continue }
+                if let text = Self.address(Array(UnsafeBufferPointer(start: bytes, count: Int(ASN1_STRING_length(octets))))) { ip.append(text) }
+            default:
+                continue
+            }
         }
-        return names
+        return (dns, ip)
+    }
+
+    /// 4 or 16 bytes as an address; nil for any other length (a malformed SAN).
+    static func address(_ bytes: [UInt8]) -> String? {
+        let family: Int32
+        switch bytes.count {
+        case 4: family = AF_INET
+        case 16: family = AF_INET6
+        default: return nil
+        }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let converted = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &text, socklen_t(text.count)) }
+        guard converted != nil else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func opensslError() -> String {

@@ -61,7 +61,7 @@ public struct CertificateInspection: Sendable {
         if leaf.notBefore > now { out.append((.critical, "not valid before \(ISO8601DateFormatter().string(from: leaf.notBefore))")) }
         if keyMatches == false { out.append((.critical, "the key in the file does not match the certificate")) }
         for problem in chainProblems { out.append((.critical, problem)) }
-        if let host, !leaf.covers(host: host) { out.append((.critical, "does not cover \(host) (names: \(leaf.dnsNames.joined(separator: ", ")))")) }
+        if let host, !leaf.covers(host: host) { out.append((.critical, "does not cover \(host) (names: \(leaf.names.joined(separator: ", ")))")) }
         return out
     }
 
@@ -72,6 +72,7 @@ public struct CertificateInspection: Sendable {
         return .object([
             ("source", .string(source)), ("status", .string(status.rawValue)),
             ("subject", .string(leaf.subject)), ("issuer", .string(leaf.issuer)), ("dns_names", .array(leaf.dnsNames.map(JSONValue.string))),
+            ("ip_addresses", .array(leaf.ipAddresses.map(JSONValue.string))), ("names", .array(leaf.names.map(JSONValue.string))),
             ("not_before", .string(formatter.string(from: leaf.notBefore))), ("not_after", .string(formatter.string(from: leaf.notAfter))),
             ("days_left", .int(daysLeft)), ("key", .string(leaf.keyDescription)), ("fingerprint_sha256", .string(leaf.fingerprint)),
             ("must_staple", .bool(leaf.mustStaple)), ("key_matches", keyMatches.map(JSONValue.bool) ?? .null),
@@ -86,7 +87,7 @@ public struct CertificateInspection: Sendable {
         let formatter = ISO8601DateFormatter()
         var lines = ["\(source): \(status.rawValue.uppercased())"]
         lines.append("  subject     \(leaf.subject)")
-        lines.append("  names       \(leaf.dnsNames.joined(separator: ", "))")
+        lines.append("  names       \(leaf.names.joined(separator: ", "))")
         lines.append("  issuer      \(leaf.issuer)")
         lines.append("  valid       \(formatter.string(from: leaf.notBefore)) to \(formatter.string(from: leaf.notAfter)) (\(daysLeft) days left)")
         lines.append("  key         \(leaf.keyDescription)" + (keyMatches.map { $0 ? ", matches the key in the file" : ", DOES NOT match the key in the file" } ?? ""))

@@ -43,6 +43,9 @@ public final class X509Certificate: @unchecked Sendable {
     var notBefore: Date { summary.notBefore }
     public var notAfter: Date { summary.notAfter }
     public var dnsNames: [String] { summary.dnsNames }
+    public var ipAddresses: [String] { summary.ipAddresses }
+    /// DNS names and IP addresses.
+    public var names: [String] { summary.names }
 
     /// The certificate as PEM.
     public var pem: String {
@@ -80,8 +83,18 @@ public final class X509Certificate: @unchecked Sendable {
     }
 
     /// Whether `host` is one of its names (wildcards as TLS clients apply them).
+    /// Whether it is valid for `host`: a DNS name (wildcards as TLS clients match them) or an
+    /// IP address, v4 or v6, against the IP SANs.
     public func covers(host: String) -> Bool {
-        X509_check_host(pointer, host, host.utf8.count, 0, nil) == 1
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        if Self.isAddress(bare) { return X509_check_ip_asc(pointer, bare, 0) == 1 }
+        return X509_check_host(pointer, host, host.utf8.count, 0, nil) == 1
+    }
+
+    static func isAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
     /// OCSP must-staple: the TLS feature extension asking for status_request (5).

@@ -60,6 +60,7 @@ public struct CertificateProbe: Sendable {
             facts: [
                 ("path", .string(path)), ("subject", .string(certificate.subject)), ("not_after", .string(notAfter)),
                 ("days_left", .int(days)), ("dns_names", .array(certificate.dnsNames.map(JSONValue.string))),
+                ("ip_addresses", .array(certificate.ipAddresses.map(JSONValue.string))),
             ])
     }
 }
