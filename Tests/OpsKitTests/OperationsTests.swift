@@ -266,6 +266,32 @@ import Testing
         }
     }
 
+    /// A holder on this host is judged by its pid: `kill -9` leaves a fresh heartbeat in the
+    /// lock, but the process is gone, so the lock breaks without --force.
+    @Test func aHolderOnThisHostWhoseProcessIsGoneIsDeadWhateverItsHeartbeat() async throws {
+        try await withService({ try await RedisServer.start() }) { redis in
+            let deployment = try Deployment.make()
+            defer { deployment.directory.remove() }
+            let backend = RedisLockBackend(address: try RedisAddress(parsing: redis.address), key: "whisperctl:lock:ops-test", ttl: .seconds(60))
+            let child = try Subprocess.spawn("/bin/sleep", ["60"], environment: [:], captureOutput: false)
+            child.signal(SIGKILL)
+            _ = try await child.wait()
+            var killed = LockHolder.current(command: "backup")
+            killed.pid = Int(child.pid)
+            #expect(try await backend.tryAcquire(killed) == nil)
+            let breaking = BreakLock(backend: backend, force: false)
+            let plan = try await deployment.runner.plan(breaking)
+            #expect(plan.confirmation?.contains("running 'backup'") == true, "not refused as alive: \(plan.steps)")
+            _ = try await deployment.runner.run(breaking)
+            #expect(try await backend.current() == nil)
+            // This process is alive and its heartbeat fresh: refused.
+            let alive = LockHolder.current(command: "rollout")
+            #expect(try await backend.tryAcquire(alive) == nil)
+            await #expect(throws: OperationFailure.self) { try await deployment.runner.plan(breaking) }
+            try await backend.breakLock(alive)
+        }
+    }
+
     @Test func filesAreWrittenOnlyByTheRunAndCheckedByContent() async throws {
         let deployment = try Deployment.make()
         defer { deployment.directory.remove() }

@@ -17,18 +17,20 @@ public struct BreakLock: OpsOperation {
     public var target: String { backend.description }
     public var takesLock: Bool { false }
 
-    /// A holder whose heartbeat is younger than two intervals is alive: refused unless `force`.
-    func liveHolder(_ holder: LockHolder, now: Date = Date()) -> TimeInterval? {
+    /// Why `holder` counts as alive (refused unless `force`), or nil. A holder on this host is
+    /// judged by its process: gone (killed, crashed) is dead whatever its last heartbeat said.
+    /// Elsewhere, a heartbeat younger than two intervals is alive.
+    func liveHolder(_ holder: LockHolder, now: Date = Date()) -> String? {
+        if holder.host == ProcessInfo.processInfo.hostName, holder.pid > 0, !HolderProcess.runs(pid: holder.pid) { return nil }
         guard let interval = backend.heartbeatInterval, let heartbeat = holder.heartbeatAt else { return nil }
         let age = now.timeIntervalSince(heartbeat)
-        return age < 2 * interval.seconds ? age : nil
+        return age < 2 * interval.seconds ? "heartbeat \(DisplayFormat.age(age)) ago" : nil
     }
 
     public func plan(in context: OperationContext) async throws -> OperationPlan {
         guard let holder = try await backend.current() else { return OperationPlan(steps: []) }
-        if let age = liveHolder(holder), !force {
-            throw OperationFailure.refused(
-                "the holder is alive: \(holder.describe()), heartbeat \(DisplayFormat.age(age)) ago; --force breaks it anyway")
+        if let alive = liveHolder(holder), !force {
+            throw OperationFailure.refused("the holder is alive: \(holder.describe()), \(alive); --force breaks it anyway")
         }
         return OperationPlan(
             steps: ["remove the lock held by \(holder.describe()) [\(backend.description)]"],
@@ -47,4 +49,10 @@ public struct BreakLock: OpsOperation {
     public func audit(_ holder: LockHolder?) -> OperationRecord {
         OperationRecord(outcome: .succeeded, details: [("holder", holder.map { .string($0.describe()) } ?? .null)])
     }
+}
+
+/// Whether a lock holder's process still runs on this host. A pid reused since is taken for the
+/// holder: its heartbeat then decides.
+enum HolderProcess {
+    static func runs(pid: Int) -> Bool { kill(pid_t(pid), 0) == 0 || errno == EPERM }
 }
