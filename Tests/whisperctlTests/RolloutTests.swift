@@ -140,6 +140,32 @@ import Testing
         }
     }
 
+    /// A start command the shell cannot exec (it runs something after the server): the pid
+    /// file still holds the server's pid, not the `/bin/sh -c` wrapper's, and the next rollout
+    /// drains through it.
+    @Test func thePidFileHoldsTheServersPidNotItsShells() async throws {
+        try await RolloutFleet.with { fleet in
+            func writeForkingInventory(_ version: String) throws {
+                try fleet.writeInventory(version: version)
+                let path = fleet.directory.file("whisperctl.yml")
+                let forking = try String(contentsOfFile: path, encoding: .utf8)
+                    .replacingOccurrences(of: "start: \"exec env ", with: "start: \"env ")
+                    .replacingOccurrences(of: "\", log: ", with: "; true\", log: ")
+                try forking.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            try writeForkingInventory("0.2.0")
+            let first = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--no-soak", "--expect-version", "0.2.0"], in: fleet.directory)
+            #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+            let pid = try #require(fleet.pid("ws1"))
+            let command = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(command == "whisper-server", "pid \(pid) is \(command ?? "gone")")
+            try writeForkingInventory("0.3.0")
+            let second = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--no-soak", "--expect-version", "0.3.0"], in: fleet.directory)
+            #expect(second.status == 0, "drained through the server's pid: \(second.stdout)\(second.stderr)")
+            #expect(kill(pid, 0) != 0, "the old server is gone")
+        }
+    }
+
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
         try await RolloutFleet.with { fleet in

@@ -155,11 +155,11 @@ struct ProcessDriver: RestartDriver {
         if let pid = try pid(), Self.alive(pid) { _ = Self.signal(pid, SIGKILL) }
     }
 
-    func start() async throws { try launch(start) }
+    func start() async throws { try await launch(start) }
 
     func rollback() async throws {
         guard let rollbackCommand else { throw OpsError(.invalidInput, "no rollback command in the restart block") }
-        try launch(rollbackCommand)
+        try await launch(rollbackCommand)
     }
 
     /// A process this driver started leads its own group (the shell and the server it runs):
@@ -177,7 +177,7 @@ struct ProcessDriver: RestartDriver {
         return kill(pid, 0) == 0 || errno == EPERM
     }
 
-    private func launch(_ command: String) throws {
+    private func launch(_ command: String) async throws {
         let logPath = log ?? "/dev/null"
         let script = "cd \(ShellRunner.quote(directory)) 2>/dev/null; \(command)"
         var actions = posix_spawn_file_actions_t()
@@ -197,8 +197,30 @@ struct ProcessDriver: RestartDriver {
         // Its own session: Ctrl-C in the operator's terminal never reaches the new server.
         let result = CleanSpawn.withAttributes(newSession: true) { posix_spawn(&pid, "/bin/sh", &actions, &$0, arguments, environment) }
         guard result == 0 else { throw OpsError(.io, "cannot start `\(command)`: \(String(cString: strerror(result)))") }
-        // The session (and group) leader: the group is what gets the drain signal next time.
-        try AtomicFile.write(Array("\(pid)\n".utf8), to: pidFile, mode: 0o644)
+        // The server's own pid, not the shell's: what an operator's `kill $(cat pid_file)` and a
+        // PIDFile= expect. The drain signal still reaches the whole group when the shell leads it.
+        let server = await Self.serverProcess(startedBy: pid)
+        try AtomicFile.write(Array("\(server)\n".utf8), to: pidFile, mode: 0o644)
+    }
+
+    /// The process a start command runs: the shell itself once it has exec'd the server, else
+    /// the one process it forked, followed down through further shells. Waits up to a second for
+    /// the shell to get there; then the shell's pid is the best there is.
+    static func serverProcess(startedBy shell: pid_t) async -> pid_t {
+        let deadline = ContinuousClock.now + .seconds(1)
+        var current = shell
+        while ContinuousClock.now < deadline {
+            guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(current)/exe") else { return current }
+            if !["sh", "dash", "bash", "ash", "busybox"].contains((executable as NSString).lastPathComponent) { return current }
+            let children = (try? String(contentsOfFile: "/proc/\(current)/task/\(current)/children", encoding: .utf8))?
+                .split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? []
+            if children.count == 1 {
+                current = children[0]
+                continue
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return current
     }
 }
 
