@@ -80,12 +80,31 @@ import Testing
         #expect(model.snapshot(at: 0).fleet.receivedPerSecond == nil, "one scrape measures no rate")
         exposition.received = 110
         model.apply(Self.server("ws1", at: 1, exposition))
+        #expect(model.snapshot(at: 1).fleet.receivedPerSecond == 10)
         exposition.received = 5  // restarted: counted from 0 again
         exposition.start = 1_002
         model.apply(Self.server("ws1", at: 2, exposition))
-        let fleet = model.snapshot(at: 2).fleet
-        #expect(fleet.receivedPerSecond == 7.5, "(10 + 5) / 2 s")
+        #expect(model.snapshot(at: 2).instances[0].messagesPerSecond == nil, "a new process: the old one's rate is not its")
+        exposition.received = 9
+        model.apply(Self.server("ws1", at: 3, exposition))
+        let fleet = model.snapshot(at: 3).fleet
+        #expect(fleet.receivedPerSecond == 4, "(9 - 5) / 1 s, the new process only")
         #expect(fleet.sentPerSecond == 0)
+    }
+
+    /// A server that stops answering shows no figures: not its last connections, memory,
+    /// uptime or rate, as `top` does.
+    @Test func aServerThatDoesNotAnswerKeepsNoStaleFigures() {
+        var model = DashboardModel(targets: Self.targets(), window: 10)
+        var exposition = Exposition(received: 100)
+        model.apply(Self.server("ws1", at: 0, exposition))
+        exposition.received = 200
+        model.apply(Self.server("ws1", at: 1, exposition))
+        #expect(model.snapshot(at: 1).instances[0].connections == 10)
+        model.apply(ScrapeEvent(endpoint: .server("ws1"), at: 2, payload: .failed("no answer within 2 s")))
+        let row = model.snapshot(at: 2).instances[0]
+        #expect(row.state == .down && row.error == "no answer within 2 s")
+        #expect(row.connections == nil && row.residentBytes == nil && row.uptime == nil && row.messagesPerSecond == nil && row.p99 == nil)
     }
 
     @Test func oldPointsLeaveTheWindow() {

@@ -146,6 +146,16 @@ public struct DashboardModel: Sendable {
         let latest = track?.latest
         let reading = track?.reading
         let haproxy = haproxyRow(entry.name)
+        // A server that does not answer has no current figures: the last ones it gave are not shown as if they were.
+        guard status.lastFailure == nil else {
+            var row = InstanceRow(
+                name: entry.name, url: Redactor.redactURL(entry.url), state: .down, haproxyStatus: haproxy?.status, ready: nil, connections: nil,
+                messagesPerSecond: nil, p99: nil, residentBytes: nil, memoryLimitBytes: nil, uptime: nil, version: reading?.version,
+                error: status.lastFailure?.reason, waitingFor: status.waitingSince.map { now - $0 }.flatMap { $0 >= 1 ? $0 : nil },
+                scrapeDuration: status.lastElapsed)
+            row.state = state(status: status, reading: reading, haproxy: haproxy)
+            return row
+        }
         var row = InstanceRow(
             name: entry.name, url: Redactor.redactURL(entry.url), state: .up, haproxyStatus: haproxy?.status,
             ready: reading?.readyStatus.map { $0 == 200 }, connections: latest?.connections?.wholeNumber,
@@ -241,6 +251,12 @@ struct InstanceTrack: Sendable {
 
     mutating func record(_ reading: ServerReading, at time: Double) {
         let sample = InstanceSample(families: reading.families)
+        // A new process (restarted): its rates and latencies start with it, not with the old one's.
+        if let before = latest?.startTime, let now = sample.startTime, before != now {
+            counters = [:]
+            latency = BucketHistory(capacity: history)
+            matchDuration = BucketHistory(capacity: history)
+        }
         self.reading = reading
         latest = sample
         for (type, value) in sample.messages { counters[type, default: SeriesHistory(capacity: history)].append(at: time, value) }
