@@ -285,7 +285,7 @@ _whisperctl_config_show() {
 
 _whisperctl_config_check() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --offline --version -h --help)
     repeating_options=(--server)
     non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats)
     __whisperctl_offer_flags_options 0
@@ -1079,7 +1079,7 @@ _whisperctl_rollout() {
 
 _whisperctl_rollout_run() {
     repeating_flags=()
-    non_repeating_flags=(--start-with-unhealthy --no-soak --auto-rollback --dry-run --json --yes --version -h --help)
+    non_repeating_flags=(--start-with-unhealthy --no-soak --soak-idle-ok --auto-rollback --dry-run --json --yes --version -h --help)
     repeating_options=(--server --only)
     non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --wait --max-unavailable --drain-timeout --ready-timeout --expect-version --soak --max-p99 --max-error-rate)
     __whisperctl_offer_flags_options 0

@@ -30,7 +30,7 @@ function __whisperctl_parse_tokens -S
             case 'show'
                 __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
             case 'check'
-                __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
+                __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'offline' 'version' 'h/help'
             end
         case 'loadtest'
             __whisperctl_parse_subcommand 0 'url=+' 'connections=' 'chatting-pairs=' 'rate=' 'duration=' 'ramp=' 'threads=' 'json' 'version' 'h/help'
@@ -84,7 +84,7 @@ function __whisperctl_parse_tokens -S
             __whisperctl_parse_subcommand 0 'version' 'h/help'
             switch $unparsed_tokens[1]
             case 'run'
-                __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'wait=' 'only=+' 'max-unavailable=' 'start-with-unhealthy' 'drain-timeout=' 'ready-timeout=' 'expect-version=' 'soak=' 'no-soak' 'max-p99=' 'max-error-rate=' 'auto-rollback' 'dry-run' 'json' 'yes' 'version' 'h/help'
+                __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'wait=' 'only=+' 'max-unavailable=' 'start-with-unhealthy' 'drain-timeout=' 'ready-timeout=' 'expect-version=' 'soak=' 'no-soak' 'soak-idle-ok' 'max-p99=' 'max-error-rate=' 'auto-rollback' 'dry-run' 'json' 'yes' 'version' 'h/help'
             case 'status'
                 __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
             case 'history'
@@ -212,6 +212,7 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" haproxy-stats' -l 'haproxy-stats' -d 'HAProxy stats URL, overriding haproxy.stats_url.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check"' -l 'server' -d 'A server as NAME=URL; repeat it; replaces servers.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" json' -l 'json' -d 'Print JSON.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" offline' -l 'offline' -d 'Judge the file only: do not ask the servers and HAProxy who they are.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" version' -l 'version' -d 'Show the version.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl config check" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest"' -l 'url' -d 'A WebSocket endpoint; repeat it to spread clients over several servers (partners then sit on different ones).' -rfka ''
@@ -470,6 +471,7 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" expect-version' -l 'expect-version' -d 'The version each updated server must report in /health.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" soak' -l 'soak' -d 'How long each updated server is watched before the next one.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" no-soak' -l 'no-soak' -d 'Skip the soak (a fleet without traffic, or a test).'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" soak-idle-ok' -l 'soak-idle-ok' -d 'Accept a soak that saw no traffic instead of stopping (a fleet without users).'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" max-p99' -l 'max-p99' -d 'Delivery p99 bound during the soak.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" max-error-rate' -l 'max-error-rate' -d 'Rejected connections and lost messages bound during the soak, as a fraction.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl rollout run" auto-rollback' -l 'auto-rollback' -d 'After a failed gate, roll back the servers already updated (restart.rollback).'

@@ -160,6 +160,7 @@ _whisperctl_config_check() {
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '--json[Print JSON.]'
+        '--offline[Judge the file only\: do not ask the servers and HAProxy who they are.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -697,6 +698,7 @@ _whisperctl_rollout_run() {
         '--expect-version[The version each updated server must report in /health.]:expect-version:'
         '--soak[How long each updated server is watched before the next one.]:soak:'
         '--no-soak[Skip the soak (a fleet without traffic, or a test).]'
+        '--soak-idle-ok[Accept a soak that saw no traffic instead of stopping (a fleet without users).]'
         '--max-p99[Delivery p99 bound during the soak.]:max-p99:'
         '--max-error-rate[Rejected connections and lost messages bound during the soak, as a fraction.]:max-error-rate:'
         '--auto-rollback[After a failed gate, roll back the servers already updated (restart.rollback).]'

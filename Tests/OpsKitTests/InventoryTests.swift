@@ -197,4 +197,59 @@ import Testing
         #expect(!pg.contains("pw"))
         #expect(InventoryValidator().validate(try load(nil)).isEmpty)
     }
+
+    /// Every typed value is checked by the accessor the commands read it with: what config check
+    /// passes, status, backup prune and migrate accept.
+    @Test func typedValuesAreCheckedByTheCodeThatReadsThem() throws {
+        let yaml = """
+            deployment: typed
+            migrations:
+              lock_timeout: five
+            backup:
+              keep_days: thirty
+              warn_age: 1day
+              keep_last: 3
+            """
+        let problems = InventoryValidator().validate(try load(yaml)).map(\.description)
+        #expect(problems.contains { $0.hasPrefix("whisperctl.yml:3: error: migrations.lock_timeout:") && $0.contains("'five'") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("whisperctl.yml:5: error: backup.keep_days:") && $0.contains("'thirty'") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("whisperctl.yml:6: error: backup.warn_age:") && $0.contains("'1day'") }, "\(problems)")
+        #expect(!problems.contains { $0.contains("keep_last") })
+        // "A bare number is seconds", and 0 is PostgreSQL's "no limit".
+        let zero = try load("deployment: z\nmigrations:\n  lock_timeout: 0\n")
+        #expect(InventoryValidator().validate(zero).isEmpty)
+        #expect(try zero.duration(.migrationsLockTimeout, default: .seconds(5)) == .zero)
+        let inverted = InventoryValidator().validate(try load("deployment: z\nbackup:\n  warn_age: 50h\n  critical_age: 26h\n"))
+        #expect(inverted.contains { $0.description.contains("must be longer than backup.warn_age") }, "\(inverted)")
+    }
+
+    /// Every problem of a servers[] list at once, each misspelt key with its suggestion.
+    @Test func everyProblemOfTheServersListAtOnce() throws {
+        let yaml = """
+            deployment: typos
+            servers:
+              - name: ws1
+                ulr: http://10.0.0.1:8080
+              - nmae: ws2
+                url: http://10.0.0.2:8080
+              - name: ws3
+                url: http://10.0.0.3:8080
+                restart: {driver: process, pidfile: /run/ws3.pid, start: "whisper-server"}
+              - name: ws4
+            """
+        #expect {
+            _ = try load(yaml)
+        } throws: { error in
+            let lines = (error as? ConfigError)?.diagnostics.map(\.description) ?? []
+            let wanted = [
+                "unknown key 'servers[0].ulr' (did you mean 'servers[0].url'?)", "servers[0].url: missing",
+                "unknown key 'servers[1].nmae' (did you mean 'servers[1].name'?)", "servers[1].name: missing",
+                "unknown key 'servers[2].restart.pidfile' (did you mean 'servers[2].restart.pid_file'?)",
+                "servers[3].url: missing",
+            ]
+            let found = wanted.allSatisfy { line in lines.contains { $0.contains(line) } }
+            if !found { Issue.record("\(lines)") }
+            return found
+        }
+    }
 }

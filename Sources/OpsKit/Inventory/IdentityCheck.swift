@@ -42,7 +42,7 @@ public struct IdentityCheck: Sendable {
         var problems: [ConfigDiagnostic] = []
         for (entry, reported) in zip(inventory.servers, names) {
             let location = entry.source.location ?? entry.source.description
-            if let mismatch = ServerIdentity.nameMismatch(entry, reported: reported) {
+            if let mismatch = ServerIdentity.nameMismatch(entry, reported: reported, fleet: inventory.servers.map(\.name)) {
                 problems.append(ConfigDiagnostic(.error, location: location, field: "servers", mismatch))
             }
             if let mismatch = ServerIdentity.addressMismatch(entry, haproxyAddress: haproxyAddresses[entry.name]) {

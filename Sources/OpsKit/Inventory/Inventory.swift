@@ -93,11 +93,20 @@ public struct Inventory: Sendable {
     /// Whether backups are part of this deployment: `backup.dir` is set, or the default exists.
     var backupsConfigured: Bool { string(.backupDir) != nil || FileManager.default.fileExists(atPath: backupDirectory) }
 
-    /// A duration setting, or `fallback`; a malformed one is a configuration error.
+    /// Settings read as durations, and those read as whole numbers: `config check` reads each
+    /// through the same accessor the commands use.
+    public static let durationKeys: [ConfigKey] = [.migrationsLockTimeout, .backupWarnAge, .backupCriticalAge]
+    public static let wholeNumberKeys: [ConfigKey] = [.backupKeepDays, .backupKeepLast]
+
+    /// A duration setting, or `fallback`; a malformed one is a configuration error. A bare number
+    /// is seconds; 0 is allowed where it means "no limit" (`migrations.lock_timeout`).
     public func duration(_ key: ConfigKey, default fallback: Duration) throws -> Duration {
         guard let text = string(key) else { return fallback }
-        guard let value = Duration(parsing: text), value > .zero else {
-            throw OpsError(.invalidInput, "\(key.rawValue) expects a duration such as 26h or 5s, got '\(text)'")
+        let zeroAllowed = key == .migrationsLockTimeout
+        guard let value = Duration(parsing: text), value > .zero || (zeroAllowed && value == .zero) else {
+            throw OpsError(
+                .invalidInput,
+                "\(key.rawValue) expects a duration such as 26h, 5s or 300 (seconds)\(zeroAllowed ? ", or 0 for no limit" : ""), got '\(text)'")
         }
         return value
     }

@@ -36,6 +36,8 @@ package struct InventoryFile {
             throw ConfigError([reader.diagnostic(at: root, field: nil, "the top level must be a mapping of settings")])
         }
         try reader.readTopLevel(mapping)
+        // Every problem of the file at once, not the first: one missing url must not hide four typos.
+        if reader.unusable { throw ConfigError(reader.diagnostics) }
         return (reader.values, reader.diagnostics)
     }
 
@@ -70,6 +72,9 @@ private struct NodeReader {
     let variables: (String) -> String?
     var values: [ConfigKey: ConfigValue] = [:]
     var diagnostics: [ConfigDiagnostic] = []
+    /// A problem the file cannot be used with (a server without a url): reading goes on to
+    /// find the others, then fails with all of them.
+    var unusable = false
 
     init(path: String, variables: @escaping (String) -> String?) {
         self.path = path
@@ -141,7 +146,9 @@ private struct NodeReader {
         for (index, item) in sequence.enumerated() {
             let field = "servers[\(index)]"
             guard case .mapping(let mapping) = item else {
-                throw ConfigError([diagnostic(at: item, field: field, "expected {name: ..., url: ...}")])
+                diagnostics.append(diagnostic(at: item, field: field, "expected {name: ..., url: ...}"))
+                unusable = true
+                continue
             }
             var name: String?
             var url: String?
@@ -149,7 +156,10 @@ private struct NodeReader {
             for (keyNode, valueNode) in mapping {
                 let key = keyNode.string ?? ""
                 if key == "restart" {
-                    restart = try readRestart(valueNode, field: "\(field).restart")
+                    do { restart = try readRestart(valueNode, field: "\(field).restart") } catch let error as ConfigError {
+                        diagnostics += error.diagnostics
+                        unusable = true
+                    }
                     continue
                 }
                 guard key == "name" || key == "url" else {
@@ -157,17 +167,26 @@ private struct NodeReader {
                     continue
                 }
                 guard case .scalar(let scalar) = valueNode else {
-                    throw ConfigError([diagnostic(at: valueNode, field: "\(field).\(key)", "expected a single value")])
+                    diagnostics.append(diagnostic(at: valueNode, field: "\(field).\(key)", "expected a single value"))
+                    unusable = true
+                    continue
                 }
                 let text = expand(scalar.string, at: valueNode, field: "\(field).\(key)")
                 SecretRegistry.shared.registerValue(text)
                 if key == "name" { name = text } else { url = text }
             }
-            guard let name, !name.isEmpty else {
-                throw ConfigError([diagnostic(at: item, field: "\(field).name", "missing (the server's name in the HAProxy backend)")])
+            var complete = true
+            if name?.isEmpty ?? true {
+                diagnostics.append(diagnostic(at: item, field: "\(field).name", "missing (the server's name in the HAProxy backend)"))
+                complete = false
             }
-            guard let url, !url.isEmpty else {
-                throw ConfigError([diagnostic(at: item, field: "\(field).url", "missing (e.g. http://10.0.0.5:8080)")])
+            if url?.isEmpty ?? true {
+                diagnostics.append(diagnostic(at: item, field: "\(field).url", "missing (e.g. http://10.0.0.5:8080)"))
+                complete = false
+            }
+            guard complete, let name, let url else {
+                unusable = true
+                continue
             }
             entries.append(ServerEntry(name: name, url: url, source: source(item), restart: restart))
         }

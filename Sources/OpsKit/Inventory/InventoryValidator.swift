@@ -59,6 +59,17 @@ public struct InventoryValidator: Sendable {
         if let url = inventory.postgresURL, let error = catching({ try PostgresConnectionInfo(parsing: url) }) {
             report(.postgresURL, error)
         }
+        // The same accessors the commands read them with: what passes here cannot fail there.
+        for key in Inventory.durationKeys {
+            if let error = catching({ try inventory.duration(key, default: .seconds(1)) }) { report(key, error) }
+        }
+        for key in Inventory.wholeNumberKeys {
+            if let error = catching({ try inventory.integer(key, default: 0) }) { report(key, error) }
+        }
+        if let warn = try? inventory.duration(.backupWarnAge, default: .seconds(26 * 3600)),
+            let critical = try? inventory.duration(.backupCriticalAge, default: .seconds(50 * 3600)), critical <= warn {
+            report(.backupCriticalAge, "backup.critical_age (\(critical.humanReadable)) must be longer than backup.warn_age (\(warn.humanReadable))")
+        }
         for cert in inventory.certs where checkFiles {
             if !fileExists(cert.path) {
                 report(.certs, "no such file: \(inventory.resolve(cert.path))", source: cert.source)

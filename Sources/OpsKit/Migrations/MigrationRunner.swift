@@ -342,7 +342,8 @@ public struct MigrationRunner: Sendable {
         }
     }
 
-    private var lockTimeoutSetting: String { "\(max(1, Int(options.lockTimeout.seconds * 1000)))ms" }
+    /// 0 is PostgreSQL's "wait without a limit".
+    private var lockTimeoutSetting: String { options.lockTimeout == .zero ? "0" : "\(max(1, Int(options.lockTimeout.seconds * 1000)))ms" }
 
     private func runInTransaction(_ migration: Migration, script: String, path: String, direction: Direction, started: ContinuousClock.Instant) async throws {
         try await connection.execute(script: "BEGIN")

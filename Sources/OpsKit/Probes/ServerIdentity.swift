@@ -4,10 +4,12 @@ import Foundation
 /// SERVER_NAME), and the address HAProxy sends the traffic of that name to. Two swapped URLs
 /// look healthy everywhere else, and a rollout would restart one server while watching another.
 public enum ServerIdentity {
-    /// What is wrong with `reported` (the `server` field of /health), or nil when it matches or
-    /// the server does not say.
-    public static func nameMismatch(_ entry: ServerEntry, reported: String?) -> String? {
-        guard let reported, !reported.isEmpty, reported != entry.name else { return nil }
+    /// What is wrong with `reported` (the `server` field of /health), or nil when it matches,
+    /// the server does not say, or it says a name the inventory does not use (SERVER_NAME left
+    /// at its default, the host name, is common and harmless). Answering as another server of
+    /// the inventory is the mistake: two URLs swapped, or one URL listed twice.
+    public static func nameMismatch(_ entry: ServerEntry, reported: String?, fleet: [String]) -> String? {
+        guard let reported, !reported.isEmpty, reported != entry.name, fleet.contains(reported) else { return nil }
         return "\(entry.url) answers as '\(reported)', not '\(entry.name)' (its SERVER_NAME): the inventory's URL or name is wrong, or two URLs are swapped"
     }
 

@@ -1,8 +1,13 @@
 /// Probes one whisper-server: `/health` (JSON) and `/ready`, concurrently.
 public struct ServerProbe: Sendable {
     public var entry: ServerEntry
+    /// The names of every server of the inventory: answering as one of the others is a mismatch.
+    public var fleet: [String]
 
-    public init(entry: ServerEntry) { self.entry = entry }
+    public init(entry: ServerEntry, fleet: [String] = []) {
+        self.entry = entry
+        self.fleet = fleet
+    }
 
     public func run(in environment: ProbeEnvironment) async -> ComponentReport {
         let base = entry.url.hasSuffix("/") ? String(entry.url.dropLast()) : entry.url
@@ -54,7 +59,7 @@ public struct ServerProbe: Sendable {
             notes.append("/ready failed: \(describe(error))")
         default: break
         }
-        if let mismatch = ServerIdentity.nameMismatch(entry, reported: reportedName) {
+        if let mismatch = ServerIdentity.nameMismatch(entry, reported: reportedName, fleet: fleet) {
             status = HealthStatus.worst([status, .warning])
             notes.insert(mismatch, at: 0)
         }

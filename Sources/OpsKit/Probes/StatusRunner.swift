@@ -40,7 +40,7 @@ public struct StatusRunner: Sendable {
     private func allProbes() -> [PlannedProbe] {
         var probes: [PlannedProbe] = []
         for entry in inventory.servers {
-            let probe = ServerProbe(entry: entry)
+            let probe = ServerProbe(entry: entry, fleet: inventory.servers.map(\.name))
             probes.append(PlannedProbe(name: entry.name, kind: .server, endpoint: entry.url, run: probe.run))
         }
         if let stats = inventory.haproxyStatsURL {

@@ -101,7 +101,7 @@ public struct RolloutConductor: Sendable {
         for observation in observations {
             guard let entry = servers.first(where: { $0.name == observation.name }) else { continue }
             let mismatches = [
-                ServerIdentity.nameMismatch(entry, reported: observation.reportedName),
+                ServerIdentity.nameMismatch(entry, reported: observation.reportedName, fleet: servers.map(\.name)),
                 ServerIdentity.addressMismatch(entry, haproxyAddress: observation.haproxyAddress),
             ]
             for mismatch in mismatches.compactMap({ $0 }) { problems.append("\(observation.name): \(mismatch)") }
