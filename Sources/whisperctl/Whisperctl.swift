@@ -24,8 +24,19 @@ struct Whisperctl: AsyncParsableCommand {
 
     /// ArgumentParser's own main, with `ExitStatus` understood as the status it names.
     static func main() async {
+        let arguments: [String]
+        switch CommandLineRewrite.rewrite(Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+        case .parse(let rewritten): arguments = rewritten
+        case .usage(let message):
+            printError("whisperctl: \(message)")
+            exit(withError: ExitCode(64))
+        }
+        if let help = DefaultSubcommandHelp.text(for: arguments, root: Self.self) {
+            print(help)
+            exit(withError: ExitCode.success)
+        }
         do {
-            var command = try parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst()), commands: configuration.subcommands))
+            var command = try parseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -39,33 +50,20 @@ struct Whisperctl: AsyncParsableCommand {
     }
 }
 
-/// Inventory options written before the subcommand are moved after it, where the subcommand's
-/// parser expects them: `whisperctl --config x.yml config show` = `whisperctl config show --config x.yml`.
-enum GlobalOptions {
-    static func hoisted(_ arguments: [String], commands: [ParsableCommand.Type]) -> [String] {
-        var leading: [String] = []
-        var index = 0
-        while index < arguments.count, let option = arguments[index].split(separator: "=", maxSplits: 1).first.map(String.init),
-            InventoryOptions.hoistable.contains(option)
-        {
-            leading.append(arguments[index])
-            // `--config x.yml` takes the next word; `--config=x.yml` does not.
-            if !arguments[index].contains("="), index + 1 < arguments.count {
-                leading.append(arguments[index + 1])
-                index += 1
-            }
-            index += 1
+/// `rollout --help` for a group with a default subcommand: the group's help, then the default
+/// subcommand's, whose options are the ones `whisperctl rollout ...` takes.
+enum DefaultSubcommandHelp {
+    static func text(for arguments: [String], root: ParsableCommand.Type) -> String? {
+        guard let last = arguments.last, ["--help", "-h"].contains(last) else { return nil }
+        var current = root
+        for word in arguments.dropLast() {
+            guard let next = current.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            current = next
         }
-        guard !leading.isEmpty else { return arguments }
-        // The subcommand path after them: `status`, `config show`.
-        var path: [String] = []
-        var candidates = commands
-        while index < arguments.count, let command = candidates.first(where: { $0._commandName == arguments[index] }) {
-            path.append(arguments[index])
-            candidates = command.configuration.subcommands
-            index += 1
-        }
-        return path + leading + arguments[index...]
+        guard let fallback = current.configuration.defaultSubcommand else { return nil }
+        let path = arguments.dropLast().joined(separator: " ")
+        return Whisperctl.helpMessage(for: current) + "\n\n"
+            + "'whisperctl \(path)' alone runs '\(fallback._commandName)', with these options:\n\n" + Whisperctl.helpMessage(for: fallback)
     }
 }
 

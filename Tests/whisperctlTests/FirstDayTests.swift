@@ -74,4 +74,34 @@ import Testing
         let cert = try JSONValue.parse(Array(status.stdout.utf8))["components"]?.arrayValue?.first { $0["kind"] == "cert" }
         #expect(cert?["ip_addresses"] == .array(["127.0.0.1", "::1"].map(JSONValue.string)), "\(status.stdout)")
     }
+
+    /// The command line forgives what operators type: a typo gets the closest command, `help`
+    /// works anywhere, options may come before the subcommand, a URL without its scheme and a
+    /// run on the built-in defaults are named.
+    @Test func theCommandLineSaysWhatWasMeant() async throws {
+        let directory = try TemporaryDirectory(prefix: "cli")
+        defer { directory.remove() }
+        let typo = try await WhisperctlBinary.run(["stauts"], in: directory)
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'status'?"), "\(typo.stderr)")
+        let nosuch = try await WhisperctlBinary.run(["help", "nosuch"], in: directory)
+        #expect(nosuch.status == 64 && nosuch.stderr.contains("unknown command 'nosuch'"), "\(nosuch.stderr)")
+        for group in ["rollout", "backup"] {
+            let help = try await WhisperctlBinary.run([group, "help"], in: directory)
+            #expect(help.status == 0 && help.stdout.contains("USAGE: whisperctl \(group)"), "\(group): \(help.stdout)\(help.stderr)")
+        }
+        let rolloutHelp = try await WhisperctlBinary.run(["rollout", "--help"], in: directory)
+        #expect(rolloutHelp.stdout.contains("--expect-version") && rolloutHelp.stdout.contains("--soak-idle-ok"), "\(rolloutHelp.stdout)")
+        try directory.write("whisperctl.yml", "deployment: cli\nbackup:\n  dir: backups\n")
+        try FileManager.default.createDirectory(atPath: directory.file("backups"), withIntermediateDirectories: true)
+        let list = try await WhisperctlBinary.run(["backup", "--json", "list"], in: directory)
+        #expect(list.status == 0 && (try? JSONValue.parse(Array(list.stdout.utf8)))?["backups"] != nil, "\(list.stdout)\(list.stderr)")
+        let json = try await WhisperctlBinary.run(["--json", "config", "check"], in: directory)
+        #expect((try? JSONValue.parse(Array(json.stdout.utf8)))?["valid"] != nil, "\(json.stdout)\(json.stderr)")
+        let metrics = try await WhisperctlBinary.run(["metrics", "127.0.0.1:8081/metrics"], in: directory)
+        #expect(metrics.status != 0 && metrics.stderr.contains("http://127.0.0.1:8081/metrics"), "\(metrics.stderr)")
+        let bare = try TemporaryDirectory(prefix: "no-inventory")
+        defer { bare.remove() }
+        let defaults = try await WhisperctlBinary.run(["status", "--timeout", "200ms"], in: bare)
+        #expect(defaults.stderr.contains("no inventory") && defaults.stderr.contains("local development stack"), "\(defaults.stderr)")
+    }
 }

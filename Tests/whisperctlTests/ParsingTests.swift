@@ -30,15 +30,35 @@ import Testing
         #expect((try? Status.parse(["--server", "ws1=http://10.0.0.5:8080"])) != nil)
     }
 
-    @Test func inventoryOptionsMayComeBeforeTheSubcommand() {
-        let commands = Whisperctl.configuration.subcommands
-        #expect(GlobalOptions.hoisted(["--config", "x.yml", "status", "--json"], commands: commands) == ["status", "--config", "x.yml", "--json"])
-        #expect(GlobalOptions.hoisted(["--config=x.yml", "config", "show"], commands: commands) == ["config", "show", "--config=x.yml"])
+    @Test func optionsMayComeBeforeTheSubcommand() {
+        func rewrite(_ words: [String]) -> CommandLineRewrite.Outcome { CommandLineRewrite.rewrite(words, root: Whisperctl.self) }
+        #expect(rewrite(["--config", "x.yml", "status", "--json"]) == .parse(["status", "--config", "x.yml", "--json"]))
+        #expect(rewrite(["--config=x.yml", "config", "show"]) == .parse(["config", "show", "--config=x.yml"]))
         #expect(
-            GlobalOptions.hoisted(["--redis", "h:1", "--server", "a=http://a", "status", "redis"], commands: commands)
-                == ["status", "--redis", "h:1", "--server", "a=http://a", "redis"])
-        #expect(GlobalOptions.hoisted(["status", "--config", "x.yml"], commands: commands) == ["status", "--config", "x.yml"])
-        #expect(GlobalOptions.hoisted(["--version"], commands: commands) == ["--version"])
+            rewrite(["--redis", "h:1", "--server", "a=http://a", "status", "redis"])
+                == .parse(["status", "--redis", "h:1", "--server", "a=http://a", "redis"]))
+        #expect(rewrite(["status", "--config", "x.yml"]) == .parse(["status", "--config", "x.yml"]))
+        #expect(rewrite(["--version"]) == .parse(["--version"]))
+        // Any option, not only the inventory's; before a group's subcommand too.
+        #expect(rewrite(["--json", "status"]) == .parse(["status", "--json"]))
+        #expect(rewrite(["--timeout", "5s", "status", "redis"]) == .parse(["status", "--timeout", "5s", "redis"]))
+        #expect(rewrite(["backup", "--json", "list"]) == .parse(["backup", "list", "--json"]))
+        #expect(rewrite(["backup", "--config", "x.yml", "list"]) == .parse(["backup", "list", "--config", "x.yml"]))
+        #expect(rewrite(["backup", "--json"]) == .parse(["backup", "--json"]), "the default subcommand's own options stay")
+    }
+
+    @Test func helpAnywhereAndUnknownCommandsWithTheClosestName() {
+        func rewrite(_ words: [String]) -> CommandLineRewrite.Outcome { CommandLineRewrite.rewrite(words, root: Whisperctl.self) }
+        #expect(rewrite(["rollout", "help"]) == .parse(["help", "rollout"]))
+        #expect(rewrite(["backup", "help", "list"]) == .parse(["help", "backup", "list"]))
+        guard case .usage(let typo) = rewrite(["stauts"]) else { Issue.record("stauts accepted"); return }
+        #expect(typo.contains("unknown command 'stauts'") && typo.contains("did you mean 'status'?"), "\(typo)")
+        guard case .usage(let help) = rewrite(["help", "nosuch"]) else { Issue.record("help nosuch accepted"); return }
+        #expect(help.contains("unknown command 'nosuch'"), "\(help)")
+        guard case .usage(let nested) = rewrite(["migrate", "stauts"]) else { Issue.record("migrate stauts accepted"); return }
+        #expect(nested.contains("for 'whisperctl migrate'") && nested.contains("did you mean 'status'?"), "\(nested)")
+        #expect(rewrite(["backup", "20261129T031500Z"]) == .parse(["backup", "20261129T031500Z"]), "a default subcommand takes words")
+        #expect(DefaultSubcommandHelp.text(for: ["rollout", "--help"], root: Whisperctl.self)?.contains("--expect-version") == true)
     }
 
     @Test func inventoryFlagsBecomeTheHighestLayer() throws {

@@ -27,6 +27,12 @@ public struct Inventory: Sendable {
 
     public var deployment: String { string(.deployment) ?? "local" }
 
+    /// No file and no layer names a component: the local development stack's defaults stand in,
+    /// which commands say so the operator knows what was checked.
+    public var describesNothing: Bool {
+        configPath == nil && ConfigKey.components.allSatisfy { key in values[key].map { $0.source == .builtInDefault } ?? true }
+    }
+
     /// Components this deployment does not name (and so does not probe or lock on), in key order.
     public var unconfiguredComponents: [ConfigKey] {
         ConfigKey.components.filter { key in

@@ -237,9 +237,7 @@ private struct NodeReader {
         // Not read, but maybe a secret under a misspelt key: it must not show anywhere either.
         if let text = value?.scalar?.string { SecretRegistry.shared.registerValue(text, named: key) }
         var message = "unknown key '\(prefix)\(key)'"
-        if let suggestion = allowed.min(by: { editDistance($0, key) < editDistance($1, key) }),
-            editDistance(suggestion, key) <= max(2, max(suggestion.count, key.count) / 2)
-        {
+        if let suggestion = closestMatch(to: key, in: allowed) {
             message += " (did you mean '\(prefix)\(suggestion)'?)"
         }
         diagnostics.append(ConfigDiagnostic(.error, location: location(node), field: nil, message))
@@ -278,6 +276,13 @@ private struct NodeReader {
         }
         return output + rest
     }
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a typo of it: the one
+/// "did you mean" rule of config keys, commands and components.
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
+    guard let best = candidates.min(by: { editDistance($0, word) < editDistance($1, word) }) else { return nil }
+    return editDistance(best, word) <= max(2, max(best.count, word.count) / 2) ? best : nil
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.

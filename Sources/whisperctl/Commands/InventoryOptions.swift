@@ -97,6 +97,9 @@ struct InventoryOptions: ParsableArguments {
             }
             throw ExitStatus.unknown
         }
+        if deployment.describesNothing {
+            printError("note: no inventory (--config, $WHISPERCTL_CONFIG or ./whisperctl.yml): using the local development stack's addresses (whisperctl config show lists them)")
+        }
         return deployment
     }
 }

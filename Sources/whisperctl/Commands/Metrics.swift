@@ -78,7 +78,13 @@ struct Metrics: AsyncParsableCommand {
             return response.body
         }
         guard let data = FileManager.default.contents(atPath: source) else {
-            throw OpsError(.invalidInput, "cannot read the file", endpoint: source)
+            let missing = !FileManager.default.fileExists(atPath: source)
+            // "127.0.0.1:8081/metrics": a URL without its scheme.
+            let host = source.split(separator: "/").first.map(String.init) ?? ""
+            if missing, host.contains(":"), Int(host.split(separator: ":").last ?? "") != nil {
+                throw OpsError(.invalidInput, "no such file; for the URL write http://\(source)", endpoint: source)
+            }
+            throw OpsError(.invalidInput, missing ? "no such file (a URL starts with http:// or https://)" : "cannot read the file", endpoint: source)
         }
         return [UInt8](data)
     }
