@@ -478,6 +478,9 @@ import Testing
         defer { Task { await stack.stop() } }
         let create = try await stack.whisperctl(["migrate", "create", "add_report_status"])
         #expect(create.status == 0, "\(create.stderr)")
+        // The template as written is comments only: never applied as if it were a change.
+        let template = try await stack.whisperctl(["migrate", "up", "--yes"])
+        #expect(template.status != 0 && template.stderr.contains("002_add_report_status.up.sql") && template.stderr.contains("only comments"), "\(template.stderr)")
         try stack.directory.write("migrations/002_add_report_status.up.sql", "ALTER TABLE abuse_reports ADD COLUMN status text NOT NULL DEFAULT 'open';\n")
         try stack.directory.write("migrations/002_add_report_status.down.sql", "ALTER TABLE abuse_reports DROP COLUMN status;\n")
         let dry = try await stack.whisperctl(["migrate", "up", "--dry-run"])

@@ -104,4 +104,16 @@ import Testing
         let defaults = try await WhisperctlBinary.run(["status", "--timeout", "200ms"], in: bare)
         #expect(defaults.stderr.contains("no inventory") && defaults.stderr.contains("local development stack"), "\(defaults.stderr)")
     }
+
+    /// The first frame of `status --watch` is the first check, not "no change since the last
+    /// refresh" (there was none).
+    @Test func theFirstWatchFrameIsTheFirstCheck() async throws {
+        let directory = try TemporaryDirectory(prefix: "watch")
+        defer { directory.remove() }
+        try directory.write("whisperctl.yml", "deployment: watch\nservers: []\n")
+        let run = try await WhisperctlBinary.run(["status", "--watch", "1s"], in: directory, interruptAfter: .milliseconds(1500))
+        let frames = run.stdout.components(separatedBy: "Ctrl-C to stop.")
+        #expect(frames.first?.contains("first check") == true && frames.first?.contains("no change since") == false, "\(run.stdout)")
+        if frames.count > 2 { #expect(frames[1].contains("no change since the last refresh"), "\(run.stdout)") }
+    }
 }

@@ -69,6 +69,8 @@ import Testing
             let run = try await WhisperctlBinary.run(["rollout", "--yes", "--expect-version", "0.2.0", "--no-soak"], in: fleet.directory)
             #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
             #expect(try await runner.check(rollout), "every server on 0.2.0")
+            let history = try await WhisperctlBinary.run(["rollout", "history"], in: fleet.directory)
+            #expect(history.stdout.hasPrefix("TIME") && history.stdout.contains("0.1.0 -> 0.2.0"), "\(history.stdout)")
         }
     }
 

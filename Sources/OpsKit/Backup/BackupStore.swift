@@ -97,6 +97,8 @@ public struct BackupStore: Sendable {
         public var keep: [Entry]
         /// Directories of backups that never finished, whose writer is gone.
         public var abandoned: [String]
+        /// Partial backups whose process still runs: a backup in progress, left alone.
+        public var inProgress: [String] = []
     }
 
     /// What pruning would delete. The newest verified backup is never deleted, whatever its age.
@@ -110,16 +112,21 @@ public struct BackupStore: Sendable {
             let old = entry.manifest.createdAt < cutoff
             if old && index >= retention.keepLast && entry.id != newestVerified { delete.append(entry) } else { keep.append(entry) }
         }
-        return PrunePlan(delete: delete, keep: keep, abandoned: abandonedPartials())
+        let partials = self.partials()
+        return PrunePlan(
+            delete: delete, keep: keep, abandoned: partials.filter { !$0.running }.map(\.path), inProgress: partials.filter(\.running).map(\.path))
     }
 
     /// `.ID.partial-PID` directories whose process no longer runs.
-    func abandonedPartials() -> [String] {
+    func abandonedPartials() -> [String] { partials().filter { !$0.running }.map(\.path) }
+
+    /// Every `.ID.partial-PID` directory, and whether its process still runs.
+    private func partials() -> [(path: String, running: Bool)] {
+        // A directory that cannot be listed has no partials to report; `list` names the problem.
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.compactMap { name in
+        return names.sorted().compactMap { name in
             guard name.hasPrefix("."), let marker = name.range(of: ".partial-"), let pid = Int32(name[marker.upperBound...]) else { return nil }
-            let alive = kill(pid, 0) == 0 || errno == EPERM
-            return alive ? nil : (directory as NSString).appendingPathComponent(name)
+            return ((directory as NSString).appendingPathComponent(name), kill(pid, 0) == 0 || errno == EPERM)
         }
     }
 

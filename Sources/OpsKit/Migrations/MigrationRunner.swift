@@ -214,7 +214,15 @@ public struct MigrationRunner: Sendable {
                 throw MigrationChecksumError(version: migration.version, path: migration.upPath)
             }
         }
-        return migrations.filter { applied[$0.version] == nil && $0.version <= (target ?? .max) }
+        let pending = migrations.filter { applied[$0.version] == nil && $0.version <= (target ?? .max) }
+        // `migrate create`'s template is comments only: applying it would record a change that
+        // never happened.
+        if let empty = pending.first(where: { SQLStatements.split($0.up).isEmpty }) {
+            throw OpsError(
+                .invalidInput, "has no SQL statement, only comments (the template 'migrate create' writes?): write the migration, or remove the file",
+                endpoint: empty.upPath)
+        }
+        return pending
     }
 
     private func plannedDown(applied: [Int: AppliedRow], steps: Int) throws -> [Migration] {

@@ -71,7 +71,10 @@ public struct AuditLog: Sendable {
         let environment = ProcessInfo.processInfo.environment
         if let sudo = environment["SUDO_USER"], !sudo.isEmpty { return sudo }
         if let name = getlogin().map({ String(cString: $0) }), !name.isEmpty { return name }
-        return environment["USER"] ?? environment["LOGNAME"] ?? "uid \(getuid())"
+        if let user = environment["USER"] ?? environment["LOGNAME"], !user.isEmpty { return user }
+        // No login and no USER (cron, a container): the account's name, not its number.
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
     }
 
     /// The line an entry becomes; secrets are scrubbed.

@@ -97,13 +97,15 @@ public struct MigrationsProbe: Sendable {
         }
         if !modified.isEmpty {
             status = .warning
-            notes.append("\(modified.map { String($0.version) }.joined(separator: ", ")) changed after being applied")
+            let names = modified.map { String(format: "%03d_%@", $0.version, $0.name) }
+            notes.append((names.count == 1 ? "migration \(names[0]) changed" : "migrations \(names.joined(separator: ", ")) changed") + " after being applied")
         }
         return ComponentReport(
             name: "migrations", kind: .migrations, status: status, detail: notes.joined(separator: ", "), endpoint: endpoint,
             facts: [
                 ("applied", .int(applied.count)), ("pending", .array(pending.map { .int($0.version) })),
                 ("dirty", dirty.first.map { .int($0.version) } ?? .null), ("current", applied.last.map { .int($0.version) } ?? .null),
+                ("modified", .array(modified.map { .int($0.version) })),
             ])
     }
 }

@@ -59,10 +59,17 @@ public struct RollOut: OpsOperation {
     }
 
     public func audit(_ outcome: RolloutOutcome) -> OperationRecord {
+        // What ran before, and what was asked for: `rollout history` shows "0.1.0 -> 0.2.0".
+        let before = preflight.observations.filter { preflight.order.contains($0.name) }.map { observation in
+            (observation.name, observation.version.map(JSONValue.string) ?? .null)
+        }
+        let details: [(String, JSONValue)] = [
+            ("versions_before", .object(before)), ("expected_version", conductor.options.expectVersion.map(JSONValue.string) ?? .null),
+        ]
         switch outcome {
-        case .completed: return OperationRecord(outcome: .succeeded)
-        case .stopped(let why): return OperationRecord(outcome: .refused(why))
-        case .unsafe(let why): return OperationRecord(outcome: .failed(why))
+        case .completed: return OperationRecord(outcome: .succeeded, details: details)
+        case .stopped(let why): return OperationRecord(outcome: .refused(why), details: details)
+        case .unsafe(let why): return OperationRecord(outcome: .failed(why), details: details)
         }
     }
 }

@@ -258,12 +258,13 @@ struct BackupPrune: AsyncParsableCommand {
         if options.json {
             print(JSONValue.object([
                 ("dry_run", .bool(dryRun)), ("deleted", .array(plan.delete.map { .string($0.id) })), ("kept", .array(plan.keep.map { .string($0.id) })),
-                ("abandoned_partials", .array(plan.abandoned.map(JSONValue.string))),
+                ("abandoned_partials", .array(plan.abandoned.map(JSONValue.string))), ("partials_in_progress", .array(plan.inProgress.map(JSONValue.string))),
             ]).prettyPrinted())
         } else {
             let verb = dryRun ? "would delete" : "deleted"
             for entry in plan.delete { print("\(verb) \(entry.id) (\(ISO8601DateFormatter().string(from: entry.manifest.createdAt)))") }
             for partial in plan.abandoned { print("\(verb) \(partial) (a backup that never finished)") }
+            for partial in plan.inProgress { print("kept \(partial) (a backup in progress: its process still runs)") }
             print("\(plan.keep.count) kept (older than \(retention.keepDays) days go; the newest \(retention.keepLast) and the newest verified stay)")
         }
     }

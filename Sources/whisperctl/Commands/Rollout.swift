@@ -176,13 +176,20 @@ struct RolloutHistory: AsyncParsableCommand {
             throw ExitStatus.nothingToDo
         }
         let entries = try log.records().filter { $0.command == "rollout" && $0.deployment == deployment.deployment }
-        for entry in entries.suffix(last) {
-            if json {
-                print(entry.line)
-            } else {
-                let reason = entry.error.map { ": \($0)" } ?? ""
-                print("\(entry.time)  \(entry.action)  \(entry.target)  \(entry.result)\(reason)  by \(entry.user)")
-            }
+        if json {
+            for entry in entries.suffix(last) { print(entry.line) }
+            return
         }
+        let rows = entries.suffix(last).map { entry -> [String] in
+            let details = try? JSONValue.parse(Array(entry.line.utf8))
+            var versions = "-"
+            if case .object(let before)? = details?["versions_before"] {
+                let old = Set(before.compactMap { $0.1.stringValue }).sorted().joined(separator: ",")
+                versions = (old.isEmpty ? "?" : old) + " -> " + (details?["expected_version"]?.stringValue ?? "?")
+            }
+            let reason = entry.error.map { ": \($0)" } ?? ""
+            return [entry.time, entry.action, entry.target, versions, entry.result + reason, entry.user]
+        }
+        print(Table(headers: ["TIME", "STEP", "SERVERS", "VERSIONS", "RESULT", "BY"], rows: rows).render())
     }
 }

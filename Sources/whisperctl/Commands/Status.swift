@@ -97,6 +97,7 @@ struct StatusWatch {
             Foundation.exit(lastExit.withLockedValue { $0 })
         }
         var previous: [String: HealthStatus] = [:]
+        var refreshes = 0
         var lastChange: [String: Date] = [:]
         let started = Date()
         while true {
@@ -118,7 +119,9 @@ struct StatusWatch {
                 print(report.json.serialized())
             } else {
                 var text = StatusRendering(terminal: terminal, timeout: timeout, lastChange: lastChange).render(report)
-                text += "\n\n" + (changes.isEmpty ? "no change since the last refresh" : "changed: " + changes.joined(separator: ", "))
+                let first = refreshes == 0
+                refreshes += 1
+                text += "\n\n" + (first ? "first check" : changes.isEmpty ? "no change since the last refresh" : "changed: " + changes.joined(separator: ", "))
                 text += "\nEvery \(interval.humanReadable). Ctrl-C to stop."
                 print(terminal.isTTY ? "\u{1B}[?25l\u{1B}[H\u{1B}[2J" + text : text + "\n")
             }
