@@ -69,6 +69,11 @@ import Testing
             let run = try await WhisperctlBinary.run(["rollout", "--yes", "--expect-version", "0.2.0", "--no-soak"], in: fleet.directory)
             #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
             #expect(try await runner.check(rollout), "every server on 0.2.0")
+            // Again with the same version: nothing is restarted.
+            let updatedPids = fleet.names.map { fleet.pid($0) }
+            let again = try await WhisperctlBinary.run(["rollout", "--yes", "--expect-version", "0.2.0", "--no-soak"], in: fleet.directory)
+            #expect(again.status == 0 && again.stdout.contains("ws1 already runs 0.2.0: skipped"), "\(again.stdout)\(again.stderr)")
+            #expect(fleet.names.map { fleet.pid($0) } == updatedPids, "no server restarted")
             let history = try await WhisperctlBinary.run(["rollout", "history"], in: fleet.directory)
             #expect(history.stdout.hasPrefix("TIME") && history.stdout.contains("0.1.0 -> 0.2.0"), "\(history.stdout)")
         }
@@ -165,6 +170,26 @@ import Testing
             let second = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--no-soak", "--expect-version", "0.3.0"], in: fleet.directory)
             #expect(second.status == 0, "drained through the server's pid: \(second.stdout)\(second.stderr)")
             #expect(kill(pid, 0) != 0, "the old server is gone")
+        }
+    }
+
+    /// After a stopped rollout left ws1 down, `--start-with-unhealthy` updates ws1 first and
+    /// then ws2, whose clients go to ws1 once it serves again.
+    @Test func startWithUnhealthyRecoversAFleetWithOneServerDown() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.2.0")
+            let pid = try #require(fleet.pid("ws1"))
+            kill(pid, SIGKILL)
+            try await eventually(timeout: .seconds(30), "HAProxy sees ws1 down") { await fleet.haproxyStatus("ws1")?.hasPrefix("DOWN") == true }
+            let refused = try await WhisperctlBinary.run(["rollout", "--dry-run"], in: fleet.directory)
+            #expect(refused.status == 1 && refused.stdout.contains("ws1 is not serving"), "\(refused.stdout)")
+            let run = try await WhisperctlBinary.run(
+                ["rollout", "--yes", "--start-with-unhealthy", "--expect-version", "0.2.0", "--no-soak"], in: fleet.directory)
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            for name in fleet.names {
+                #expect(await fleet.health(name)?["version"] == .string("0.2.0"), "\(name)")
+                try await eventually("\(name) UP") { await fleet.haproxyStatus(name) == "UP" }
+            }
         }
     }
 

@@ -133,13 +133,28 @@ public struct RolloutConductor: Sendable {
                 problems.append("\(dependency.name) is \(report.status.rawValue.uppercased()): \(report.detail) (clients resume through it)")
             }
         }
+        // A server already on the expected version and serving is not restarted again.
+        var upToDate: [String] = []
+        if let expected = options.expectVersion {
+            for observation in observations where selected.contains(observation.name) && observation.isServing && observation.version == expected {
+                upToDate.append(observation.name)
+                notes.append("\(observation.name) already runs \(expected): skipped")
+            }
+        }
         // Headroom: while up to maxUnavailable servers are out, the others take their clients.
         let serving = observations.filter(\.isServing)
-        for observation in observations where selected.contains(observation.name) && observation.isServing {
+        // With --start-with-unhealthy those go first: once updated they serve (checked again
+        // before the next server is drained).
+        let comingBack = options.startWithUnhealthy ? unhealthy.filter { selected.contains($0) } : []
+        for observation in observations where selected.contains(observation.name) && observation.isServing && !upToDate.contains(observation.name) {
             let others = serving.filter { $0.name != observation.name }
             let moving = (observation.connections ?? observation.haproxySessions ?? 0) * max(1, options.maxUnavailable)
             guard !others.isEmpty else {
-                problems.append("\(observation.name): no other server serving to take its clients")
+                if comingBack.isEmpty {
+                    problems.append("\(observation.name): no other server serving to take its clients")
+                } else {
+                    notes.append("\(observation.name): its clients go to \(comingBack.joined(separator: ", ")) once updated; checked again before it is drained")
+                }
                 continue
             }
             let roomParts = others.map(\.headroom)
@@ -152,7 +167,7 @@ public struct RolloutConductor: Sendable {
                 problems.append("\(observation.name): \(moving) connections to move, room for \(room) on the others (MAX_CONNECTIONS, HAProxy maxconn)")
             }
         }
-        let order = unhealthy.filter { selected.contains($0) } + selected.filter { !unhealthy.contains($0) }
+        let order = (unhealthy.filter { selected.contains($0) } + selected.filter { !unhealthy.contains($0) }).filter { !upToDate.contains($0) }
         return RolloutPreflight(order: order, observations: observations, problems: problems, notes: notes)
     }
 
@@ -226,7 +241,19 @@ public struct RolloutConductor: Sendable {
         let driver = drivers[name]!
         let server = entry(name)
         let started = ContinuousClock.now
-        let before = await observer.observe(server, rows: try? await observer.haproxyRows())
+        let rows = try? await observer.haproxyRows()
+        let before = await observer.observe(server, rows: rows)
+        // Never drain the last server serving: its clients would have nowhere to go.
+        if before.isServing {
+            var othersServing = false
+            for other in servers where other.name != name {
+                if await observer.observe(other, rows: rows).isServing {
+                    othersServing = true
+                    break
+                }
+            }
+            if !othersServing { return .stoppedBefore("no other server serving to take its clients; it was not touched") }
+        }
         emit(RolloutEvent(.info, server: name, step: "begin", "updating \(name) (\(driver.description)), \(before.connections ?? 0) connections, version \(before.version ?? "?")"))
 
         // 1. No new users from HAProxy.
@@ -245,9 +272,13 @@ public struct RolloutConductor: Sendable {
         }
 
         // 2. The server evicts its clients (paced over DRAIN_SPREAD); they resume elsewhere.
+        // A server that is down (a crash, a stopped rollout) has nothing to drain: it is started.
+        var notRunning = false
+        if !before.reachable, let stopped = try? await driver.isStopped() { notRunning = stopped == true }
         let drainedItself: Bool
         do {
-            drainedItself = try await driver.sendDrain()
+            if notRunning { emit(RolloutEvent(.info, server: name, step: "drain", "not running: nothing to drain")) }
+            drainedItself = notRunning ? false : try await driver.sendDrain()
         } catch {
             let back = (try? await setState("ready", name)) != nil
             return back
