@@ -378,7 +378,7 @@ _whisperctl_metrics() {
 
 _whisperctl_dashboard() {
     repeating_flags=()
-    non_repeating_flags=(--read-only --version -h --help)
+    non_repeating_flags=(--read-only --emergency --version -h --help)
     repeating_options=(--server)
     non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --interval --window --timeout)
     __whisperctl_offer_flags_options 0

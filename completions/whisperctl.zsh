@@ -217,6 +217,7 @@ _whisperctl_dashboard() {
         '--window[Rates and quantiles cover this much recent time.]:duration:'
         '--timeout[Time limit for each scrape.]:duration:'
         '--read-only[Disable drain and ready.]'
+        '--emergency[Drain and ready even while another command holds the operations lock (a backup, a migration); audited as overriding it.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

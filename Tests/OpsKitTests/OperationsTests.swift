@@ -124,6 +124,23 @@ import Testing
         #expect(entry["result"] == "refused" && entry["error"]?.stringValue?.contains("running 'backup'") == true)
     }
 
+    /// An emergency action (the dashboard's --emergency) runs while a backup holds the lock:
+    /// it says so, and the audit line names whose lock it overrode.
+    @Test func anEmergencyRunTakesPrecedenceOverAHeldLockAndSaysWhose() async throws {
+        let deployment = try Deployment.make()
+        defer { deployment.directory.remove() }
+        let held = try await OperationsLock.acquire(deployment.lock, command: "backup")
+        defer { Task { await held.release() } }
+        let probe = Probe(lock: FileLockBackend(path: deployment.directory.file(".whisperctl.lock")))
+        var runner = deployment.runner
+        runner.takesPrecedence = true
+        try await runner.run(probe)
+        #expect(probe.ran.value == 1)
+        let entry = try #require(try deployment.audit().last)
+        #expect(entry["result"] == "ok" && entry["took_precedence_over"]?.stringValue?.contains("running 'backup'") == true, "\(entry.serialized())")
+        #expect(try await deployment.lock.current()?.command == "backup", "the backup's lock is still its own")
+    }
+
     @Test func aRunStoppedByAnInterruptionIsReportedAndAuditedAsOne() async throws {
         let deployment = try Deployment.make()
         defer { deployment.directory.remove() }

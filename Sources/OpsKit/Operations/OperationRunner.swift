@@ -19,6 +19,9 @@ public struct OperationRunner: Sendable {
     /// Whether a run turns SIGINT, SIGTERM and SIGHUP into its interruption; false where the
     /// caller owns the signals (the dashboard, whose Ctrl-C quits).
     public var trapsSignals = true
+    /// An emergency action (the dashboard's `--emergency`): when another command holds the
+    /// lock, run anyway without it, say so and audit whose lock it overrode. Never the default.
+    public var takesPrecedence = false
 
     public init(
         inventory: Inventory, lockWait: Duration? = nil, confirm: @escaping @Sendable (String) -> Bool = { _ in false },
@@ -85,15 +88,22 @@ public struct OperationRunner: Sendable {
                 throw .refused("not confirmed")
             }
         }
-        let held: HeldLock?
+        var held: HeldLock?
+        var overridden: LockHolder?
         do throws(OperationFailure) {
             held = operation.takesLock ? try await lock(operation) : nil
         } catch {
             switch error {
-            case .lockHeld(let holder, _): audit(.refused("the operations lock is held by \(holder.describe())"))
-            default: audit(.failed("\(error)"))
+            case .lockHeld(let holder, _) where takesPrecedence:
+                overridden = holder
+                context.progress("warning: emergency: running without the operations lock, held by \(holder.describe())")
+            case .lockHeld(let holder, _):
+                audit(.refused("the operations lock is held by \(holder.describe())"))
+                throw error
+            default:
+                audit(.failed("\(error)"))
+                throw error
             }
-            throw error
         }
         // Signals stop the run at a safe point instead of killing the process mid-write.
         let trap = trapsSignals ? SignalTrap { number in interruption.interrupt(number) } : nil
@@ -105,7 +115,7 @@ public struct OperationRunner: Sendable {
         }
         trap?.remove()
         // A lock that expired under a stalled run may have let another operation overlap it.
-        var lockDetails: [(String, JSONValue)] = []
+        var lockDetails: [(String, JSONValue)] = overridden.map { [("took_precedence_over", .string($0.describe()))] } ?? []
         if let held, held.lost || held.failedHeartbeats > 0 {
             if held.lost { context.progress("warning: the operations lock expired during the run and was taken by another holder: operations may have overlapped") }
             lockDetails = [("lock_lost", .bool(held.lost)), ("failed_heartbeats", .int(held.failedHeartbeats))]

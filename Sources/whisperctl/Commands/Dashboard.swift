@@ -32,6 +32,9 @@ struct Dashboard: AsyncParsableCommand {
     @Flag(help: "Disable drain and ready.")
     var readOnly = false
 
+    @Flag(help: "Drain and ready even while another command holds the operations lock (a backup, a migration); audited as overriding it.")
+    var emergency = false
+
     func validate() throws {
         if interval < .milliseconds(100) { throw ValidationError("--interval needs at least 100ms") }
         if window < interval { throw ValidationError("--window must be at least --interval") }
@@ -52,6 +55,7 @@ struct Dashboard: AsyncParsableCommand {
                 // Audit failures reach the screen through the action's line, never stderr under curses.
                 var runner = OperationRunner(inventory: deployment)
                 runner.trapsSignals = false
+                runner.takesPrecedence = emergency
                 actions = DashboardActions(runtime: try HAProxyRuntimeAPI(parsing: address), backend: deployment.haproxyBackend, runner: runner)
                 unavailable = nil
             } catch {
