@@ -193,6 +193,27 @@ import Testing
         }
     }
 
+    /// The dry run shows what each driver would run and checks the pid file: a stale one (a
+    /// pid that no longer runs) fails the preflight instead of the rollout half way. config show
+    /// lists the restart blocks.
+    @Test func theDryRunShowsTheDriverCommandsAndRefusesAStalePidFile() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.2.0")
+            let dry = try await WhisperctlBinary.run(["rollout", "--dry-run"], in: fleet.directory)
+            #expect(dry.status == 0 && dry.stdout.contains("runs: kill -TERM $(cat \(fleet.pidFile("ws1")))"), "\(dry.stdout)")
+            let show = try await WhisperctlBinary.run(["config", "show"], in: fleet.directory)
+            #expect(show.stdout.contains("servers[0].restart") && show.stdout.contains("driver=process"), "\(show.stdout)")
+            let real = try #require(fleet.pid("ws1"))
+            let gone = try Subprocess.spawn("/bin/sleep", ["60"], environment: [:], captureOutput: false)
+            gone.signal(SIGKILL)
+            _ = try await gone.wait()
+            try "\(gone.pid)\n".write(toFile: fleet.pidFile("ws1"), atomically: true, encoding: .utf8)
+            let stale = try await WhisperctlBinary.run(["rollout", "--dry-run"], in: fleet.directory)
+            #expect(stale.status == 1 && stale.stdout.contains("stale"), "\(stale.stdout)")
+            try "\(real)\n".write(toFile: fleet.pidFile("ws1"), atomically: true, encoding: .utf8)
+        }
+    }
+
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
         try await RolloutFleet.with { fleet in

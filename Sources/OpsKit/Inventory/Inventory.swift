@@ -101,6 +101,13 @@ public struct Inventory: Sendable {
 
     /// Settings read as durations, and those read as whole numbers: `config check` reads each
     /// through the same accessor the commands use.
+    /// The values of the typed settings an inventory leaves unset (`config show` lists them).
+    public static let defaultLockTimeout: Duration = .seconds(5)
+    public static let defaultKeepDays = 30
+    public static let defaultKeepLast = 0
+    public static let defaultWarnAge: Duration = .seconds(26 * 3600)
+    public static let defaultCriticalAge: Duration = .seconds(50 * 3600)
+
     public static let durationKeys: [ConfigKey] = [.migrationsLockTimeout, .backupWarnAge, .backupCriticalAge]
     public static let wholeNumberKeys: [ConfigKey] = [.backupKeepDays, .backupKeepLast]
 

@@ -66,8 +66,8 @@ public struct InventoryValidator: Sendable {
         for key in Inventory.wholeNumberKeys {
             if let error = catching({ try inventory.integer(key, default: 0) }) { report(key, error) }
         }
-        if let warn = try? inventory.duration(.backupWarnAge, default: .seconds(26 * 3600)),
-            let critical = try? inventory.duration(.backupCriticalAge, default: .seconds(50 * 3600)), critical <= warn {
+        if let warn = try? inventory.duration(.backupWarnAge, default: Inventory.defaultWarnAge),
+            let critical = try? inventory.duration(.backupCriticalAge, default: Inventory.defaultCriticalAge), critical <= warn {
             report(.backupCriticalAge, "backup.critical_age (\(critical.humanReadable)) must be longer than backup.warn_age (\(warn.humanReadable))")
         }
         for cert in inventory.certs where checkFiles {

@@ -78,8 +78,8 @@ public struct StatusRunner: Sendable {
             let directory = inventory.backupDirectory
             do {
                 let probe = BackupProbe(
-                    directory: directory, warnAge: try inventory.duration(.backupWarnAge, default: .seconds(26 * 3600)),
-                    criticalAge: try inventory.duration(.backupCriticalAge, default: .seconds(50 * 3600)))
+                    directory: directory, warnAge: try inventory.duration(.backupWarnAge, default: Inventory.defaultWarnAge),
+                    criticalAge: try inventory.duration(.backupCriticalAge, default: Inventory.defaultCriticalAge))
                 probes.append(PlannedProbe(name: "backup", kind: .backup, endpoint: directory, run: probe.run))
             } catch {
                 let report = ComponentReport.failed(name: "backup", kind: .backup, endpoint: directory, error: error)

@@ -18,6 +18,10 @@ public protocol RestartDriver: Sendable {
     func rollback() async throws
     /// Whether a rollback command is configured.
     var canRollBack: Bool { get }
+    /// What the driver would run, for the dry run: the drain, the start.
+    var plannedCommands: [String] { get }
+    /// What would make it fail against a server that serves (a stale pid file), or nil.
+    func readinessProblem() -> String?
 }
 
 public enum RestartDrivers {
@@ -102,6 +106,11 @@ struct ShellRunner: Sendable {
     static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
+extension RestartDriver {
+    public var plannedCommands: [String] { [description] }
+    public func readinessProblem() -> String? { nil }
+}
+
 /// A driver whose rollback is the block's `rollback` shell command.
 protocol ShellRollback: RestartDriver {
     var rollbackCommand: String? { get }
@@ -129,6 +138,17 @@ struct ProcessDriver: RestartDriver {
 
     var description: String { "process (pid file \(pidFile))" }
     var canRollBack: Bool { rollbackCommand != nil }
+    var plannedCommands: [String] { ["kill -TERM $(cat \(pidFile)) (its process group)", "/bin/sh -c '\(start)' (detached, output to \(log ?? "/dev/null"))"] }
+
+    /// The pid file must name a running process: a stale one would send the drain nowhere.
+    func readinessProblem() -> String? {
+        do {
+            guard let pid = try pid() else { return "pid_file \(pidFile) does not exist: the drain signal would go nowhere" }
+            return Self.alive(pid) ? nil : "pid_file \(pidFile) names pid \(pid), which is not running (stale): the drain signal would go nowhere"
+        } catch {
+            return "\(error)"
+        }
+    }
 
     func pid() throws -> pid_t? {
         guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return nil }
@@ -233,6 +253,7 @@ struct CommandDriver: ShellRollback {
     var shell: ShellRunner
 
     var description: String { "command" }
+    var plannedCommands: [String] { [drain, restart].compactMap { $0 } }
 
     func sendDrain() async throws -> Bool {
         guard let drain else { return false }

@@ -167,8 +167,14 @@ public struct RolloutConductor: Sendable {
                 problems.append("\(observation.name): \(moving) connections to move, room for \(room) on the others (MAX_CONNECTIONS, HAProxy maxconn)")
             }
         }
+        // A driver that could not act on a serving server (a stale pid file) would fail mid-rollout.
+        for observation in observations where selected.contains(observation.name) && observation.isServing && !upToDate.contains(observation.name) {
+            if let problem = drivers[observation.name]?.readinessProblem() { problems.append("\(observation.name): \(problem)") }
+        }
         let order = (unhealthy.filter { selected.contains($0) } + selected.filter { !unhealthy.contains($0) }).filter { !upToDate.contains($0) }
-        return RolloutPreflight(order: order, observations: observations, problems: problems, notes: notes)
+        var preflight = RolloutPreflight(order: order, observations: observations, problems: problems, notes: notes)
+        for name in order { preflight.commands[name] = drivers[name]?.plannedCommands }
+        return preflight
     }
 
     // MARK: The procedure

@@ -76,6 +76,8 @@ public struct RolloutPreflight: Sendable {
     public var observations: [ServerObservation]
     public var problems: [String]
     public var notes: [String]
+    /// What each server's driver would run, for the dry run.
+    public var commands: [String: [String]] = [:]
 
     public var passed: Bool { problems.isEmpty }
 }

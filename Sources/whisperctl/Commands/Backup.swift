@@ -28,8 +28,8 @@ struct BackupCommand: AsyncParsableCommand {
 
     static func retention(_ deployment: Inventory, keepDays: Int?, keepLast: Int?) throws -> BackupStore.Retention {
         BackupStore.Retention(
-            keepDays: try keepDays ?? deployment.integer(.backupKeepDays, default: 30),
-            keepLast: try keepLast ?? deployment.integer(.backupKeepLast, default: 0))
+            keepDays: try keepDays ?? deployment.integer(.backupKeepDays, default: Inventory.defaultKeepDays),
+            keepLast: try keepLast ?? deployment.integer(.backupKeepLast, default: Inventory.defaultKeepLast))
     }
 
     static func describe(_ entry: BackupStore.Entry) -> [String] {

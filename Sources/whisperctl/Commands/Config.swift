@@ -47,6 +47,9 @@ extension Config {
                     if entries.isEmpty { rows.append([key.rawValue, "(none)", value.source.description]) }
                     for (index, entry) in entries.enumerated() {
                         rows.append(["servers[\(index)]", "\(entry.name) \(Redactor.redactValue(entry.url))", entry.source.description])
+                        if let restart = entry.restart {
+                            rows.append(["servers[\(index)].restart", Self.describe(restart), restart.source.description])
+                        }
                     }
                 case .list(let items):
                     if items.isEmpty { rows.append([key.rawValue, "(none)", value.source.description]) }
@@ -55,12 +58,47 @@ extension Config {
                     }
                 }
             }
+            for (key, value) in Self.effectiveDefaults(deployment) {
+                rows.append([key, value, "default"])
+            }
             for key in deployment.unconfiguredComponents {
                 rows.append([key.rawValue, "(not configured)", "-"])
             }
             let files = "config file: \(deployment.configPath ?? "(none: built-in defaults)")"
                 + "\n.env: \(deployment.dotenvPath ?? "(none)")"
             return files + "\n\n" + Table(headers: ["KEY", "VALUE", "SOURCE"], rows: rows).render()
+        }
+
+        /// A restart block as one line, secrets in its commands masked.
+        static func describe(_ restart: RestartSpec) -> String {
+            let settings = restart.settings.filter { $0.key != "driver" }.sorted { $0.key < $1.key }
+            return (["driver=\(restart.driver.rawValue)"] + settings.map { "\($0.key)=\(Redactor.redactValue($0.value))" }).joined(separator: " ")
+        }
+
+        /// A duration as the inventory would write it: 26h, 5s.
+        static func written(_ duration: Duration) -> String {
+            let seconds = Int(duration.seconds)
+            if seconds > 0, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+            if seconds > 0, seconds % 60 == 0 { return "\(seconds / 60)m" }
+            return "\(seconds)s"
+        }
+
+        /// The values the commands use for keys the inventory leaves unset: every effective value.
+        static func effectiveDefaults(_ deployment: Inventory) -> [(String, String)] {
+            var defaults: [(String, String)] = []
+            func unset(_ key: ConfigKey) -> Bool { deployment.values[key] == nil }
+            if unset(.lockBackend) {
+                defaults.append(("lock.backend", (try? OperationsLock.backend(for: deployment)).map { "(chosen) \($0.description)" } ?? "-"))
+            }
+            if unset(.auditLog) { defaults.append(("audit.log", deployment.auditLogPath)) }
+            if unset(.migrationsDir) { defaults.append(("migrations.dir", deployment.migrationsDirectory)) }
+            if unset(.migrationsLockTimeout) { defaults.append(("migrations.lock_timeout", Self.written(Inventory.defaultLockTimeout))) }
+            if unset(.backupDir) { defaults.append(("backup.dir", deployment.backupDirectory)) }
+            if unset(.backupKeepDays) { defaults.append(("backup.keep_days", String(Inventory.defaultKeepDays))) }
+            if unset(.backupKeepLast) { defaults.append(("backup.keep_last", String(Inventory.defaultKeepLast))) }
+            if unset(.backupWarnAge) { defaults.append(("backup.warn_age", Self.written(Inventory.defaultWarnAge))) }
+            if unset(.backupCriticalAge) { defaults.append(("backup.critical_age", Self.written(Inventory.defaultCriticalAge))) }
+            return defaults
         }
 
         private func jsonDocument(_ deployment: Inventory, _ settings: [(ConfigKey, ConfigValue)]) -> JSONValue {
@@ -73,7 +111,10 @@ extension Config {
                 case .scalar(let text): shown = .string(ShownValue.redact(text, key: key))
                 case .servers(let servers):
                     shown = .array(servers.map {
-                        .object([("name", .string($0.name)), ("url", .string(Redactor.redactValue($0.url))), ("source", source($0.source))])
+                        .object([
+                            ("name", .string($0.name)), ("url", .string(Redactor.redactValue($0.url))), ("source", source($0.source)),
+                            ("restart", $0.restart.map { .string(Self.describe($0)) } ?? .null),
+                        ])
                     })
                 case .list(let items):
                     shown = .array(items.map { .object([("value", .string($0.0)), ("source", source($0.1))]) })
@@ -83,7 +124,9 @@ extension Config {
             return .object([
                 ("config_file", deployment.configPath.map(JSONValue.string) ?? .null),
                 ("dotenv_file", deployment.dotenvPath.map(JSONValue.string) ?? .null),
-                ("settings", .array(entries)),
+                ("settings", .array(entries + Self.effectiveDefaults(deployment).map { key, value in
+                    .object([("key", .string(key)), ("value", .string(value)), ("source", .object([("kind", .string("default")), ("origin", .string("default"))]))])
+                })),
                 ("not_configured", .array(deployment.unconfiguredComponents.map { .string($0.rawValue) })),
             ])
         }

@@ -84,7 +84,7 @@ extension Migrate {
         defer { connection.close() }
         var runnerOptions = MigrationRunner.Options()
         let quiet = options.json
-        runnerOptions.lockTimeout = try run?.lockTimeout ?? deployment.duration(.migrationsLockTimeout, default: .seconds(5))
+        runnerOptions.lockTimeout = try run?.lockTimeout ?? deployment.duration(.migrationsLockTimeout, default: Inventory.defaultLockTimeout)
         runnerOptions.retries = max(0, run?.retries ?? 3)
         runnerOptions.noWait = run?.noWait ?? false
         runnerOptions.applicationName = "whisperctl \(command) \(AuditLog.operatorName)@\(ProcessInfo.processInfo.hostName) pid \(getpid())"

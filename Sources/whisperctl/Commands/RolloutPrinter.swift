@@ -79,6 +79,7 @@ final class RolloutPrinter: Sendable {
             write("plan (nothing changed, --dry-run):")
             for (index, name) in result.order.enumerated() {
                 write("  \(index + 1). \(name): HAProxy drain → drain signal → wait for 0 connections → start → /ready and UP → HAProxy ready → soak")
+                for command in result.commands[name] ?? [] { write("       runs: \(command)") }
             }
         }
     }
