@@ -314,6 +314,27 @@ import Testing
         }
     }
 
+    /// `diag ws1` looks at that server (as `status ws1`); a typo gets the closest name; a
+    /// whisper-server on this host that the inventory does not name is not judged.
+    @Test func aServerByNameATypoAndAServerOfAnotherDeployment() async throws {
+        let ours = try await WhisperServerProcess.start(environment: ["SERVER_NAME": "ws1"])
+        let theirs = try await WhisperServerProcess.start()
+        defer { Task { await ours.stop(); await theirs.stop() } }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try inventory(directory, "servers:\n  - name: ws1\n    url: \(ours.baseURL)\n")
+        let one = try await WhisperctlBinary.run(["diag", "ws1", "--json", "--interval", "500ms"], in: directory)
+        let components = Set(try findings(one).compactMap { $0["component"]?.stringValue })
+        #expect(components == ["server ws1"], "\(one.stdout)\(one.stderr)")
+        let health = first(try findings(one), "health")
+        #expect(health?["severity"] == "ok" && health?["observed"]?.stringValue?.contains("failing") == false, "\(one.stdout)")
+        let typo = try await WhisperctlBinary.run(["diag", "redsi"], in: directory)
+        #expect(typo.status == 64 && typo.stderr.contains("did you mean 'redis'?"), "\(typo.stderr)")
+        let kernel = try await WhisperctlBinary.run(["diag", "kernel", "--json"], in: directory)
+        let checked = try findings(kernel).compactMap { $0["summary"]?.stringValue }.filter { $0.hasPrefix("whisper-server (pid") }
+        #expect(!checked.contains { $0.contains("pid \(theirs.process.pid))") }, "another deployment's server is not judged: \(checked)")
+    }
+
     @Test func capacityFollowsThePlaybookAndTheMeasuredFigures() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -20,6 +20,8 @@ public struct DeploymentDiagnosis: Sendable {
     public var root = "/"
     /// nats: also a publish/subscribe round trip through `nats.url`.
     public var roundTrip = false
+    /// With "server" chosen: only these servers (all when empty).
+    public var onlyServers: [String] = []
 
     public init(inventory: Inventory, only: [String] = [], tier: CapacityTier? = nil) {
         self.inventory = inventory
@@ -44,7 +46,7 @@ public struct DeploymentDiagnosis: Sendable {
         let findings = await withTaskGroup(of: [Finding].self) { group in
             // These need neither the tier nor the live limits: they start at once.
             if chosen.contains("server") {
-                for entry in deployment.servers {
+                for entry in deployment.servers where onlyServers.isEmpty || onlyServers.contains(entry.name) {
                     group.addTask { await ServerDiagnosis(entry: entry, interval: interval).run(in: environment) }
                 }
             }
@@ -66,6 +68,7 @@ public struct DeploymentDiagnosis: Sendable {
             var needs = chosen.contains("kernel") ? limits.services : [:]
             if let most = limits.serverConnections.max() { needs["server"] = most }
             kernel = KernelDiagnosis(root: root, tier: tier, needs: needs)
+            kernel.serverPorts = Self.localServerPorts(deployment)
             if chosen.contains("kernel") {
                 let kernel = kernel
                 group.addTask { kernel.run() }
@@ -116,6 +119,15 @@ public struct DeploymentDiagnosis: Sendable {
             } else if !only.isEmpty { jobs.append { _ in [Self.unconfigured("postgres", "postgres.url")] } }
         }
         return jobs
+    }
+
+    /// The ports of the inventory's servers whose URL is on this host.
+    static func localServerPorts(_ inventory: Inventory) -> Set<Int> {
+        let local = ["127.0.0.1", "localhost", "::1", "[::1]", ProcessInfo.processInfo.hostName.lowercased()]
+        return Set(inventory.servers.compactMap { entry in
+            guard let components = URLComponents(string: entry.url), let host = components.host?.lowercased(), local.contains(host) else { return nil }
+            return components.port ?? (components.scheme == "https" ? 443 : 80)
+        })
     }
 
     static func unconfigured(_ component: String, _ key: String) -> Finding {

@@ -9,6 +9,9 @@ public struct KernelDiagnosis: Sendable {
     /// What the stack's own settings need, when known (Redis maxclients, NATS max_connections,
     /// HAProxy maxconn, the servers' MAX_CONNECTIONS).
     public var needs: [String: Int]
+    /// The ports of the inventory's servers on this host: a whisper-server listening elsewhere
+    /// (another deployment, a test) is not judged. nil: every whisper-server is.
+    public var serverPorts: Set<Int>?
 
     public init(root: String = "/", tier: CapacityTier, needs: [String: Int] = [:]) {
         self.root = root
@@ -179,6 +182,16 @@ public struct KernelDiagnosis: Sendable {
         return entries.compactMap { Int($0) }.filter { pid in read("proc/\(pid)/comm") == String(name.prefix(15)) }.sorted()
     }
 
+    /// Whether a whisper-server process is one of the inventory's: its LISTEN_ADDR port is one of
+    /// theirs. When its environment cannot be read, it is given the benefit of the doubt.
+    func isInventoryServer(_ pid: Int) -> Bool {
+        guard let ports = serverPorts else { return true }
+        guard let data = FileManager.default.contents(atPath: (root as NSString).appendingPathComponent("proc/\(pid)/environ")) else { return true }
+        let listen = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.first { $0.hasPrefix("LISTEN_ADDR=") }
+        guard let listen, let port = Int(listen.split(separator: ":").last ?? "") else { return true }
+        return ports.contains(port)
+    }
+
     /// The open-files limit of each running service against what its settings need.
     func runningProcesses() -> [Finding] {
         var findings: [Finding] = []
@@ -189,7 +202,7 @@ public struct KernelDiagnosis: Sendable {
             ("nats-server", "nats", (needs["nats"] ?? tier.natsMaxConnections) + 1024),
         ]
         for service in services {
-            for pid in processes(named: service.name) {
+            for pid in processes(named: service.name) where service.name != "whisper-server" || isInventoryServer(pid) {
                 guard let limits = read("proc/\(pid)/limits"),
                     let line = limits.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }),
                     let soft = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first ?? "")

@@ -50,10 +50,7 @@ public struct ServerDiagnosis: Sendable {
             return out
         }
         let status = health["status"]?.stringValue ?? "?"
-        var failing: [String] = []
-        if case .object(let checks)? = health["checks"] {
-            for (check, state) in checks where !(state.stringValue ?? "").hasPrefix("up") { failing.append("\(check): \(state.stringValue ?? "?")") }
-        }
+        let failing = ServerProbe.failingChecks(in: health)
         let connections = health["connections"]?.intValue ?? Int(value(second, "whisper_connections_total") ?? 0)
         findings.append(Finding(
             name, "health", status == "unhealthy" ? .critical : (status == "degraded" ? .warning : .ok),
@@ -116,12 +113,14 @@ public struct ServerDiagnosis: Sendable {
             let ratio = open / limit
             let maxConnections = health["max_connections"]?.intValue
             let tooLow = maxConnections.map { Double($0) + 1024 > limit } ?? false
+            // One figure for the recommendation and the fix.
+            let nofile = max(65_536, (maxConnections ?? 0) + 1024)
             findings.append(Finding(
                 name, "open-files", ratio >= 0.8 || tooLow ? .warning : .ok,
                 tooLow ? "its open-files limit is below what MAX_CONNECTIONS needs" : "open files",
                 observed: "\(Int(open)) open of \(Int(limit))" + (maxConnections.map { ", MAX_CONNECTIONS \($0)" } ?? ""),
-                recommended: maxConnections.map { "at least \($0 + 1024)" }, source: tooLow ? GuideSection.limits : nil,
-                fix: tooLow ? "systemd: LimitNOFILE=\(max(65_536, (maxConnections ?? 0) + 65_536)); Compose: ulimits: {nofile: {soft: \(max(65_536, (maxConnections ?? 0) + 65_536)), hard: \(max(65_536, (maxConnections ?? 0) + 65_536))}}" : nil))
+                recommended: maxConnections.map { _ in "at least \(nofile)" }, source: tooLow ? GuideSection.limits : nil,
+                fix: tooLow ? "systemd: LimitNOFILE=\(nofile); Compose: ulimits: {nofile: {soft: \(nofile), hard: \(nofile)}}" : nil))
         }
         return findings
     }

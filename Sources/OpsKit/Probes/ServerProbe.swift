@@ -82,13 +82,21 @@ public struct ServerProbe: Sendable {
 
     /// " (redis: down)" from a /health body's `checks`, naming what failed.
     private func failingChecks(_ body: JSONValue?) -> String {
-        guard case .object(let checks)? = body?["checks"] else { return "" }
-        let failing = checks.compactMap { name, value -> String? in
-            let state = value.stringValue ?? value["status"]?.stringValue
-            guard let state, !["ok", "healthy", "up", "pass"].contains(state.lowercased()) else { return nil }
+        let failing = Self.failingChecks(in: body)
+        return failing.isEmpty ? "" : " (" + failing.joined(separator: ", ") + ")"
+    }
+
+    /// "redis: down" for each of a /health body's `checks` that is not passing: the one rule of
+    /// status and diag.
+    static func failingChecks(in body: JSONValue?) -> [String] {
+        guard case .object(let checks)? = body?["checks"] else { return [] }
+        return checks.compactMap { name, value -> String? in
+            let state = value.stringValue ?? value["status"]?.stringValue ?? "?"
+            // "ok", or "ok: embedded" with a detail after it.
+            let word = state.lowercased().prefix { $0.isLetter }
+            guard !["ok", "healthy", "up", "pass"].contains(String(word)) else { return nil }
             return "\(name): \(state)"
         }
-        return failing.isEmpty ? "" : " (" + failing.joined(separator: ", ") + ")"
     }
 }
 

@@ -54,9 +54,6 @@ struct Diag: AsyncParsableCommand {
     var yes = false
 
     func validate() throws {
-        for name in only where !Self.components.contains(name) {
-            throw ValidationError("'\(name)' is not a component: \(Self.components.joined(separator: ", "))")
-        }
         if let tier, CapacityTier(named: tier) == nil { throw ValidationError("--tier is 10k, 100k, 500k or 1m, not '\(tier)'") }
         if apply && writeSysctl == nil { throw ValidationError("--apply needs --write-sysctl FILE") }
     }
@@ -66,7 +63,18 @@ struct Diag: AsyncParsableCommand {
         let pool = NIOThreadPool(numberOfThreads: 8)
         pool.start()
         defer { pool.shutdownGracefully { _ in } }
-        var diagnosis = DeploymentDiagnosis(inventory: deployment, only: only, tier: tier.flatMap(CapacityTier.init(named:)))
+        // A server's name means that server (`diag ws1`, as `status ws1`).
+        let serverNames = deployment.servers.map(\.name)
+        for name in only where !Self.components.contains(name) && !serverNames.contains(name) {
+            let known = Self.components + serverNames
+            let hint = closestMatch(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+            throw ValidationError("'\(name)' is not a component or a server\(hint): \(known.joined(separator: ", "))")
+        }
+        let servers = only.filter(serverNames.contains)
+        var components = only.filter { !serverNames.contains($0) }
+        if !servers.isEmpty { components.append("server") }
+        var diagnosis = DeploymentDiagnosis(inventory: deployment, only: components, tier: tier.flatMap(CapacityTier.init(named:)))
+        diagnosis.onlyServers = servers
         diagnosis.interval = interval
         diagnosis.root = root
         diagnosis.roundTrip = rtt
