@@ -967,6 +967,14 @@ _whisperctl_restore() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion restore -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _whisperctl_lock() {
@@ -1109,6 +1117,7 @@ _whisperctl_rollout_run() {
         return
         ;;
     '--only')
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion rollout run -- --only "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
         return
         ;;
     '--max-unavailable')
@@ -1241,6 +1250,14 @@ _whisperctl_diag() {
         return
         ;;
     '--write-sysctl')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion diag -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

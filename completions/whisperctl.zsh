@@ -564,7 +564,7 @@ _whisperctl_backup_prune() {
 _whisperctl_restore() {
     local -i ret=1
     local -ar arg_specs=(
-        ':id:'
+        ':id:{__whisperctl_custom_complete ---completion restore -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
         '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
         '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
@@ -691,7 +691,7 @@ _whisperctl_rollout_run() {
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
-        '--only[Only these servers (inventory names), in inventory order.]:name:'
+        '--only[Only these servers (inventory names), in inventory order.]:name:{__whisperctl_custom_complete ---completion rollout run -- --only "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--max-unavailable[How many servers are out at once.]:max-unavailable:'
         '--start-with-unhealthy[Update servers that are not serving first, instead of refusing.]'
         '--drain-timeout[How long a server may take to lose its clients and exit (then it is stopped by force).]:drain-timeout:'
@@ -760,7 +760,7 @@ _whisperctl_diag() {
         '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
-        '*:component:'
+        '*:component:{__whisperctl_custom_complete ---completion diag -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--json[Print one JSON object.]'
         '--timeout[Time limit for each request.]:duration:'
         '--interval[Between the two /metrics samples of each server.]:duration:'

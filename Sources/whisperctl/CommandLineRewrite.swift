@@ -16,6 +16,8 @@ enum CommandLineRewrite {
     }
 
     static func rewrite(_ arguments: [String], root: ParsableCommand.Type) -> Outcome {
+        // The shell completion scripts' own protocol is left exactly as they wrote it.
+        if arguments.first == "---completion" { return .parse(arguments) }
         var words = hoistLeadingOptions(arguments, root: root)
         if words.first == "help" {
             if let problem = unknownCommand(in: Array(words.dropFirst()), root: root, strict: true) { return .usage(problem) }

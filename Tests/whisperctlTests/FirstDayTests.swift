@@ -116,4 +116,18 @@ import Testing
         #expect(frames.first?.contains("first check") == true && frames.first?.contains("no change since") == false, "\(run.stdout)")
         if frames.count > 2 { #expect(frames[1].contains("no change since the last refresh"), "\(run.stdout)") }
     }
+
+    /// The completions offer the deployment's own names: diag's components and servers,
+    /// rollout --only's servers (the way the generated scripts ask the binary).
+    @Test func completionsOfferTheDeploymentsNames() async throws {
+        let directory = try TemporaryDirectory(prefix: "complete")
+        defer { directory.remove() }
+        try directory.write("whisperctl.yml", "deployment: c\nservers:\n  - name: ws1\n    url: http://127.0.0.1:1\n  - name: ws2\n    url: http://127.0.0.1:2\n")
+        let diag = try await WhisperctlBinary.run(["---completion", "diag", "--", "positional@0", "2", "0", "whisperctl", "diag", ""], in: directory)
+        let offered = Set(diag.stdout.split(separator: "\n").map(String.init))
+        #expect(offered.isSuperset(of: ["redis", "kernel", "cert", "ws1", "ws2"]), "\(diag.stdout)\(diag.stderr)")
+        let only = try await WhisperctlBinary.run(
+            ["---completion", "rollout", "run", "--", "--only", "3", "0", "whisperctl", "rollout", "--only", ""], in: directory)
+        #expect(Set(only.stdout.split(separator: "\n").map(String.init)) == ["ws1", "ws2"], "\(only.stdout)\(only.stderr)")
+    }
 }

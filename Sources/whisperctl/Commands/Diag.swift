@@ -23,7 +23,9 @@ struct Diag: AsyncParsableCommand {
 
     @OptionGroup var inventory: InventoryOptions
 
-    @Argument(help: ArgumentHelp("Components to look at (redis, nats, haproxy, postgres, server, kernel, cert); all when none.", valueName: "component"))
+    @Argument(
+        help: ArgumentHelp("Components to look at (redis, nats, haproxy, postgres, server, kernel, cert) or servers by name; all when none.", valueName: "component"),
+        completion: .custom { _, _, _ in DeploymentDiagnosis.components + Completions.serverNames() })
     var only: [String] = []
 
     @Flag(help: "Print one JSON object.")

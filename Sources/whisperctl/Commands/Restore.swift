@@ -19,7 +19,7 @@ struct Restore: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The backup's id (see 'backup list').")
+    @Argument(help: "The backup's id (see 'backup list').", completion: .custom { _, _, _ in Completions.backupIDs() })
     var id: String
 
     @OptionGroup var options: BackupOptions

@@ -34,7 +34,9 @@ struct RolloutRun: AsyncParsableCommand {
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var lock: LockOptions
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Only these servers (inventory names), in inventory order.", valueName: "name"))
+    @Option(
+        parsing: .upToNextOption, help: ArgumentHelp("Only these servers (inventory names), in inventory order.", valueName: "name"),
+        completion: .custom { _, _, _ in Completions.serverNames() })
     var only: [String] = []
     @Option(name: .customLong("max-unavailable"), help: "How many servers are out at once.")
     var maxUnavailable = 1
