@@ -317,7 +317,7 @@ _whisperctl_config_check() {
 _whisperctl_loadtest() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=(--url)
+    repeating_options=(--url --metrics)
     non_repeating_options=(--connections --chatting-pairs --rate --duration --ramp --threads)
     __whisperctl_offer_flags_options 0
 
@@ -342,6 +342,9 @@ _whisperctl_loadtest() {
         return
         ;;
     '--threads')
+        return
+        ;;
+    '--metrics')
         return
         ;;
     esac

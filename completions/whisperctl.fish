@@ -33,7 +33,7 @@ function __whisperctl_parse_tokens -S
                 __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'offline' 'version' 'h/help'
             end
         case 'loadtest'
-            __whisperctl_parse_subcommand 0 'url=+' 'connections=' 'chatting-pairs=' 'rate=' 'duration=' 'ramp=' 'threads=' 'json' 'version' 'h/help'
+            __whisperctl_parse_subcommand 0 'url=+' 'connections=' 'chatting-pairs=' 'rate=' 'duration=' 'ramp=' 'threads=' 'json' 'metrics=+' 'version' 'h/help'
         case 'metrics'
             __whisperctl_parse_subcommand 1 'match=' 'cardinality=' 'json' 'timeout=' 'version' 'h/help'
         case 'dashboard'
@@ -223,6 +223,7 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" ramp' -l 'ramp' -d 'Open the connections evenly over this long.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" threads' -l 'threads' -d 'Event loop threads of the generator.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" json' -l 'json' -d 'Print one JSON object.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest"' -l 'metrics' -d 'A server\'s /metrics to read its figures from (repeat it; default: the inventory\'s servers, else each --url\'s own). Never a proxy\'s.' -rfka ''
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" version' -l 'version' -d 'Show the version.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl loadtest" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl metrics" -eq 1' -F

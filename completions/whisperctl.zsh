@@ -180,6 +180,7 @@ _whisperctl_loadtest() {
         '--ramp[Open the connections evenly over this long.]:duration:'
         '--threads[Event loop threads of the generator.]:threads:'
         '--json[Print one JSON object.]'
+        '*--metrics[A server'\''s /metrics to read its figures from (repeat it; default\: the inventory'\''s servers, else each --url'\''s own). Never a proxy'\''s.]:http\://host\:port/metrics:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

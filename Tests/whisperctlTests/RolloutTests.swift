@@ -214,6 +214,25 @@ import Testing
         }
     }
 
+    /// A load test through HAProxy reads the servers' figures from every server the inventory
+    /// names, not from whichever backend answers the frontend's /metrics.
+    @Test func aLoadTestThroughHAProxyCountsEveryServer() async throws {
+        try await RolloutFleet.with { fleet in
+            try fleet.writeInventory(version: "0.1.0")
+            let frontend = "ws://127.0.0.1:\(fleet.haproxy.frontendPort)/ws"
+            let run = try await WhisperctlBinary.run(
+                ["loadtest", "--url", frontend, "--connections", "100", "--chatting-pairs", "20", "--rate", "100", "--duration", "2s", "--ramp", "1s", "--json"],
+                in: fleet.directory)
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            let report = try JSONValue.parse(Array(run.stdout.utf8))
+            let sources = Set(report["server_metrics_from"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            #expect(sources == Set(fleet.names.map { "http://127.0.0.1:\(fleet.ports[$0]!)/metrics" }), "\(report["server_metrics_from"] ?? .null)")
+            var closed = 0
+            if case .object(let reasons)? = report["server_disconnections"] { closed = reasons.compactMap { $0.1.intValue }.reduce(0, +) }
+            #expect(closed > 75, "both servers' closes, not one backend's half: \(report["server_disconnections"] ?? .null)")
+        }
+    }
+
     /// Another command holds the operations lock: the rollout changes nothing and names it.
     @Test func aHeldLockIsNamedAndNothingChanges() async throws {
         try await RolloutFleet.with { fleet in

@@ -17,6 +17,8 @@ public final class LoadTestEngine: Sendable {
     private let stopRequested = NIOLockedValueBox(false)
     /// Set when a target's /metrics did not answer: the run does not wait on it again.
     private let metricsUnavailable = NIOLockedValueBox(false)
+    /// Servers whose process changed during the run (their RSS and CPU deltas are not figures).
+    private let restarted = NIOLockedValueBox<Set<String>>([])
 
     public init(plan: LoadTestPlan, http: HTTPClient = HTTPClient()) {
         self.plan = plan
@@ -46,7 +48,7 @@ public final class LoadTestEngine: Sendable {
         let loops = Array(group.makeIterator())
         let stats = loops.map { LoopStats(eventLoop: $0) }
         let progress = NIOLockedValueBox(Progress())
-        let rssBefore = await serverMetricSum("process_resident_memory_bytes")
+        let rssBefore = await serverMetric("process_resident_memory_bytes")
         let countersBefore = await serverCounters()
         var report = LoadTestReport()
         report.plan = plan
@@ -113,14 +115,14 @@ public final class LoadTestEngine: Sendable {
             report.connectFailures = settled.failures
             if settled.established > 0 { report.connectRate = Double(settled.established) / max(rampElapsed.seconds, 0.001) }
             if !stopping { try await Task.sleep(for: .milliseconds(500)) }
-            if let before = rssBefore, let after = await serverMetricSum("process_resident_memory_bytes"), settled.established > 0 {
-                report.serverBytesPerConnection = (after - before) / Double(settled.established)
+            if settled.established > 0, let grown = change(rssBefore, await serverMetric("process_resident_memory_bytes")) {
+                report.serverBytesPerConnection = grown / Double(settled.established)
             }
 
             // Send: every millisecond each loop sends its share of the rate, round-robin over its chatting
             // clients. Coarser ticks send in bursts that queue up in the server and inflate the tail.
             phase.withLockedValue { $0 = "sending" }
-            let cpuBefore = await serverMetricSum("process_cpu_seconds_total")
+            let cpuBefore = await serverMetric("process_cpu_seconds_total")
             let sendStarted = ContinuousClock.now
             if plan.rate > 0 && chatting > 0 && !stopping {
                 let sendTick = TimeAmount.milliseconds(1)
@@ -137,7 +139,7 @@ public final class LoadTestEngine: Sendable {
                 for task in tasks { task.cancel() }
             }
             let sendElapsed = ContinuousClock.now - sendStarted
-            let cpuAfter = await serverMetricSum("process_cpu_seconds_total")
+            let cpuAfter = await serverMetric("process_cpu_seconds_total")
 
             // What is still in flight when sending stops (a slow server, resumes catching up) is waited
             // for: while deliveries or acks still come, or a client is still resuming, up to
@@ -182,12 +184,16 @@ public final class LoadTestEngine: Sendable {
             if h.totalCount > 0 {
                 report.latencyMicroseconds = (h.valueAtPercentile(50), h.valueAtPercentile(95), h.valueAtPercentile(99), h.max)
             }
-            if let before = cpuBefore, let after = cpuAfter, totals.delivered > 0 {
-                report.serverCPUPer10kMessages = (after - before) / Double(totals.delivered) * 10_000
+            if totals.delivered > 0, let used = change(cpuBefore, cpuAfter) {
+                report.serverCPUPer10kMessages = used / Double(totals.delivered) * 10_000
             }
             if let before = countersBefore, let after = await serverCounters() {
-                report.serverRejections = after.rejections.subtracting(before.rejections)
-                report.serverDisconnections = after.disconnections.subtracting(before.disconnections)
+                (report.serverRejections, report.serverDisconnections) = Self.counted(from: before, to: after)
+            }
+            report.serverMetricsFrom = plan.metricsURLs
+            let restartedServers = restarted.withLockedValue { $0 }.sorted()
+            if !restartedServers.isEmpty {
+                report.serverFiguresNote = "restarted during the run, so its memory and CPU are another process's: \(restartedServers.joined(separator: ", "))"
             }
             report.partial = stopping
             report.elapsed = ContinuousClock.now - started
@@ -196,15 +202,45 @@ public final class LoadTestEngine: Sendable {
     }
 
     /// The servers' counters of refused upgrades and closed connections, by reason, summed.
-    private func serverCounters() async -> (rejections: [String: Int], disconnections: [String: Int])? {
+    /// Each server's refused upgrades and closed connections, by reason, with its process's
+    /// start time (a restart resets its counters).
+    private func serverCounters() async -> [String: ServerCounters]? {
+        var all: [String: ServerCounters] = [:]
+        for url in plan.metricsURLs {
+            guard let text = await metrics(url) else { return nil }
+            all[url] = ServerCounters(
+                started: Self.value(named: "process_start_time_seconds", in: text),
+                rejections: Self.counters(named: "whisper_connections_rejected_total", label: "reason", in: text),
+                disconnections: Self.counters(named: "whisper_disconnections_total", label: "reason", in: text))
+        }
+        return all
+    }
+
+    struct ServerCounters {
+        var started: Double?
+        var rejections: [String: Int]
+        var disconnections: [String: Int]
+    }
+
+    /// What the servers counted between two readings, summed: a server that restarted in between
+    /// counts from its restart (its counters began again at 0), as the dashboard counts.
+    static func counted(from before: [String: ServerCounters], to after: [String: ServerCounters]) -> (rejections: [String: Int], disconnections: [String: Int]) {
         var rejections: [String: Int] = [:]
         var disconnections: [String: Int] = [:]
-        for url in Set(plan.targets.map(\.metricsURL)) {
-            guard let text = await metrics(url) else { return nil }
-            rejections.add(Self.counters(named: "whisper_connections_rejected_total", label: "reason", in: text))
-            disconnections.add(Self.counters(named: "whisper_disconnections_total", label: "reason", in: text))
+        for (url, now) in after {
+            guard let then = before[url], then.started == now.started else {
+                rejections.add(now.rejections)
+                disconnections.add(now.disconnections)
+                continue
+            }
+            rejections.add(now.rejections.subtracting(then.rejections))
+            disconnections.add(now.disconnections.subtracting(then.disconnections))
         }
         return (rejections, disconnections)
+    }
+
+    static func value(named name: String, in text: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
     }
 
     /// `NAME{LABEL="value"} N` lines of a /metrics page, by label value.
@@ -279,15 +315,27 @@ public final class LoadTestEngine: Sendable {
         return response.text
     }
 
-    /// A metric summed over every target server; nil if any does not answer.
-    private func serverMetricSum(_ name: String) async -> Double? {
+    /// A metric of every server, with its process's start time; nil if any does not answer.
+    private func serverMetric(_ name: String) async -> [String: (value: Double, started: Double?)]? {
+        var values: [String: (value: Double, started: Double?)] = [:]
+        for url in plan.metricsURLs {
+            guard let text = await metrics(url), let value = Self.value(named: name, in: text) else { return nil }
+            values[url] = (value, Self.value(named: "process_start_time_seconds", in: text))
+        }
+        return values
+    }
+
+    /// The change of a metric over the run, summed over the servers; nil when a server restarted
+    /// in between (its RSS and CPU are another process's), with the reason kept for the report.
+    private func change(_ before: [String: (value: Double, started: Double?)]?, _ after: [String: (value: Double, started: Double?)]?) -> Double? {
+        guard let before, let after else { return nil }
         var total = 0.0
-        for url in Set(plan.targets.map(\.metricsURL)) {
-            guard let text = await metrics(url) else { return nil }
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }),
-                let value = Double(line.dropFirst(name.count + 1))
-            else { return nil }
-            total += value
+        for (url, now) in after {
+            guard let then = before[url], then.started == now.started else {
+                restarted.withLockedValue { $0.insert(url) }
+                return nil
+            }
+            total += now.value - then.value
         }
         return total
     }

@@ -36,6 +36,10 @@ public struct LoadTestPlan: Sendable {
     public var ramp: Duration
     /// Event loop threads of the generator.
     public var threads: Int
+    /// Where the servers' own figures (RSS, CPU, rejections, disconnections) are read: every
+    /// server, never a proxy in front of them, which answers /metrics from whichever backend it
+    /// picks. By default the targets' own /metrics.
+    public var metricsURLs: [String]
 
     /// Messages per second each chatting connection sends.
     public var ratePerClient: Double { chattingPairs > 0 ? Double(rate) / Double(chattingPairs * 2) : 0 }
@@ -58,6 +62,7 @@ public struct LoadTestPlan: Sendable {
         self.rate = rate
         self.duration = duration
         self.ramp = ramp
+        metricsURLs = Array(Set(targets.map(\.metricsURL))).sorted()
         self.threads = max(1, threads)
     }
 }

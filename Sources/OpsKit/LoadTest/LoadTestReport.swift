@@ -42,6 +42,10 @@ public struct LoadTestReport: Sendable {
     public var serverBytesPerConnection: Double?
     /// Server CPU seconds spent while messages flowed, per 10,000 messages.
     public var serverCPUPer10kMessages: Double?
+    /// The /metrics pages the server figures come from.
+    public var serverMetricsFrom: [String] = []
+    /// Why a server figure is missing (a server restarted during the run), when it is.
+    public var serverFiguresNote: String?
     public var elapsed: Duration = .zero
     /// Messages per second the generator actually sent.
     public var achievedRate: Double?
@@ -146,6 +150,8 @@ public struct LoadTestReport: Sendable {
             } ?? .null),
             ("server_bytes_per_connection", number(serverBytesPerConnection)),
             ("server_cpu_seconds_per_10k_messages", number(serverCPUPer10kMessages, 1000)),
+            ("server_metrics_from", .array(serverMetricsFrom.map(JSONValue.string))),
+            ("server_figures_note", serverFiguresNote.map(JSONValue.string) ?? .null),
             ("elapsed_s", .double((elapsed.seconds * 10).rounded() / 10)),
         ])
     }

@@ -52,8 +52,24 @@ struct LoadTest: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: ArgumentHelp(
+        "A server's /metrics to read its figures from (repeat it; default: the inventory's servers, else each --url's own). Never a proxy's.",
+        valueName: "http://host:port/metrics"))
+    var metrics: [String] = []
+
+    /// Through HAProxy, the target's /metrics is whichever backend answers: the servers' own
+    /// figures come from each server the inventory names.
+    static func metricsSources(explicit: [String], plan: LoadTestPlan) -> [String] {
+        if !explicit.isEmpty { return explicit }
+        // No inventory here is the usual case for a load test: the targets' own pages then.
+        if let inventory = try? InventoryLoader().load(), !inventory.describesNothing, !inventory.servers.isEmpty {
+            return inventory.servers.map { ($0.url.hasSuffix("/") ? String($0.url.dropLast()) : $0.url) + "/metrics" }
+        }
+        return plan.metricsURLs
+    }
+
     func run() async throws {
-        let plan: LoadTestPlan
+        var plan: LoadTestPlan
         do {
             plan = try LoadTestPlan(
                 urls: url.isEmpty ? ["ws://127.0.0.1:8080/ws"] : url, connections: connections, chattingPairs: chattingPairs, rate: rate,
@@ -66,6 +82,7 @@ struct LoadTest: AsyncParsableCommand {
                 format: "warning: %.1f messages per second per client is over the server's default limit (20/s): expect rate_limited unless MAX_MSGS_PER_10S is raised",
                 plan.ratePerClient))
         }
+        plan.metricsURLs = Self.metricsSources(explicit: metrics, plan: plan)
         FileLimit.raiseToHardLimit()
         let engine = LoadTestEngine(plan: plan)
         // Ctrl-C stops the run and still prints what was measured.
@@ -109,6 +126,8 @@ struct LoadTest: AsyncParsableCommand {
         }
         lines.append("server RSS    " + (report.serverBytesPerConnection.map { String(format: "%.2f KiB per connection", $0 / 1024) } ?? "-"))
         lines.append("server CPU    " + (report.serverCPUPer10kMessages.map { String(format: "%.3f s per 10,000 messages", $0) } ?? "-"))
+        if !report.serverMetricsFrom.isEmpty { lines.append("server figures from " + report.serverMetricsFrom.joined(separator: ", ")) }
+        if let note = report.serverFiguresNote { lines.append("  - " + note) }
         return lines.joined(separator: "\n")
     }
 }
