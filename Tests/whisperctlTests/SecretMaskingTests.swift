@@ -68,6 +68,9 @@ import Testing
         #expect(Redactor.redactURL("mail me at someone@example.com") == "mail me at someone@example.com")
         #expect(Redactor.secrets(inValue: "postgres://u:pa ss@db/x") == ["pa ss"])
         #expect(Redactor.isSecretName("POSTGRES_PASSWORD") && Redactor.isSecretName("api_key") && !Redactor.isSecretName("SSH_AUTH_SOCK"))
+        // A restart block's start command: secret-named assignments, not only password=.
+        #expect(Redactor.redactValue("env IP_HASH_SALT=pepper-9 API_TOKEN=t-1 LOG_LEVEL=info whisper-server")
+            == "env IP_HASH_SALT=*** API_TOKEN=*** LOG_LEVEL=info whisper-server")
     }
 
     @Test func knownSecretsAreScrubbedAnywhere() {

@@ -12,7 +12,23 @@ public enum Redactor {
     /// Masks URL passwords (`scheme://user:password@host`, also without `://`), NATS tokens
     /// (`nats://token@host`) and `password=` / `secret:`-style pairs in free text.
     public static func redactURL(_ text: String) -> String {
-        redactKeywordPasswords(redactUserInfo(text))
+        redactSecretAssignments(redactKeywordPasswords(redactUserInfo(text)))
+    }
+
+    /// `NAME=value` words whose name is a secret's (`IP_HASH_SALT=...`, `API_TOKEN=...`), as
+    /// shell commands in restart blocks and .env lines write them.
+    private static func redactSecretAssignments(_ text: String) -> String {
+        guard text.contains("=") else { return text }
+        var words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        for (index, word) in words.enumerated() {
+            guard let equals = word.firstIndex(of: "="), equals > word.startIndex else { continue }
+            let name = word[..<equals]
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), isSecretName(String(name)),
+                word[word.index(after: equals)...] != Substring(mask)
+            else { continue }
+            words[index] = name + "=" + mask
+        }
+        return words.joined(separator: " ")
     }
 
     /// A single configuration value, known to be whole: everything between the userinfo's first
