@@ -128,10 +128,30 @@ __whisperctl_offer_flags_options() {
 }
 
 __whisperctl_add_completions() {
+    # File and directory words are file names to bash (quoted, a slash after a directory).
+    local argument
+    for argument in "${@}"; do
+        case "${argument}" in
+        -f | -fX | -d | plusdirs) compopt -o filenames 2>/dev/null ;;
+        esac
+    done
     local completion
     while IFS='' read -r completion; do
         COMPREPLY+=("${completion}")
     done < <(IFS=$'\n' compgen "${@}" -- "${cur}")
+}
+
+# Succeeds when the words after a group's name belong to its default subcommand: no
+# earlier word names one of the group's subcommands ($1), and the word being completed
+# is an option or follows other words.
+__whisperctl_is_default_subcommand() {
+    local -ar words=("${unparsed_words[@]}")
+    local -ir last="$((${#words[@]} - 1))"
+    local -i index
+    for ((index = 0; index < last; index++)); do
+        [[ " ${1} " == *" ${words[index]} "* ]] && return 1
+    done
+    [[ "${cur}" == -* || "${last}" -gt 0 ]]
 }
 
 __whisperctl_custom_complete() {
@@ -738,6 +758,11 @@ _whisperctl_migrate_create() {
 }
 
 _whisperctl_backup() {
+    # 'whisperctl backup' alone runs 'create': complete its options.
+    if __whisperctl_is_default_subcommand 'create list verify prune'; then
+        _whisperctl_backup_create
+        return
+    fi
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
@@ -1066,6 +1091,11 @@ _whisperctl_lock_break() {
 }
 
 _whisperctl_rollout() {
+    # 'whisperctl rollout' alone runs 'run': complete its options.
+    if __whisperctl_is_default_subcommand 'run status history'; then
+        _whisperctl_rollout_run
+        return
+    fi
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
@@ -1472,4 +1502,4 @@ _whisperctl_help() {
     __whisperctl_offer_flags_options -1
 }
 
-complete -o filenames -F _whisperctl whisperctl
+complete -F _whisperctl whisperctl

@@ -31,6 +31,14 @@ struct Whisperctl: AsyncParsableCommand {
             printError("whisperctl: \(message)")
             exit(withError: ExitCode(64))
         }
+        do {
+            if let script = try CompletionScript.text(for: arguments, root: Self.self) {
+                print(script)
+                exit(withError: ExitCode.success)
+            }
+        } catch {
+            exit(withError: error)
+        }
         if let help = DefaultSubcommandHelp.text(for: arguments, root: Self.self) {
             print(help)
             exit(withError: ExitCode.success)

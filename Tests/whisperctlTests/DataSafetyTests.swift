@@ -497,6 +497,11 @@ import Testing
         #expect(second?["state"]?.stringValue == "applied" && second?["duration_ms"]?.intValue != nil)
         let down = try await stack.whisperctl(["migrate", "down"])
         #expect(down.status == 1, "no --yes, no terminal: refused")
+        // On a terminal, answering n refuses out loud and changes nothing.
+        let answeredNo = try await WhisperctlBinary.runOnTerminal(["migrate", "down"], answering: "n", in: stack.directory)
+        #expect(answeredNo.status == 1 && answeredNo.stdout.contains("[y/N]"), "\(answeredNo.stdout)\(answeredNo.stderr)")
+        #expect(answeredNo.stdout.contains("whisperctl migrate down: refused: not confirmed; nothing was changed"), "\(answeredNo.stdout)")
+        #expect(try Self.json(try await stack.whisperctl(["migrate", "status", "--json"]))["current"]?.intValue == 2)
         let confirmed = try await stack.whisperctl(["migrate", "down", "--yes"])
         #expect(confirmed.status == 0 && confirmed.stdout.contains("reverted 002_add_report_status"))
         let goto = try await stack.whisperctl(["migrate", "goto", "2"])

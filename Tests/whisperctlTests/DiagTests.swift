@@ -282,6 +282,11 @@ import Testing
             #expect(components.isSuperset(of: ["redis", "nats", "haproxy", "server ws1", "server ws2", "kernel"]), "\(components)")
             #expect(!all.contains { $0["severity"] == .string("critical") }, "\(run.stdout)")
             #expect((report["elapsed_ms"]?.intValue ?? .max) < 3000, "1 s of sampling, 50 PINGs and a 1 s queue sample at once: \(report["elapsed_ms"] ?? .null)")
+            #expect(report["tier"] == .string("10k") && report["tier_source"] == .string("chosen with --tier"))
+            // Without --tier, the tier is the fleet's: both servers' MAX_CONNECTIONS added, and said so.
+            let derived = try JSONValue.parse(Array(try await WhisperctlBinary.run(["diag", "server", "--json", "--interval", "1s"], in: fleet.directory).stdout.utf8))
+            let source = derived["tier_source"]?.stringValue ?? ""
+            #expect(source.hasPrefix("the servers' MAX_CONNECTIONS: ") && source.contains(" + ") && source.contains(" = "), "\(source)")
         }
     }
 

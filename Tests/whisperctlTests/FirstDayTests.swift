@@ -130,4 +130,50 @@ import Testing
             ["---completion", "rollout", "run", "--", "--only", "3", "0", "whisperctl", "rollout", "--only", ""], in: directory)
         #expect(Set(only.stdout.split(separator: "\n").map(String.init)) == ["ws1", "ws2"], "\(only.stdout)\(only.stderr)")
     }
+
+    /// Bash itself completes with the committed script: a name is not turned into a directory
+    /// (`redis/` beside the inventory), a component whose name is two words is not offered, none
+    /// twice, and `rollout --` offers `rollout run`'s options.
+    @Test func bashCompletesWithTheCommittedScript() async throws {
+        let directory = try TemporaryDirectory(prefix: "bash-complete")
+        defer { directory.remove() }
+        try directory.write("whisperctl.yml", "deployment: c\nservers:\n  - name: ws1\n    url: http://127.0.0.1:1\nredis:\n  addr: 127.0.0.1:1\ncerts:\n  - certs/combined.pem\n")
+        try FileManager.default.createDirectory(atPath: directory.path + "/redis", withIntermediateDirectories: true)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let binaries = URL(fileURLWithPath: WhisperctlBinary.path).deletingLastPathComponent().path
+        try directory.write(
+            "complete.sh",
+            """
+            source "$1"
+            complete -p whisperctl
+            line="$2"
+            read -ra COMP_WORDS <<< "$line"
+            [[ "$line" == *" " ]] && COMP_WORDS+=("")
+            COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMP_LINE="$line" COMP_POINT=${#line}
+            PATH="\(binaries):$PATH"
+            _whisperctl whisperctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            printf '%s\\n' "${COMPREPLY[@]}"
+            """)
+        func complete(_ line: String) async throws -> [String] {
+            let script = root.appendingPathComponent("completions/whisperctl.bash").path
+            let path = directory.path
+            let run = try await Offload.run {
+                try Command.capture("/bin/bash", [path + "/complete.sh", script, line], environment: ["HOME": path, "PATH": "/usr/bin:/bin"], directory: path)
+            }
+            #expect(run.status == 0, "\(run.stderr)")
+            var lines = run.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first == "complete -F _whisperctl whisperctl", "registered without -o filenames: \(run.stdout)")
+            lines.removeFirst()
+            return lines
+        }
+        let status = try await complete("whisperctl status ")
+        #expect(status.contains("redis") && status.contains("ws1") && status.contains("cert"), "\(status)")
+        #expect(Set(status).count == status.count, "offered twice: \(status)")
+        #expect(!status.contains { $0.contains(" ") }, "two words offered as one: \(status)")
+        let rollout = try await complete("whisperctl rollout --")
+        #expect(Set(rollout).isSuperset(of: ["--only", "--dry-run", "--max-unavailable", "--help"]), "\(rollout)")
+        #expect(try await complete("whisperctl rollout --only ") == ["ws1"])
+        #expect(try await complete("whisperctl rollout r") == ["run"])
+        #expect(try await complete("whisperctl backup --").contains("--keep-days"))
+    }
 }

@@ -26,6 +26,21 @@ enum WhisperctlBinary {
     }
 }
 
+extension WhisperctlBinary {
+    /// Runs whisperctl on a terminal (util-linux `script` gives it a pty) and types `answer` and
+    /// Enter. The terminal's output (stdout and stderr together, the echoed answer included) is
+    /// `stdout`.
+    static func runOnTerminal(_ arguments: [String], answering answer: String, in directory: TemporaryDirectory) async throws -> ProgramRun {
+        let quoted = ([path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let workingDirectory = directory.path
+        return try await Offload.run {
+            try Command.capture(
+                "/bin/bash", ["-c", "printf '%s\\n' \"$1\" | script -qec \"$2\" /dev/null", "bash", answer, quoted],
+                environment: ["PATH": "/usr/bin:/bin", "HOME": workingDirectory, "TERM": "dumb"], directory: workingDirectory)
+        }
+    }
+}
+
 /// A whole local deployment: Redis, NATS, PostgreSQL, two servers and HAProxy in front of them.
 final class LocalStack: StoppableService {
     let redis: RedisServer

@@ -33,6 +33,8 @@ public struct DeploymentDiagnosis: Sendable {
     public struct Outcome: Sendable {
         public var report: DiagnosisReport
         public var tier: CapacityTier
+        /// Where the tier came from, for the operator who wonders why 500k.
+        public var tierSource: String
         public var kernel: KernelDiagnosis
     }
 
@@ -42,6 +44,7 @@ public struct DeploymentDiagnosis: Sendable {
         let deployment = inventory
         let interval = interval
         var tier = self.tier ?? CapacityTier(named: "100k")!
+        var tierSource = self.tier == nil ? "the default: no server reported MAX_CONNECTIONS" : "chosen with --tier"
         var kernel = KernelDiagnosis(root: root, tier: tier)
         let findings = await withTaskGroup(of: [Finding].self) { group in
             // These need neither the tier nor the live limits: they start at once.
@@ -60,7 +63,10 @@ public struct DeploymentDiagnosis: Sendable {
             }
             let limits = await LiveLimits.read(deployment, environment: environment)
             if self.tier == nil, !limits.serverConnections.isEmpty {
-                tier = CapacityTier.fitting(limits.serverConnections.reduce(0, +))
+                let total = limits.serverConnections.reduce(0, +)
+                tier = CapacityTier.fitting(total)
+                let terms = limits.serverConnections.map(String.init).joined(separator: " + ")
+                tierSource = "the servers' MAX_CONNECTIONS: \(terms)" + (limits.serverConnections.count > 1 ? " = \(total)" : "")
             }
             for job in dependentJobs(chosen, tier: tier, limits: limits, timeout: environment.timeout) {
                 group.addTask { await job(environment) }
@@ -77,7 +83,7 @@ public struct DeploymentDiagnosis: Sendable {
             for await part in group { all += part }
             return all
         }
-        return Outcome(report: DiagnosisReport(findings: findings, elapsed: ContinuousClock.now - started), tier: tier, kernel: kernel)
+        return Outcome(report: DiagnosisReport(findings: findings, elapsed: ContinuousClock.now - started), tier: tier, tierSource: tierSource, kernel: kernel)
     }
 
     private typealias Job = @Sendable (ProbeEnvironment) async -> [Finding]

@@ -85,7 +85,7 @@ public struct OperationRunner: Sendable {
             }
             if let question = plan.confirmation, !confirm(question) {
                 audit(.refused("not confirmed"))
-                throw .refused("not confirmed")
+                throw .refused("not confirmed; nothing was changed")
             }
         }
         var held: HeldLock?

@@ -83,10 +83,14 @@ struct Diag: AsyncParsableCommand {
         let outcome = await diagnosis.run(in: ProbeEnvironment(timeout: timeout, pool: pool))
         let report = outcome.report
         if json {
-            print(SecretRegistry.shared.scrub(report.json.serialized()))
+            var json = report.json
+            if case .object(let pairs) = json {
+                json = .object(pairs + [("tier", .string(outcome.tier.name)), ("tier_source", .string(outcome.tierSource))])
+            }
+            print(SecretRegistry.shared.scrub(json.serialized()))
         } else {
             let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: outcome.tier, color: color)))
+            print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: outcome.tier, tierSource: outcome.tierSource, color: color)))
         }
         if let writeSysctl { try await writeSysctlFile(outcome.kernel, to: writeSysctl, deployment: deployment) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
@@ -108,7 +112,7 @@ struct Diag: AsyncParsableCommand {
 
 /// Findings grouped by severity, colour on a terminal only.
 enum DiagRendering {
-    static func text(_ report: DiagnosisReport, tier: CapacityTier, color: Bool) -> String {
+    static func text(_ report: DiagnosisReport, tier: CapacityTier, tierSource: String, color: Bool) -> String {
         func paint(_ text: String, _ severity: Finding.Severity) -> String {
             guard color else { return text }
             let code = ["critical": "31;1", "warning": "33", "unknown": "35", "info": "36", "ok": "32"][severity.rawValue] ?? "0"
@@ -133,7 +137,7 @@ enum DiagRendering {
         }
         let counts = Finding.Severity.allCases.map { severity in (severity, report.findings.filter { $0.severity == severity }.count) }.filter { $0.1 > 0 }
         lines.append("\(report.findings.count) findings (" + counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-            + String(format: ") in %.2f s, judged for the %@ tier", report.elapsed.seconds, tier.name))
+            + String(format: ") in %.2f s, judged for the %@ tier (%@)", report.elapsed.seconds, tier.name, tierSource))
         return lines.joined(separator: "\n")
     }
 }

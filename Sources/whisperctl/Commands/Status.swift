@@ -71,11 +71,15 @@ struct Status: AsyncParsableCommand {
         if report.overall != .ok { throw ExitStatus(report.overall) }
     }
 
-    /// Component names of the inventory in the working directory, for shell completion.
+    /// Component names of the inventory in the working directory, for shell completion: each once,
+    /// and only those that are one shell word (`cert certs/combined.pem` is selected as `cert`).
     static func completionNames() -> [String] {
         guard let deployment = try? InventoryLoader().load() else { return [] }
         let runner = StatusRunner(inventory: deployment, environment: ProbeEnvironment())
-        return runner.componentNames + ComponentKind.allCases.map(\.rawValue)
+        var seen = Set<String>()
+        return (runner.componentNames + ComponentKind.allCases.map(\.rawValue)).filter { name in
+            !name.contains(where: \.isWhitespace) && seen.insert(name).inserted
+        }
     }
 }
 
