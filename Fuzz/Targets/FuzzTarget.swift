@@ -71,6 +71,23 @@ struct FuzzTarget: Sendable {
                 while (try? channel.readInbound(as: NATSServerOperation.self)) != nil {}
             }
         },
+        FuzzTarget(name: "runbook") { bytes in
+            // Decoding and validating never crash; a runbook with problems is never returned alone.
+            let (runbook, problems) = RunbookDecoder.decode(String(decoding: bytes, as: UTF8.self), path: "fuzz.yml")
+            guard let runbook else {
+                precondition(!problems.isEmpty, "no runbook and no problem")
+                return
+            }
+            for problem in problems + RunbookValidator().validate(runbook) {
+                precondition(problem.location.line >= 1 && problem.location.column >= 1, "a problem outside the file: \(problem)")
+            }
+            _ = runbook.structure
+        },
+        FuzzTarget(name: "runbook-expression") { bytes in
+            guard let expression = try? RunbookExpression.parse(String(decoding: bytes, as: UTF8.self)) else { return }
+            _ = expression.references
+            _ = try? expression.evaluate(in: FuzzRunbookScope())
+        },
         FuzzTarget(name: "inventory") { bytes in
             // whisperctl.yml, then a NUL, then the .env beside it.
             let split = bytes.firstIndex(of: 0) ?? bytes.count
@@ -196,4 +213,20 @@ struct Chunks: Sequence, IteratorProtocol {
         defer { offset = end }
         return Array(bytes[offset..<end])
     }
+}
+
+/// Names for fuzzed expressions: parameters and step outputs of every type, one unknown.
+struct FuzzRunbookScope: RunbookScope {
+    func resolve(_ path: [String]) -> RunbookResolution {
+        switch path.last ?? "" {
+        case "n": .value(.number(3))
+        case "s": .value(.string("ws1"))
+        case "b": .value(.bool(true))
+        case "l": .value(.list([.string("a"), .number(1)]))
+        case "u": .unknown("known after step 'x' runs")
+        default: .undefined("no \(path.joined(separator: "."))")
+        }
+    }
+
+    func call(_ path: [String], _ arguments: [RunbookValue]) -> RunbookResolution { .value(.bool(arguments.count == 1)) }
 }

@@ -22,6 +22,10 @@ public struct OperationRunner: Sendable {
     /// An emergency action (the dashboard's `--emergency`): when another command holds the
     /// lock, run anyway without it, say so and audit whose lock it overrode. Never the default.
     public var takesPrecedence = false
+    /// A runbook run this operation is a step of: it holds the operations lock already (a
+    /// nested operation inherits it rather than taking it twice), owns the signals, and its id
+    /// goes into every audit line.
+    public var enclosingRun: EnclosingRun?
 
     public init(
         inventory: Inventory, lockWait: Duration? = nil, confirm: @escaping @Sendable (String) -> Bool = { _ in false },
@@ -46,8 +50,10 @@ public struct OperationRunner: Sendable {
         let auditFailed = self.auditFailed
         return OperationContext(
             inventory: inventory, progress: progress, confirm: confirm, interruption: interruption,
-            record: { action, target, outcome, details in
-                Self.write(log, AuditLog.Entry(command: operation.command, action: action, target: target, outcome: outcome, details: details), failed: auditFailed)
+            record: { [enclosingRun] action, target, outcome, details in
+                let within: [(String, JSONValue)] = enclosingRun.map { [("runbook_run", .string($0.id))] } ?? []
+                Self.write(
+                    log, AuditLog.Entry(command: operation.command, action: action, target: target, outcome: outcome, details: details + within), failed: auditFailed)
             })
     }
 
@@ -68,7 +74,7 @@ public struct OperationRunner: Sendable {
     /// - Throws: `OperationFailure`; every case is in the audit log.
     @discardableResult
     public func run<O: OpsOperation>(_ operation: O, confirmed: Bool = false) async throws(OperationFailure) -> O.Outcome {
-        let interruption = Interruption()
+        let interruption = enclosingRun?.interruption ?? Interruption()
         let context = context(for: operation, interruption: interruption)
         func audit(_ outcome: AuditLog.Entry.Outcome, target: String? = nil, details: [(String, JSONValue)] = []) {
             context.record(operation.action, target ?? operation.target, outcome, details)
@@ -91,7 +97,7 @@ public struct OperationRunner: Sendable {
         var held: HeldLock?
         var overridden: LockHolder?
         do throws(OperationFailure) {
-            held = operation.takesLock ? try await lock(operation) : nil
+            held = operation.takesLock && enclosingRun == nil ? try await lock(operation) : nil
         } catch {
             switch error {
             case .lockHeld(let holder, _) where takesPrecedence:
@@ -106,7 +112,7 @@ public struct OperationRunner: Sendable {
             }
         }
         // Signals stop the run at a safe point instead of killing the process mid-write.
-        let trap = trapsSignals ? SignalTrap { number in interruption.interrupt(number) } : nil
+        let trap = trapsSignals && enclosingRun == nil ? SignalTrap { number in interruption.interrupt(number) } : nil
         let result: Result<O.Outcome, any Error>
         do {
             result = .success(try await operation.run(in: context))
@@ -176,5 +182,16 @@ public struct OperationRunner: Sendable {
 
     static func write(_ log: AuditLog, _ entry: AuditLog.Entry, failed: @Sendable (any Error) -> Void) {
         do { try log.record(entry) } catch { failed(error) }
+    }
+}
+
+/// The runbook run an operation runs inside (`OperationRunner.enclosingRun`).
+public struct EnclosingRun: Sendable {
+    public var id: String
+    public var interruption: Interruption
+
+    public init(id: String, interruption: Interruption) {
+        self.id = id
+        self.interruption = interruption
     }
 }

@@ -81,6 +81,11 @@ public struct FleetObserver: Sendable {
 
     /// The server's /metrics, parsed.
     public func metrics(_ entry: ServerEntry) async throws -> [MetricFamily] {
+        try await Self.metrics(of: entry, http: http, timeout: timeout)
+    }
+
+    /// A server's /metrics, parsed; an error names the server's URL.
+    public static func metrics(of entry: ServerEntry, http: HTTPClient, timeout: Duration) async throws -> [MetricFamily] {
         let base = entry.url.hasSuffix("/") ? String(entry.url.dropLast()) : entry.url
         let response = try await http.get(base + "/metrics", timeout: timeout)
         guard response.isSuccess else { throw OpsError(.serverError, "/metrics answered HTTP \(response.status)", endpoint: base) }

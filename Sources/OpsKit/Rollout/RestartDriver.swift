@@ -62,11 +62,15 @@ public enum RestartDrivers {
 struct ShellRunner: Sendable {
     var timeout: Duration
     var directory: String
+    /// Added to whisperctl's own environment: how values (secrets too) reach a command without
+    /// appearing on its command line.
+    var environment: [String: String] = [:]
 
     @discardableResult
     func run(_ command: String, what: String) async throws -> String {
         let script = "cd \(Self.quote(directory)) 2>/dev/null; exec 2>&1; \(command)"
-        let child = try Subprocess.spawn("/bin/sh", ["-c", script], environment: ProcessInfo.processInfo.environment, captureOutput: true)
+        let child = try Subprocess.spawn(
+            "/bin/sh", ["-c", script], environment: ProcessInfo.processInfo.environment.merging(environment) { _, given in given }, captureOutput: true)
         let fd = child.standardOutput!
         let (termination, output) = try await withThrowingTaskGroup(of: Void.self) { watchdog in
             watchdog.addTask {
