@@ -283,6 +283,9 @@ import Testing
             #expect(!all.contains { $0["severity"] == .string("critical") }, "\(run.stdout)")
             #expect((report["elapsed_ms"]?.intValue ?? .max) < 3000, "1 s of sampling, 50 PINGs and a 1 s queue sample at once: \(report["elapsed_ms"] ?? .null)")
             #expect(report["tier"] == .string("10k") && report["tier_source"] == .string("chosen with --tier"))
+            // Every id a runbook can name is in the catalogue its validator checks against.
+            let ids = all.compactMap { $0["id"]?.stringValue }
+            #expect(ids.count == all.count && ids.allSatisfy(FindingCatalogue.ids.contains), "not in FindingCatalogue: \(ids.filter { !FindingCatalogue.ids.contains($0) })")
             // Without --tier, the tier is the fleet's: both servers' MAX_CONNECTIONS added, and said so.
             let derived = try JSONValue.parse(Array(try await WhisperctlBinary.run(["diag", "server", "--json", "--interval", "1s"], in: fleet.directory).stdout.utf8))
             let source = derived["tier_source"]?.stringValue ?? ""

@@ -44,7 +44,7 @@ public struct Finding: Sendable {
 
     public var json: JSONValue {
         .object([
-            ("component", .string(component)), ("check", .string(check)), ("severity", .string(severity.rawValue)),
+            ("id", .string(id)), ("component", .string(component)), ("check", .string(check)), ("severity", .string(severity.rawValue)),
             ("summary", .string(summary)), ("observed", .string(observed)),
             ("recommended", recommended.map(JSONValue.string) ?? .null), ("source", source.map(JSONValue.string) ?? .null),
             ("fix", fix.map(JSONValue.string) ?? .null),
