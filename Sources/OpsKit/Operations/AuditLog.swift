@@ -3,6 +3,11 @@ import Foundation
 /// Every mutation whisperctl performs, one JSON object per line: who, when, where from, what, on
 /// what, and how it ended. Appended with one `write` on a file opened `O_APPEND` and synced, so
 /// concurrent writers never interleave lines and an entry survives a crash right after it.
+///
+/// The lines form a hash chain: each carries `prev`, the SHA-256 of the line before it (of the
+/// empty string for the first), so an edited, removed or inserted line breaks the chain at the
+/// line after it (`AuditLogVerification`). Writers hold an exclusive `flock` while they read the
+/// last line and append theirs, so two writers never chain to the same line.
 public struct AuditLog: Sendable {
     public struct Entry: Sendable {
         public var command: String
@@ -42,11 +47,18 @@ public struct AuditLog: Sendable {
         /// "ok", "failed", "refused" or "interrupted".
         public var result: String
         public var error: String?
+        /// The runbook run it was part of.
+        public var runbookRun: String?
+        /// The SHA-256 (hex) of the line before; nil on lines written before the log was chained.
+        public var prev: String?
         /// The whole line as written, details included.
         public var line = ""
+        /// Its line number in the file, from 1.
+        public var number = 0
 
         enum CodingKeys: String, CodingKey {
-            case time, user, host, pid, deployment, command, action, target, result, error
+            case time, user, host, pid, deployment, command, action, target, result, error, prev
+            case runbookRun = "runbook_run"
         }
         typealias Key = CodingKeys
     }
@@ -77,8 +89,12 @@ public struct AuditLog: Sendable {
         return "uid \(getuid())"
     }
 
-    /// The line an entry becomes; secrets are scrubbed.
-    public func line(for entry: Entry, at date: Date = Date()) -> String {
+    /// The `prev` of a log's first line.
+    public static let chainStart = Digest.sha256Hex("")
+
+    /// The line an entry becomes, chained to `previous` (the line before it, without its newline);
+    /// secrets are scrubbed.
+    public func line(for entry: Entry, at date: Date = Date(), after previous: String = "") -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         typealias Key = Record.Key
@@ -98,6 +114,7 @@ public struct AuditLog: Sendable {
         fields.append((Key.result.stringValue, .string(result)))
         if let reason { fields.append((Key.error.stringValue, .string(reason))) }
         fields += entry.details
+        fields.append((Key.prev.stringValue, .string(Digest.sha256Hex(previous))))
         return SecretRegistry.shared.scrub(JSONValue.object(fields).serialized())
     }
 
@@ -110,17 +127,46 @@ public struct AuditLog: Sendable {
             // A directory that cannot be made fails the open below, which names the file.
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        // Read as well as appended to: the last line is what the new one chains to.
+        let descriptor = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw OpsError(.io, "cannot open the audit log: \(String(cString: strerror(errno)))", endpoint: path)
         }
         defer { close(descriptor) }
-        let bytes = Array((line(for: entry) + "\n").utf8)
+        // Released by close(): a writer that dies holding it releases it too.
+        guard flock(descriptor, LOCK_EX) == 0 else {
+            throw OpsError(.io, "cannot lock the audit log: \(String(cString: strerror(errno)))", endpoint: path)
+        }
+        let previous = try Self.lastLine(of: descriptor, path: path)
+        let bytes = Array((line(for: entry, after: previous) + "\n").utf8)
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         guard written == bytes.count else {
             throw OpsError(.io, "cannot append to the audit log: \(written < 0 ? String(cString: strerror(errno)) : "short write")", endpoint: path)
         }
         fsync(descriptor)
+    }
+
+    /// The file's last line, without its newline ("" for an empty file): read backwards in
+    /// blocks, so a long log costs no more than a short one. A torn last line (no newline) is
+    /// the line the next one chains to, as `--verify` reads the file.
+    static func lastLine(of descriptor: Int32, path: String) throws -> String {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw OpsError(.io, "cannot read the audit log's size", endpoint: path) }
+        var end = Int64(info.st_size)
+        var tail: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 4096)
+        let newline = UInt8(ascii: "\n")
+        while end > 0 {
+            let start = max(0, end - Int64(block.count))
+            let count = Int(end - start)
+            let read = block.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(start)) }
+            guard read == count else { throw OpsError(.io, "cannot read the audit log's last line", endpoint: path) }
+            tail = Array(block[0..<count]) + tail
+            end = start
+            let line = tail.last == newline ? tail.dropLast() : tail[...]
+            if let before = line.lastIndex(of: newline) { return String(decoding: line[(before + 1)...], as: UTF8.self) }
+        }
+        return String(decoding: tail.last == newline ? tail.dropLast() : tail[...], as: UTF8.self)
     }
 
     /// Every line of the log that parses, oldest first; an unreadable line is skipped (the log
@@ -132,9 +178,10 @@ public struct AuditLog: Sendable {
             throw OpsError(.io, "cannot read the audit log", endpoint: path)
         }
         let decoder = JSONDecoder()
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { bytes in
+        return data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().compactMap { index, bytes in
             guard var record = try? decoder.decode(Record.self, from: Data(bytes)) else { return nil }
             record.line = String(decoding: bytes, as: UTF8.self)
+            record.number = index + 1
             return record
         }
     }
