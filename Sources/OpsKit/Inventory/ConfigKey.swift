@@ -6,6 +6,8 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case haproxyRuntimeAPI = "haproxy.runtime_api"
     case haproxyBackend = "haproxy.backend"
     case haproxyConfig = "haproxy.config"
+    /// The public WebSocket URL through HAProxy (wss://chat.example.com/ws).
+    case haproxyFrontend = "haproxy.frontend"
     case redisAddr = "redis.addr"
     case redisPassword = "redis.password"
     case natsURL = "nats.url"
@@ -21,6 +23,8 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case backupKeepLast = "backup.keep_last"
     case backupWarnAge = "backup.warn_age"
     case backupCriticalAge = "backup.critical_age"
+    /// Directories of the deployment's own runbooks, besides the shipped ones.
+    case runbooksDirs = "runbooks.dirs"
 
     /// The settings that name a component of the deployment (its address): with none of them
     /// set anywhere, the local development stack's are assumed.
@@ -31,7 +35,7 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
 
     /// Values that are URLs whose password part is masked when shown.
     var mayHoldCredentials: Bool {
-        [.postgresURL, .natsURL, .natsMonitorURL, .haproxyStatsURL, .redisAddr].contains(self) || self == .servers
+        [.postgresURL, .natsURL, .natsMonitorURL, .haproxyStatsURL, .haproxyFrontend, .redisAddr].contains(self) || self == .servers
     }
 
     public static func < (lhs: ConfigKey, rhs: ConfigKey) -> Bool {
@@ -40,7 +44,7 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
 
     /// The keys allowed under each section, for unknown-key errors.
     static let sections: [String: [String]] = [
-        "haproxy": ["stats_url", "runtime_api", "backend", "config"],
+        "haproxy": ["stats_url", "runtime_api", "backend", "config", "frontend"],
         "redis": ["addr", "password"],
         "nats": ["url", "monitor_url"],
         "postgres": ["url"],
@@ -48,8 +52,9 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
         "lock": ["backend"],
         "migrations": ["dir", "lock_timeout"],
         "backup": ["dir", "keep_days", "keep_last", "warn_age", "critical_age"],
+        "runbooks": ["dirs"],
     ]
-    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit", "lock", "migrations", "backup"]
+    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit", "lock", "migrations", "backup", "runbooks"]
 }
 
 /// One `servers:` entry: `name` is the server's name in the HAProxy backend.

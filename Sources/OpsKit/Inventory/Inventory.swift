@@ -52,8 +52,13 @@ public struct Inventory: Sendable {
     /// The certificate files, relative ones resolved against the inventory's directory.
     public var certificatePaths: [String] { certs.map { resolve($0.path) } }
 
-    public var certs: [(path: String, source: ValueSource)] {
-        if case .list(let items) = values[.certs]?.content { return items.map { ($0.0, $0.1) } }
+    public var certs: [(path: String, source: ValueSource)] { paths(.certs) }
+
+    /// `runbooks.dirs`, relative ones resolved against the inventory's directory.
+    public var runbookDirectories: [String] { paths(.runbooksDirs).map { resolve($0.path) } }
+
+    private func paths(_ key: ConfigKey) -> [(path: String, source: ValueSource)] {
+        if case .list(let items) = values[key]?.content { return items.map { ($0.0, $0.1) } }
         return []
     }
 
@@ -62,6 +67,8 @@ public struct Inventory: Sendable {
     public var haproxyBackend: String { string(.haproxyBackend) ?? Inventory.defaultBackend }
     /// `haproxy.config`, resolved against the inventory's directory.
     public var haproxyConfig: String? { string(.haproxyConfig).map(resolve) }
+    /// `haproxy.frontend`: the WebSocket URL clients use, through HAProxy.
+    public var haproxyFrontend: String? { string(.haproxyFrontend) }
     public var redisAddr: String? { string(.redisAddr) }
     public var redisPassword: String? { string(.redisPassword) }
     public var natsURL: String? { string(.natsURL) }

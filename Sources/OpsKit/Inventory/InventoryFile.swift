@@ -97,7 +97,9 @@ private struct NodeReader {
             case "servers":
                 try readServers(valueNode)
             case "certs":
-                try readCerts(valueNode)
+                try readPaths(.certs, valueNode, what: "PEM file paths")
+            case "runbooks":
+                try readRunbooks(valueNode)
             case "haproxy", "redis", "nats", "postgres", "audit", "lock", "migrations", "backup":
                 try readSection(key, valueNode)
             default:
@@ -219,18 +221,33 @@ private struct NodeReader {
         }
     }
 
-    mutating func readCerts(_ node: Node) throws {
+    /// A list of paths (`certs`, `runbooks.dirs`), each with its line.
+    mutating func readPaths(_ key: ConfigKey, _ node: Node, what: String) throws {
+        let field = key.rawValue
         guard case .sequence(let sequence) = node else {
-            throw ConfigError([diagnostic(at: node, field: "certs", "expected a list of PEM file paths")])
+            throw ConfigError([diagnostic(at: node, field: field, "expected a list of \(what)")])
         }
         var paths: [(String, ValueSource)] = []
         for (index, item) in sequence.enumerated() {
             guard case .scalar(let scalar) = item else {
-                throw ConfigError([diagnostic(at: item, field: "certs[\(index)]", "expected a file path")])
+                throw ConfigError([diagnostic(at: item, field: "\(field)[\(index)]", "expected a path")])
             }
-            paths.append((expand(scalar.string, at: item, field: "certs[\(index)]"), source(item)))
+            paths.append((expand(scalar.string, at: item, field: "\(field)[\(index)]"), source(item)))
         }
-        values[.certs] = ConfigValue(.list(paths), source: source(node))
+        values[key] = ConfigValue(.list(paths), source: source(node))
+    }
+
+    /// `runbooks: {dirs: [...]}`.
+    mutating func readRunbooks(_ node: Node) throws {
+        guard case .mapping(let mapping) = node else { throw ConfigError([diagnostic(at: node, field: "runbooks", "expected a mapping (dirs: [...])")]) }
+        for (keyNode, valueNode) in mapping {
+            let name = keyNode.string ?? ""
+            guard name == "dirs" else {
+                unknownKey(name, at: keyNode, allowed: ["dirs"], prefix: "runbooks.", value: valueNode)
+                continue
+            }
+            try readPaths(.runbooksDirs, valueNode, what: "directories")
+        }
     }
 
     mutating func unknownKey(_ key: String, at node: Node, allowed: [String], prefix: String, value: Node? = nil) {

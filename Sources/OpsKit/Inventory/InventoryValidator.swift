@@ -40,6 +40,12 @@ public struct InventoryValidator: Sendable {
                 report(.haproxyRuntimeAPI, error)
             }
         }
+        if let url = inventory.haproxyFrontend, let problem = URLCheck.problem(url, schemes: ["ws", "wss"]) {
+            report(.haproxyFrontend, problem)
+        }
+        for directory in inventory.runbookDirectories where checkFiles && !fileExists(directory) {
+            report(.runbooksDirs, "no such directory: \(directory)")
+        }
         if checkFiles, let config = inventory.haproxyConfig, !fileExists(config) {
             report(.haproxyConfig, "no such file: \(config)")
         }

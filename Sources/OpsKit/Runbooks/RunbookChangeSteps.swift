@@ -200,3 +200,47 @@ struct MigrateStep: RunbookStepAction {
         try await withOperation(context) { operation in try await operation.check(in: context.operations.context(for: operation)) }
     }
 }
+
+/// `restore`: a backup restored in one transaction (into `database`, or the inventory's), its
+/// checksums checked first and every table's rows compared after. It replaces what the target
+/// holds: DESTRUCTIVE.
+struct RestoreStep: RunbookStepAction {
+    var arguments: RunbookArguments
+    var effect: RunbookEffect { .destructive }
+
+    private func operation(_ context: RunbookStepContext) throws -> RestoreBackup {
+        guard let url = context.inventory.postgresURL else { throw StepCheckFailed(description: "no postgres.url in the inventory") }
+        return RestoreBackup(
+            store: BackupStore(directory: context.inventory.backupDirectory), id: try arguments.required("backup"), databaseURL: url,
+            targetDatabase: arguments.string("database"), withConfig: arguments.bool("with_config") ?? false)
+    }
+
+    func preview(in context: RunbookStepContext) async -> RunbookPreview {
+        let what = "restore backup \(arguments.string("backup") ?? "?") into \(arguments.string("database").map { "database '\($0)'" } ?? "the inventory's database")"
+        do {
+            let operation = try operation(context)
+            let plan = try await context.operations.plan(operation)
+            return RunbookPreview(effect: .destructive, description: plan.steps.joined(separator: "; ") + " (its current contents are replaced)")
+        } catch {
+            return RunbookPreview(effect: .destructive, description: what, problem: "\(error)")
+        }
+    }
+
+    func run(in context: RunbookStepContext) async throws -> RunbookStepOutput {
+        let outcome = try await context.operations.run(try operation(context), confirmed: true)
+        let rows = outcome.report.tables.reduce(0) { $0 + ($1.restored ?? 0) }
+        guard outcome.report.matches else {
+            let differing = outcome.report.tables.filter { $0.expected != $0.restored }.map { "\($0.table) \($0.restored.map(String.init) ?? "missing")/\($0.expected)" }
+            throw StepCheckFailed(description: "restored, but row counts differ from the manifest: " + differing.joined(separator: ", "))
+        }
+        return RunbookStepOutput(
+            outputs: ["id": .string(outcome.entry.id), "database": .string(outcome.report.database), "rows": .number(Double(rows))],
+            summary: "backup \(outcome.entry.id) restored into \(outcome.report.database): \(outcome.report.tables.count) tables, \(rows) rows, as the manifest says")
+    }
+
+    /// The target holds the manifest's row counts.
+    func check(in context: RunbookStepContext) async throws -> Bool? {
+        let operation = try operation(context)
+        return try await operation.check(in: context.operations.context(for: operation))
+    }
+}

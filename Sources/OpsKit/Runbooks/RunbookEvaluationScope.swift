@@ -32,6 +32,7 @@ struct RunbookEvaluationScope: RunbookScope {
             case "servers": return .value(.list(inventory.servers.map { .string($0.name) }))
             case "deployment": return .value(.string(inventory.deployment))
             case "backend": return .value(.string(inventory.haproxyBackend))
+            case "frontend": return .value(inventory.haproxyFrontend.map(RunbookValue.string) ?? .null)
             default: return .undefined("no \(dotted)")
             }
         case "steps":

@@ -112,6 +112,15 @@ struct RunbookArguments: Sendable {
         return duration
     }
 
+    /// `true`/`false` (a YAML boolean, or its text); nil when not given.
+    func bool(_ name: String) -> Bool? {
+        switch values[name] {
+        case .bool(let value)?: value
+        case .string(let text)?: ["true", "yes", "on"].contains(text.lowercased()) ? true : (["false", "no", "off"].contains(text.lowercased()) ? false : nil)
+        default: nil
+        }
+    }
+
     func number(_ name: String) throws -> Double? {
         guard let text = string(name) else { return nil }
         guard let number = Double(text) else { throw Missing(description: "step '\(step)': with.\(name) '\(text)' is not a number") }
@@ -138,7 +147,12 @@ extension RunbookStepKind {
         case .haproxyReady: HAProxyStateStep(arguments: arguments, state: .ready)
         case .haproxyWait: HAProxyWaitStep(arguments: arguments)
         case .backup: BackupStep()
+        case .restore: RestoreStep(arguments: arguments)
         case .migrate: MigrateStep(arguments: arguments)
+        case .serverRestart: RolloutStep(arguments: arguments, single: true)
+        case .rollout: RolloutStep(arguments: arguments, single: false)
+        case .certRenew: CertificateRenewStep(arguments: arguments)
+        case .loadtest: LoadTestStep(arguments: arguments)
         }
     }
 }

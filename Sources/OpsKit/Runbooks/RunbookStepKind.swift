@@ -31,7 +31,12 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
     case haproxyReady = "haproxy.ready"
     case haproxyWait = "haproxy.wait"
     case backup
+    case restore
     case migrate
+    case serverRestart = "server.restart"
+    case rollout
+    case certRenew = "cert.renew"
+    case loadtest
 
     /// The effect before arguments are known (`migrate` down is destructive: see `effect(direction:)`).
     public var effect: RunbookEffect {
@@ -40,7 +45,8 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .confirm: .gate
         case .shell: .unknown
         case .waitHTTP, .waitMetric, .haproxyWait: .wait
-        case .haproxyDrain, .haproxyReady, .backup, .migrate: .mutate
+        case .haproxyDrain, .haproxyReady, .backup, .migrate, .certRenew, .loadtest: .mutate
+        case .restore, .serverRestart, .rollout: .destructive
         }
     }
 
@@ -49,7 +55,10 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         switch self {
         case .note: ["message"]
         case .confirm: ["message"]
-        case .branch, .status, .diag, .certCheck, .backup, .migrate: []
+        case .branch, .status, .diag, .certCheck, .backup, .migrate, .rollout, .loadtest: []
+        case .restore: ["backup"]
+        case .serverRestart: ["server"]
+        case .certRenew: ["domains"]
         case .shell: ["run", "preview"]
         case .redisRead: ["command"]
         case .pgRead: ["sql"]
@@ -77,7 +86,12 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .haproxyDrain, .haproxyReady: []
         case .haproxyWait: ["every"]
         case .backup: []
+        case .restore: ["database", "with_config"]
         case .migrate: ["direction", "to"]
+        case .serverRestart: Self.rolloutOptions
+        case .rollout: ["only", "max_unavailable", "auto_rollback", "start_with_unhealthy"] + Self.rolloutOptions
+        case .certRenew: ["certbot_dir", "webroot", "http_01_port", "acme_server", "email", "force", "pem", "method", "reload_command", "verify"]
+        case .loadtest: ["urls", "connections", "chatting_pairs", "rate", "duration", "ramp"]
         }
     }
 
@@ -116,9 +130,16 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .haproxyDrain, .haproxyReady: ["before"]
         case .haproxyWait: ["status", "sessions"]
         case .backup: ["id", "path"]
+        case .restore: ["id", "database", "rows"]
         case .migrate: ["from", "to"]
+        case .serverRestart, .rollout: ["servers", "versions"]
+        case .certRenew: ["renewed", "fingerprint", "not_after"]
+        case .loadtest: ["passed", "sent", "delivered", "lost", "p99"]
         }
     }
+
+    /// What `server.restart` and `rollout` share: the rollout's gates.
+    static let rolloutOptions = ["expect_version", "soak", "drain_timeout", "ready_timeout", "max_p99", "max_error_rate", "accept_idle_soak"]
 
     /// Fields of `stats` in a `haproxy.wait` condition.
     static let haproxyStatsFields = ["status", "sessions", "queue", "weight"]

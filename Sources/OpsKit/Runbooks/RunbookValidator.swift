@@ -225,7 +225,7 @@ public struct RunbookValidator {
         return problems
     }
 
-    static let inventoryNames = ["servers", "deployment", "backend"]
+    static let inventoryNames = ["servers", "deployment", "backend", "frontend"]
 
     private func problem(_ path: [String], arguments: [RunbookExpression]?, in context: Context) -> String? {
         let dotted = path.joined(separator: ".")

@@ -199,45 +199,43 @@ struct CertRenew: AsyncParsableCommand {
         if let method, !["runtime-api", "systemd", "command"].contains(method) { throw ValidationError("--method is runtime-api, systemd or command") }
         if method == "command" && reloadCommand == nil { throw ValidationError("--method command needs --reload-command") }
         if let installSchedule, !["cron", "systemd"].contains(installSchedule) { throw ValidationError("--install-schedule is cron or systemd") }
+        for endpoint in verify {
+            do { _ = try HostPort.split(endpoint, defaultPort: 443, what: "--verify") } catch { throw ValidationError("\(error)") }
+        }
+    }
+
+    /// Paths typed on this command line are relative to here, not to the inventory (and a
+    /// schedule runs elsewhere).
+    private func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
     }
 
     func run() async throws {
         let deployment = try InventoryOptions.loadOrExit(InventoryLoader(explicitPath: config, flags: [:]), json: json)
         if let installSchedule { return try await writeSchedule(installSchedule, deployment: deployment) }
-        guard let pemPath = pem ?? deployment.certificatePaths.first else {
-            printError("whisperctl cert renew: no PEM: --pem FILE, or certs in the inventory")
+        var request = CertificateRenewalRequest(domains: domain)
+        request.certbotDirectory = absolute(certbotDirectory)
+        request.webroot = webroot.map(absolute)
+        request.http01Port = http01Port
+        request.acmeServer = server
+        request.email = email
+        request.force = force
+        request.pem = pem.map(absolute)
+        request.method = method
+        request.reloadCommand = reloadCommand
+        request.verify = verify
+        let quiet = json
+        let renewal: CertificateRenewal
+        do {
+            renewal = try request.renewal(for: deployment, emit: { line in if !quiet { print(line) } })
+        } catch {
+            printError("whisperctl cert renew: \(error)")
             throw ExitStatus.unknown
         }
-        let swap: CertificateRenewal.Swap
-        switch method ?? (deployment.haproxyRuntimeAPI != nil ? "runtime-api" : "systemd") {
-        case "runtime-api":
-            guard let text = deployment.haproxyRuntimeAPI, let runtime = try? HAProxyRuntimeAPI(parsing: text, timeout: .seconds(5)) else {
-                printError("whisperctl cert renew: --method runtime-api needs haproxy.runtime_api")
-                throw ExitStatus.unknown
-            }
-            swap = .runtimeAPI(runtime)
-        case "command": swap = .command(reloadCommand!)
-        default: swap = .systemdReload(unit: "haproxy")
-        }
-        var endpoints: [(host: String, port: Int)] = []
-        for text in verify {
-            do { endpoints.append(try HostPort.split(text, defaultPort: 443, what: "--verify")) } catch {
-                printError("whisperctl cert renew: \(error)")
-                throw ExitStatus.usage
-            }
-        }
-        // Without --verify: every TLS bind of haproxy.config that serves this PEM.
-        if endpoints.isEmpty, let config = deployment.haproxyConfig, let text = try? String(contentsOfFile: config, encoding: .utf8) {
-            endpoints = CertificateRenewal.binds(inConfiguration: text, servingPEM: pemPath)
-        }
-        if endpoints.isEmpty && !json {
+        let pemPath = renewal.pemPath
+        if renewal.verify.isEmpty && !json {
             print("note: no TLS bind to check after the swap (--verify HOST:PORT, or haproxy.config with 'bind ... ssl crt \(pemPath)')")
         }
-        let quiet = json
-        let renewal = CertificateRenewal(
-            domains: domain, certbotDirectory: certbotDirectory, challenge: webroot.map { .webroot($0) } ?? .standalone(port: http01Port ?? 8888),
-            acmeServer: server, email: email, force: force, pemPath: pemPath, haproxyConfig: deployment.haproxyConfig, swap: swap,
-            verify: endpoints, emit: { line in if !quiet { print(line) } })
         let runner = Mutation.runner(deployment, wait: lock.wait, yes: true, quiet: json)
         let outcome: CertificateRenewal.Outcome
         do {
@@ -258,10 +256,6 @@ struct CertRenew: AsyncParsableCommand {
 
     /// Twice a day, as certbot's own timer does; the same flags as this run.
     func writeSchedule(_ kind: String, deployment: Inventory) async throws {
-        // Paths typed on this command line are relative to here; the schedule runs elsewhere.
-        func absolute(_ path: String) -> String {
-            path.hasPrefix("/") ? path : ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
-        }
         var words = [ThisExecutable.path, "cert", "renew"] + domain.flatMap { ["--domain", $0] } + ["--certbot-dir", absolute(certbotDirectory)]
         if let webroot { words += ["--webroot", absolute(webroot)] }
         if let http01Port { words += ["--http-01-port", "\(http01Port)"] }

@@ -7,7 +7,7 @@ struct RunbookCommand: AsyncParsableCommand {
         commandName: "runbook",
         abstract: "Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.",
         discussion: """
-            Runbooks are YAML files in the shipped runbooks/ directory, runbooks/ beside the inventory, and --dir. \
+            Runbooks are YAML files in the shipped runbooks/ directory, runbooks/ beside the inventory, the inventory's runbooks.dirs, and --dir. \
             See docs/runbooks.md for the format and every step kind.
 
             Examples:
@@ -24,10 +24,12 @@ struct RunbookDirectories: ParsableArguments {
     @Option(name: .customLong("dir"), help: ArgumentHelp("Another directory of runbooks; repeat it.", valueName: "path"), completion: .directory)
     var directories: [String] = []
 
-    /// --dir, then runbooks/ beside the inventory, then the shipped ones (installed beside the
-    /// binary in share/whisperctl/runbooks, or the source tree's runbooks/).
+    /// --dir, then the inventory's runbooks.dirs, then runbooks/ beside the inventory, then the
+    /// shipped ones (installed beside the binary in share/whisperctl/runbooks, or the source
+    /// tree's runbooks/). A name is looked for in that order: a deployment's own runbook of the
+    /// same name comes before the shipped one.
     func all(_ inventory: Inventory) -> [String] {
-        var found = directories
+        var found = directories + inventory.runbookDirectories
         found.append(inventory.resolve("runbooks"))
         var directory = (ThisExecutable.path as NSString).deletingLastPathComponent
         found.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("share/whisperctl/runbooks"))
