@@ -130,6 +130,8 @@ function __whisperctl_parse_tokens -S
                     __whisperctl_parse_subcommand 1 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'json' 'version' 'h/help'
                 end
             end
+        case 'audit-log'
+            __whisperctl_parse_subcommand 0 'config=' 'redis=' 'database-url=' 'nats-monitor=' 'haproxy-stats=' 'server=+' 'since=' 'run=' 'verify' 'json' 'version' 'h/help'
         case 'help'
             __whisperctl_parse_subcommand -r 1 'version'
         end
@@ -203,6 +205,7 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positiona
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'capacity' -d 'Size a deployment: the playbook\'s formulas with this project\'s measured figures.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'cert' -d 'HAProxy\'s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'runbook' -d 'Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'audit-log' -d 'Read the audit log of every change, and verify its hash chain.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_positional "whisperctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" config' -l 'config' -d 'The deployment file.' -rfa '(set -l exts \'yml\' \'yaml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl status" redis' -l 'redis' -d 'Redis address (host:port), overriding redis.addr.' -rfka ''
@@ -697,4 +700,16 @@ complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl runbook runs show" json' -l 'json' -d 'JSON output (the record as stored).'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl runbook runs show" version' -l 'version' -d 'Show the version.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl runbook runs show" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" config' -l 'config' -d 'The deployment file.' -rfa '(set -l exts \'yml\' \'yaml\';for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.{$exts};printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" redis' -l 'redis' -d 'Redis address (host:port), overriding redis.addr.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" database-url' -l 'database-url' -d 'PostgreSQL URL, overriding postgres.url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" nats-monitor' -l 'nats-monitor' -d 'NATS monitoring URL, overriding nats.monitor_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" haproxy-stats' -l 'haproxy-stats' -d 'HAProxy stats URL, overriding haproxy.stats_url.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log"' -l 'server' -d 'A server as NAME=URL; repeat it; replaces servers.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" since' -l 'since' -d 'Only lines since then: an ISO 8601 time or a duration ago (24h, 30m).' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" run' -l 'run' -d 'Only the lines of one runbook run.' -rfka ''
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" verify' -l 'verify' -d 'Verify the hash chain of the whole log (filters do not apply).'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" json' -l 'json' -d 'Print the lines as JSON (with --verify, one JSON object).'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" version' -l 'version' -d 'Show the version.'
+complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl audit-log" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'whisperctl' -n '__whisperctl_should_offer_completions_for_flags_or_options "whisperctl help" version' -l 'version' -d 'Show the version.'

@@ -66,13 +66,14 @@ _whisperctl() {
             'capacity:Size a deployment: the playbook'\''s formulas with this project'\''s measured figures.'
             'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
             'runbook:Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.'
+            'audit-log:Read the audit log of every change, and verify its hash chain.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -1122,6 +1123,27 @@ _whisperctl_runbook_runs_show() {
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         ':id:'
         '--json[JSON output (the record as stored).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_audit-log() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--since[Only lines since then\: an ISO 8601 time or a duration ago (24h, 30m).]:time:'
+        '--run[Only the lines of one runbook run.]:run-id:'
+        '--verify[Verify the hash chain of the whole log (filters do not apply).]'
+        '--json[Print the lines as JSON (with --verify, one JSON object).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -14,22 +14,8 @@ public enum TLSPeerChain {
     }
 
     private static func handshake(host: String, port: Int, serverName: String?, timeout: Duration, endpoint: String) throws -> [X509Certificate] {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
-            throw OpsError(.unreachable, "cannot resolve \(host)", endpoint: endpoint)
-        }
-        defer { freeaddrinfo(list) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { throw OpsError(.io, "socket: \(String(cString: strerror(errno)))", endpoint: endpoint) }
+        let fd = try BlockingSocket.connect(host: host, port: port, timeout: timeout, endpoint: endpoint)
         defer { close(fd) }
-        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            throw OpsError(errno == ECONNREFUSED ? .connectionRefused : .unreachable, "cannot connect: \(String(cString: strerror(errno)))", endpoint: endpoint)
-        }
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw OpsError(.tls, "SSL_CTX_new failed", endpoint: endpoint) }
         defer { SSL_CTX_free(context) }
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)

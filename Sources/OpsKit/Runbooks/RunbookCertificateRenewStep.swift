@@ -12,7 +12,7 @@ struct CertificateRenewStep: RunbookStepAction {
         request.certbotDirectory = arguments.string("certbot_dir") ?? request.certbotDirectory
         request.webroot = arguments.string("webroot")
         request.http01Port = try arguments.number("http_01_port").map { Int($0) }
-        request.acmeServer = arguments.string("acme_server")
+        request.acmeServer = arguments.string("acme_server").flatMap { $0.isEmpty ? nil : $0 }
         request.email = arguments.string("email")
         request.force = arguments.bool("force") ?? false
         request.pem = arguments.string("pem").map(context.inventory.resolve)

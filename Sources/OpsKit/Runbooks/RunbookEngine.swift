@@ -307,7 +307,10 @@ public struct RunbookEngine: Sendable {
                         record.approvals.append(.init(step: key, answer: answer, by: by, at: Date()))
                     }
                     if kind == .note, case .string(let verdict)? = output.outputs["verdict"] {
-                        record.verdict = "\(verdict): \(output.summary)"
+                        // The note's summary already leads with its verdict; the record's says it once.
+                        let summary = entry.summary ?? ""
+                        let lead = "verdict \(verdict.uppercased()): "
+                        record.verdict = "\(verdict): " + (summary.hasPrefix(lead) ? String(summary.dropFirst(lead.count)) : summary)
                         ended = "the verdict of '\(key)' ends the runbook"
                     }
                     setStep(entry)

@@ -33,6 +33,7 @@ struct RunbookEvaluationScope: RunbookScope {
             case "deployment": return .value(.string(inventory.deployment))
             case "backend": return .value(.string(inventory.haproxyBackend))
             case "frontend": return .value(inventory.haproxyFrontend.map(RunbookValue.string) ?? .null)
+            case "certs": return .value(.list(inventory.certificatePaths.map(RunbookValue.string)))
             default: return .undefined("no \(dotted)")
             }
         case "steps":

@@ -81,7 +81,7 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .certCheck: ["files", "warn_days"]
         case .redisRead: []
         case .pgRead: []
-        case .waitHTTP: ["status", "contains", "every"]
+        case .waitHTTP: ["status", "contains", "every", "upgrade"]
         case .waitMetric: ["server", "aggregate", "rate", "quantile", "hold", "every", "abort_if", "on_no_data"]
         case .haproxyDrain, .haproxyReady: []
         case .haproxyWait: ["every"]

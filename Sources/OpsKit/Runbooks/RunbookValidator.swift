@@ -52,6 +52,8 @@ public struct RunbookValidator {
         var loops: [String]
         /// Names a kind's own expression argument adds (`value`, `stats`).
         var kindNames: [String]
+        /// Whether a step before this point has rollback steps (something a rollback can undo).
+        var rollbacksBefore = false
     }
 
     private func check(_ parameter: Runbook.Parameter) -> [RunbookProblem] {
@@ -82,6 +84,7 @@ public struct RunbookValidator {
         for (index, step) in steps.enumerated() {
             problems += check(step, following: Array(steps[(index + 1)...]), in: context)
             context.steps[step.name] = step.kind
+            if !step.rollback.isEmpty || step.steps.contains(where: { !$0.rollback.isEmpty }) { context.rollbacksBefore = true }
             // A group's inner steps are visible after it (steps.check_ws1 is not: names are unique).
             for inner in step.steps { context.steps[inner.name] = inner.kind }
         }
@@ -102,9 +105,10 @@ public struct RunbookValidator {
         } else if !step.steps.isEmpty {
             problems.append(RunbookProblem(here, "step '\(step.name)': steps: only a for_each group has steps"))
         }
-        if step.onFailure == .rollback && step.rollback.isEmpty {
-            problems.append(RunbookProblem(here, "step '\(step.name)': on_failure: rollback needs rollback steps"))
+        if step.onFailure == .rollback && step.rollback.isEmpty && !context.rollbacksBefore {
+            problems.append(RunbookProblem(here, "step '\(step.name)': on_failure: rollback, but neither it nor a step before it has rollback steps"))
         }
+
         if !step.rollback.isEmpty {
             var inner = context
             problems += check(step.rollback, in: &inner)
@@ -225,7 +229,7 @@ public struct RunbookValidator {
         return problems
     }
 
-    static let inventoryNames = ["servers", "deployment", "backend", "frontend"]
+    static let inventoryNames = ["servers", "deployment", "backend", "frontend", "certs"]
 
     private func problem(_ path: [String], arguments: [RunbookExpression]?, in context: Context) -> String? {
         let dotted = path.joined(separator: ".")

@@ -1,6 +1,12 @@
 import Foundation
 
 /// How a wait ended, as its output and record say.
+/// A wait's condition names what an earlier step has not produced yet (in a plan).
+struct ConditionUnknown: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { "the condition cannot be evaluated: \(reason)" }
+}
+
 struct WaitFailed: Error, CustomStringConvertible {
     var endedBy: String
     var description: String
@@ -11,10 +17,13 @@ struct HTTPWaitStep: RunbookStepAction {
     var arguments: RunbookArguments
     var effect: RunbookEffect { .wait }
 
+    /// `upgrade: websocket`: the guide's upgrade request (101 Switching Protocols expected).
+    private var upgrade: Bool { arguments.string("upgrade") != nil }
+    private var expected: Int { Int((try? arguments.number("status")) ?? (upgrade ? 101 : 200)) ?? 200 }
+
     func preview(in context: RunbookStepContext) async -> RunbookPreview {
         let url = arguments.string("url") ?? ""
-        let expected = Int((try? arguments.number("status")) ?? 200) ?? 200
-        let what = "until GET \(url) answers \(expected)" + (arguments.string("contains").map { " with '\($0)'" } ?? "") + ", for at most \(context.timeout.humanReadable)"
+        let what = "until \(upgrade ? "a WebSocket upgrade of" : "GET") \(url) answers \(expected)" + (arguments.string("contains").map { " with '\($0)'" } ?? "") + ", for at most \(context.timeout.humanReadable)"
         let (status, passes) = await probe(in: context)
         return RunbookPreview(effect: .wait, description: what, current: "now: \(status) (\(passes ? "would pass" : "would wait"))")
     }
@@ -39,7 +48,14 @@ struct HTTPWaitStep: RunbookStepAction {
 
     private func probe(in context: RunbookStepContext) async -> (String, Bool) {
         let url = arguments.string("url") ?? ""
-        let expected = Int((try? arguments.number("status")) ?? 200) ?? 200
+        if upgrade {
+            do {
+                let answer = try await WebSocketUpgradeProbe.probe(url, timeout: context.environment.timeout)
+                return (answer.summary, answer.status == expected && (expected != 101 || answer.acceptValid))
+            } catch {
+                return ("\(error)", false)
+            }
+        }
         do {
             let response = try await context.environment.http.get(url, timeout: context.environment.timeout, insecureTLS: context.environment.insecureTLS)
             var passes = response.status == expected
@@ -71,8 +87,13 @@ struct MetricWaitStep: RunbookStepAction {
             guard let value = try await sampler.sample(in: context) ?? nil else {
                 return RunbookPreview(effect: .wait, description: what, current: "now: no data")
             }
-            let passes = try holds(value, in: context)
-            return RunbookPreview(effect: .wait, description: what, current: "now: \(RunbookValue.number(value).text) (\(passes ? "would pass" : "would wait"))")
+            let now = "now: \(RunbookValue.number(value).text)"
+            do {
+                let passes = try holds(value, in: context)
+                return RunbookPreview(effect: .wait, description: what, current: "\(now) (\(passes ? "would pass" : "would wait"))")
+            } catch let unknown as ConditionUnknown {
+                return RunbookPreview(effect: .wait, description: what, current: "\(now); whether it passes is \(unknown.reason)")
+            }
         } catch {
             return RunbookPreview(effect: .wait, description: what, problem: "\(error)")
         }
@@ -93,7 +114,7 @@ struct MetricWaitStep: RunbookStepAction {
     func holds(_ value: Double, in context: RunbookStepContext) throws -> Bool {
         switch try context.evaluate("condition", ["value": .number(value)]) {
         case .known(let result): return try RunbookExpression.truth(result, offset: 0)
-        case .unknown(let reason): throw StepCheckFailed(description: "the condition cannot be evaluated: \(reason)")
+        case .unknown(let reason): throw ConditionUnknown(reason: reason)
         }
     }
 
@@ -226,8 +247,12 @@ struct HAProxyWaitStep: RunbookStepAction {
         let what = "until \(arguments.string("until_source") ?? "the condition") for \(context.inventory.haproxyBackend)/\(server), for at most \(context.timeout.humanReadable)"
         do {
             let stats = try await HAProxyStatsReader.stats(of: server, in: context)
-            let passes = try holds(stats, in: context)
-            return RunbookPreview(effect: .wait, description: what, current: "now: \(Self.describe(stats)) (\(passes ? "would pass" : "would wait"))")
+            do {
+                let passes = try holds(stats, in: context)
+                return RunbookPreview(effect: .wait, description: what, current: "now: \(Self.describe(stats)) (\(passes ? "would pass" : "would wait"))")
+            } catch let unknown as ConditionUnknown {
+                return RunbookPreview(effect: .wait, description: what, current: "now: \(Self.describe(stats)); whether it passes is \(unknown.reason)")
+            }
         } catch {
             return RunbookPreview(effect: .wait, description: what, problem: "\(error)")
         }
@@ -255,7 +280,7 @@ struct HAProxyWaitStep: RunbookStepAction {
         for (field, value) in stats { names["stats.\(field)"] = value }
         switch try context.evaluate("until", names) {
         case .known(let value): return try RunbookExpression.truth(value, offset: 0)
-        case .unknown(let reason): throw StepCheckFailed(description: "the condition cannot be evaluated: \(reason)")
+        case .unknown(let reason): throw ConditionUnknown(reason: reason)
         }
     }
 
