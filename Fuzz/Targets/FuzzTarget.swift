@@ -83,6 +83,11 @@ struct FuzzTarget: Sendable {
             }
             _ = runbook.structure
         },
+        FuzzTarget(name: "websocket-upgrade-answer") { bytes in
+            // What a proxy or server answers to wait.http's upgrade request.
+            guard let answer = try? WebSocketUpgradeProbe.parse(String(decoding: bytes, as: UTF8.self), key: "dGhlIHNhbXBsZSBub25jZQ==", endpoint: "fuzz") else { return }
+            _ = answer.summary
+        },
         FuzzTarget(name: "runbook-expression") { bytes in
             guard let expression = try? RunbookExpression.parse(String(decoding: bytes, as: UTF8.self)) else { return }
             _ = expression.references

@@ -1,5 +1,6 @@
 import Foundation
 import OpsKit
+import Synchronization
 import TestSupport
 import Testing
 
@@ -157,7 +158,12 @@ import Testing
                 with:
                   message: finished
             """)
-        let killed = try await WhisperctlBinary.run(["runbook", "run", path, "--yes"], in: directory, interruptAfter: .seconds(4), signal: SIGKILL)
+        // Killed once the change is under way (its line written), however long it took to start.
+        let pid = Atomic<Int32>(0)
+        async let running = WhisperctlBinary.run(["runbook", "run", path, "--yes"], in: directory) { pid.store($0, ordering: .releasing) }
+        try await eventually(timeout: .seconds(30), "the change started") { FileManager.default.fileExists(atPath: count) }
+        kill(pid.load(ordering: .acquiring), SIGKILL)
+        let killed = try await running
         #expect(killed.status != 0)
         let id = try #require(Self.runID(killed), "\(killed.stderr)")
         let shown = try await WhisperctlBinary.run(["runbook", "runs", "show", id, "--json"], in: directory)

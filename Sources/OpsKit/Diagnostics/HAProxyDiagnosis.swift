@@ -37,17 +37,15 @@ public struct HAProxyDiagnosis: Sendable {
             findings.append(Self.unreachable("runtime API \(runtime.address)", observed: unanswered))
         } else {
             do {
-                if let runtime {
-                    reachedBy = "runtime API \(runtime.address)"
-                    stats = try HAProxyStats(csv: try await runtime.execute("show stat"))
-                    for line in try await runtime.execute("show info").split(separator: "\n") {
-                        let parts = line.split(separator: ":", maxSplits: 1)
-                        if parts.count == 2 { info[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+                if let source = HAProxyStatsSource(runtime: runtime, statsURL: statsURL) {
+                    reachedBy = source.description
+                    stats = try await source.read(in: environment)
+                    if case .runtime(let runtime) = source {
+                        for line in try await runtime.execute("show info").split(separator: "\n") {
+                            let parts = line.split(separator: ":", maxSplits: 1)
+                            if parts.count == 2 { info[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces) }
+                        }
                     }
-                } else if let statsURL {
-                    reachedBy = statsURL
-                    let url = statsURL.hasSuffix(";csv") ? statsURL : statsURL + ";csv"
-                    stats = try HAProxyStats(csv: try await environment.http.get(url, timeout: environment.timeout).text)
                 }
             } catch {
                 findings.append(Self.unreachable(reachedBy, observed: "\(error)"))

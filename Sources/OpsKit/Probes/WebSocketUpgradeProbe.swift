@@ -90,7 +90,8 @@ public enum WebSocketUpgradeProbe {
         return try parse(String(decoding: response, as: UTF8.self), key: key, endpoint: endpoint)
     }
 
-    static func parse(_ text: String, key: String, endpoint: String) throws -> Answer {
+    /// The answer's status line and `Sec-WebSocket-Accept`, from its header text.
+    public static func parse(_ text: String, key: String, endpoint: String) throws -> Answer {
         let lines = text.components(separatedBy: "\r\n")
         let words = lines[0].split(separator: " ", maxSplits: 2)
         guard words.count >= 2, words[0].hasPrefix("HTTP/"), let status = Int(words[1]) else {

@@ -15,14 +15,21 @@ private func failOn(_ arguments: RunbookArguments) -> HealthStatus? {
     }
 }
 
-/// `status`: the components' health, as `whisperctl status` reports it.
-struct StatusStep: RunbookStepAction {
-    var arguments: RunbookArguments
+/// A read judged against `fail_on`: `status` and `diag`. The plan runs the read; a run fails the
+/// step when the judged output is at least as bad as the bound.
+protocol JudgedReadStep: RunbookStepAction {
+    var arguments: RunbookArguments { get }
+    /// The plan line's text.
+    var what: String { get }
+    /// The output `fail_on` compares ("overall", "worst").
+    var judgedOutput: String { get }
+    func read(in context: RunbookStepContext) async throws -> RunbookStepOutput
+}
+
+extension JudgedReadStep {
     var effect: RunbookEffect { .read }
 
     func preview(in context: RunbookStepContext) async -> RunbookPreview {
-        let components = arguments.list("components")
-        let what = "status of " + (components.isEmpty ? "every component" : components.joined(separator: ", "))
         do {
             let output = try await read(in: context)
             return RunbookPreview(effect: .read, description: what, current: output.summary, output: output)
@@ -33,15 +40,27 @@ struct StatusStep: RunbookStepAction {
 
     func run(in context: RunbookStepContext) async throws -> RunbookStepOutput {
         let output = try await read(in: context)
-        if let bound = failOn(arguments), case .string(let overall)? = output.outputs["overall"],
-            let status = HealthStatus(rawValue: overall), status.severity >= bound.severity
+        if let bound = failOn(arguments), case .string(let judged)? = output.outputs[judgedOutput],
+            let status = HealthStatus(rawValue: judged), status.severity >= bound.severity
         {
             throw StepCheckFailed(description: output.summary)
         }
         return output
     }
 
-    private func read(in context: RunbookStepContext) async throws -> RunbookStepOutput {
+    var components: String {
+        let names = arguments.list("components")
+        return names.isEmpty ? "every component" : names.joined(separator: ", ")
+    }
+}
+
+/// `status`: the components' health, as `whisperctl status` reports it.
+struct StatusStep: JudgedReadStep {
+    var arguments: RunbookArguments
+    var what: String { "status of \(components)" }
+    var judgedOutput: String { "overall" }
+
+    func read(in context: RunbookStepContext) async throws -> RunbookStepOutput {
         let runner = StatusRunner(inventory: context.inventory, environment: context.environment, only: arguments.list("components"))
         if let unknown = runner.unknownNames.first { throw StepCheckFailed(description: "no component named \(unknown); known: \(runner.componentNames.joined(separator: ", "))") }
         let report = await runner.run()
@@ -55,30 +74,12 @@ struct StatusStep: RunbookStepAction {
 }
 
 /// `diag`: findings with catalogue ids (`redis.maxmemory-policy`) for `found()`.
-struct DiagStep: RunbookStepAction {
+struct DiagStep: JudgedReadStep {
     var arguments: RunbookArguments
-    var effect: RunbookEffect { .read }
+    var what: String { "diag of \(components)" }
+    var judgedOutput: String { "worst" }
 
-    func preview(in context: RunbookStepContext) async -> RunbookPreview {
-        let components = arguments.list("components")
-        let what = "diag of " + (components.isEmpty ? "every component" : components.joined(separator: ", "))
-        do {
-            let output = try await read(in: context)
-            return RunbookPreview(effect: .read, description: what, current: output.summary, output: output)
-        } catch {
-            return RunbookPreview(effect: .read, description: what, problem: "\(error)")
-        }
-    }
-
-    func run(in context: RunbookStepContext) async throws -> RunbookStepOutput {
-        let output = try await read(in: context)
-        if let bound = failOn(arguments), case .string(let worst)? = output.outputs["worst"], let severity = HealthStatus(rawValue: worst), severity.severity >= bound.severity {
-            throw StepCheckFailed(description: output.summary)
-        }
-        return output
-    }
-
-    private func read(in context: RunbookStepContext) async throws -> RunbookStepOutput {
+    func read(in context: RunbookStepContext) async throws -> RunbookStepOutput {
         let components = arguments.list("components")
         var diagnosis = DeploymentDiagnosis(inventory: context.inventory, only: components)
         diagnosis.interval = try arguments.duration("interval", default: .seconds(1))

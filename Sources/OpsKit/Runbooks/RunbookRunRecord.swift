@@ -152,10 +152,7 @@ public struct RunbookRunStore: Sendable {
     /// Writes the record; secrets in outputs and errors are masked before anything reaches disk.
     public func save(_ record: RunbookRunRecord) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        let text = SecretRegistry.shared.scrub(String(decoding: try encoder.encode(record), as: UTF8.self))
+        let text = try RunbookJSON.text(record)
         try AtomicFile.write(Array((text + "\n").utf8), to: path(record.id), mode: 0o600)
     }
 
@@ -185,5 +182,16 @@ public struct RunbookRunStore: Sendable {
             do { runs.append(try load(String(name.dropLast(5)))) } catch { unreadable.append("\(name): \(error)") }
         }
         return (runs.sorted { $0.startedAt > $1.startedAt }, unreadable)
+    }
+}
+
+/// How runbook records, histories and plans are written as JSON: sorted, indented, ISO 8601
+/// dates, secrets masked. One place, so a record on disk and `--json` on screen agree.
+public enum RunbookJSON {
+    public static func text(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return SecretRegistry.shared.scrub(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }

@@ -294,15 +294,11 @@ struct HAProxyWaitStep: RunbookStepAction {
 enum HAProxyStatsReader {
     static func stats(of server: String, in context: RunbookStepContext) async throws -> [String: RunbookValue] {
         let inventory = context.inventory
-        let csv: String
-        if let socket = inventory.haproxyRuntimeAPI {
-            csv = try await HAProxyRuntimeAPI(parsing: socket, timeout: context.environment.timeout).execute("show stat")
-        } else if let url = inventory.haproxyStatsURL {
-            csv = try await context.environment.http.get(HAProxyProbe(statsURL: url, backend: inventory.haproxyBackend).csvURL, timeout: context.environment.timeout).text
-        } else {
+        let runtime = try inventory.haproxyRuntimeAPI.map { try HAProxyRuntimeAPI(parsing: $0, timeout: context.environment.timeout) }
+        guard let source = HAProxyStatsSource(runtime: runtime, statsURL: inventory.haproxyStatsURL) else {
             throw StepCheckFailed(description: "no haproxy.runtime_api or haproxy.stats_url in the inventory")
         }
-        let rows = try HAProxyStats(csv: csv).servers(ofBackend: inventory.haproxyBackend)
+        let rows = try await source.read(in: context.environment).servers(ofBackend: inventory.haproxyBackend)
         guard let row = rows.first(where: { $0.service == server }) else {
             throw StepCheckFailed(description: "HAProxy's backend \(inventory.haproxyBackend) has no server \(server); it has \(rows.map(\.service).joined(separator: ", "))")
         }

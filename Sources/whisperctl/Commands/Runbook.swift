@@ -192,9 +192,7 @@ struct RunbookPlanCommand: AsyncParsableCommand {
 
 enum RunbookPlanFile {
     static func encode(_ plan: RunbookPlan) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(plan), as: UTF8.self)
+        try RunbookJSON.text(plan)
     }
 
     static func decode(_ path: String) throws -> RunbookPlan {
@@ -405,10 +403,7 @@ struct RunbookRunsList: AsyncParsableCommand {
         let (runs, unreadable) = try RunbookRunStore(inventory: deployment).list()
         for problem in unreadable { printError("warning: \(problem)") }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(runs), as: UTF8.self))
+            print(try RunbookJSON.text(runs))
             return
         }
         let formatter = ISO8601DateFormatter()
@@ -432,10 +427,7 @@ struct RunbookRunsShow: AsyncParsableCommand {
             throw ExitStatus.failed
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(record), as: UTF8.self))
+            print(try RunbookJSON.text(record))
             return
         }
         let formatter = ISO8601DateFormatter()
