@@ -164,6 +164,36 @@ import Testing
         #expect(run.status == 0 && run.stdout.contains("not due"), "\(run.stdout)\(run.stderr)")
     }
 
+    /// A confirm nobody answers on a real terminal rejects when its wait ends: nothing after it
+    /// runs, and the record says it timed out.
+    @Test func anUnansweredConfirmRejectsOnATerminal() async throws {
+        let directory = try TemporaryDirectory(prefix: "runbook-silent")
+        defer { directory.remove() }
+        try directory.write("whisperctl.yml", "deployment: silent\nservers: []\n")
+        let after = directory.file("after")
+        let path = try directory.write(
+            "ask.yml",
+            """
+            name: ask
+            description: a question nobody answers
+            steps:
+              - name: q
+                kind: confirm
+                with: {message: "go on?", wait: 2s}
+              - name: then
+                kind: shell
+                with: {run: "touch \(after)", preview: touches}
+            """)
+        let run = try await WhisperctlBinary.runOnSilentTerminal(["runbook", "run", path, "--yes"], in: directory)
+        #expect(run.status == 1 && run.stdout.contains("(rejects in 2 s)") && run.stdout.contains("rejected: step 'q': not confirmed in time"), "\(run.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: after))
+        // A terminal ends its lines with \r\n, one Character in Swift.
+        let lines = run.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n")
+        let id = try #require(lines.first { $0.hasPrefix("run ") }.map { String($0.dropFirst(4).prefix { $0 != ":" }) }, "\(run.stdout)")
+        let record = try await Self.record(id, in: directory)
+        #expect(record["state"]?.stringValue == "rejected", "\(record)")
+    }
+
     /// A failing step with `on_failure: rollback` runs the owed rollbacks newest first and the
     /// run ends failed and rolled back.
     @Test func aFailedStepRollsBackWhatWasDone() async throws {

@@ -41,6 +41,20 @@ extension WhisperctlBinary {
     }
 }
 
+extension WhisperctlBinary {
+    /// Runs whisperctl on a terminal where nobody types: its stdin stays open (a `sleep` that
+    /// the command kills when it ends, so `script` sees the end of input) and gives nothing.
+    static func runOnSilentTerminal(_ arguments: [String], in directory: TemporaryDirectory) async throws -> ProgramRun {
+        let quoted = ([path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let workingDirectory = directory.path
+        return try await Offload.run {
+            try Command.capture(
+                "/bin/bash", ["-c", "coproc SILENT { sleep 600; }; script -qec \"$1; rc=\\$?; kill $SILENT_PID; exit \\$rc\" /dev/null <&\"${SILENT[0]}\"", "bash", quoted],
+                environment: ["PATH": "/usr/bin:/bin", "HOME": workingDirectory, "TERM": "dumb"], directory: workingDirectory)
+        }
+    }
+}
+
 /// A whole local deployment: Redis, NATS, PostgreSQL, two servers and HAProxy in front of them.
 final class LocalStack: StoppableService {
     let redis: RedisServer
