@@ -66,6 +66,23 @@ import Testing
         #expect(all.status == 0, "\(all.stdout)")
     }
 
+    /// The inventory's runbooks.dirs are searched before the shipped runbooks, and config check
+    /// names a directory that is not there and a frontend that is not a WebSocket URL.
+    @Test func theInventoryNamesItsOwnRunbookDirectories() async throws {
+        let directory = try TemporaryDirectory(prefix: "runbook-dirs")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("ours"), withIntermediateDirectories: true)
+        try directory.write("ours/restart-cache.yml", "name: restart-cache\ndescription: ours\nsteps:\n  - name: say\n    kind: note\n    with:\n      message: ours\n")
+        try directory.write("whisperctl.yml", "deployment: dirs\nservers: []\nhaproxy:\n  frontend: ws://127.0.0.1:1/ws\nrunbooks:\n  dirs: [ours]\n")
+        let list = try await WhisperctlBinary.run(["runbook", "list"], in: directory)
+        #expect(list.status == 0 && list.stdout.contains("restart-cache") && list.stdout.contains("first-deployment"), "\(list.stdout)\(list.stderr)")
+        let run = try await WhisperctlBinary.run(["runbook", "run", "restart-cache"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        try directory.write("whisperctl.yml", "deployment: dirs\nservers: []\nhaproxy:\n  frontend: https://chat.test/ws\nrunbooks:\n  dirs: [missing]\n")
+        let check = try await WhisperctlBinary.run(["config", "check"], in: directory)
+        #expect(check.status != 0 && check.stdout.contains("runbooks.dirs: no such directory") && check.stdout.contains("haproxy.frontend: URL"), "\(check.stdout)\(check.stderr)")
+    }
+
     /// The plan runs reads, never changes; a shell is NOT PREVIEWED; a read after a change is
     /// known only after it; the exit status separates read-only, changes and unpreviewable.
     @Test func thePlanIsHonest() async throws {
