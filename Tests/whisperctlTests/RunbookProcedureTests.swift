@@ -1,6 +1,5 @@
 import Foundation
 import OpsKit
-import Synchronization
 import TestSupport
 import Testing
 
@@ -188,12 +187,10 @@ import Testing
                 kind: shell
                 with: {run: "touch \(after)", preview: touches}
             """)
-        let run = try await WhisperctlBinary.runOnSilentTerminal(["runbook", "run", path, "--yes"], in: directory)
+        let run = try await WhisperctlBinary.runOnTerminal(["runbook", "run", path, "--yes"], answering: nil, in: directory)
         #expect(run.status == 1 && run.stdout.contains("(rejects in 2 s)") && run.stdout.contains("rejected: step 'q': not confirmed in time"), "\(run.stdout)")
         #expect(!FileManager.default.fileExists(atPath: after))
-        // A terminal ends its lines with \r\n, one Character in Swift.
-        let lines = run.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n")
-        let id = try #require(lines.first { $0.hasPrefix("run ") }.map { String($0.dropFirst(4).prefix { $0 != ":" }) }, "\(run.stdout)")
+        let id = try #require(RunbookTests.runID(run, in: run.stdout), "\(run.stdout)")
         let record = try await Self.record(id, in: directory)
         #expect(record["state"]?.stringValue == "rejected", "\(record)")
     }
@@ -250,11 +247,9 @@ import Testing
                 kind: shell
                 with: {run: "touch \(second)", preview: touches}
             """)
-        let pid = Atomic<Int32>(0)
-        async let running = WhisperctlBinary.run(["runbook", "run", path, "--yes"], in: directory) { pid.store($0, ordering: .releasing) }
-        try await eventually(timeout: .seconds(30), "the step started") { FileManager.default.fileExists(atPath: started) }
-        kill(pid.load(ordering: .acquiring), SIGINT)
-        let run = try await running
+        let run = try await WhisperctlBinary.run(["runbook", "run", path, "--yes"], in: directory, signal: SIGINT, once: "the step started") {
+            FileManager.default.fileExists(atPath: started)
+        }
         #expect(run.status == 1 && run.stdout.contains("aborted"), "\(run.stdout)\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: second), "the next step was not started")
         let id = try #require(RunbookTests.runID(run))

@@ -1,6 +1,5 @@
 import Foundation
 import OpsKit
-import Synchronization
 import TestSupport
 import Testing
 
@@ -140,8 +139,11 @@ import Testing
         #expect(refused.stderr.contains("step say: planned with"), "\(refused.stderr)")
     }
 
-    static func runID(_ run: ProgramRun) -> String? {
-        run.stderr.split(separator: "\n").first { $0.hasPrefix("run ") }.map { String($0.dropFirst(4).prefix { $0 != ":" }) }
+    /// The run id a run prints first ("run ID: NAME"), in its stderr or in `text` (a terminal's
+    /// output, whose lines end \r\n: one Character in Swift).
+    static func runID(_ run: ProgramRun, in text: String? = nil) -> String? {
+        (text ?? run.stderr).replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n")
+            .first { $0.hasPrefix("run ") }.map { String($0.dropFirst(4).prefix { $0 != ":" }) }
     }
 
     /// whisperctl killed in the middle of a change: the step is in doubt; resume asks its check
@@ -176,11 +178,9 @@ import Testing
                   message: finished
             """)
         // Killed once the change is under way (its line written), however long it took to start.
-        let pid = Atomic<Int32>(0)
-        async let running = WhisperctlBinary.run(["runbook", "run", path, "--yes"], in: directory) { pid.store($0, ordering: .releasing) }
-        try await eventually(timeout: .seconds(30), "the change started") { FileManager.default.fileExists(atPath: count) }
-        kill(pid.load(ordering: .acquiring), SIGKILL)
-        let killed = try await running
+        let killed = try await WhisperctlBinary.run(["runbook", "run", path, "--yes"], in: directory, signal: SIGKILL, once: "the change started") {
+            FileManager.default.fileExists(atPath: count)
+        }
         #expect(killed.status != 0)
         let id = try #require(Self.runID(killed), "\(killed.stderr)")
         let shown = try await WhisperctlBinary.run(["runbook", "runs", "show", id, "--json"], in: directory)

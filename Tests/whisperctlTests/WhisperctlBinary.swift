@@ -1,5 +1,6 @@
 import Foundation
 import OpsKit
+import Synchronization
 import TestSupport
 
 /// Runs the built `whisperctl` binary the way an operator or a cron job does.
@@ -28,30 +29,31 @@ enum WhisperctlBinary {
 
 extension WhisperctlBinary {
     /// Runs whisperctl on a terminal (util-linux `script` gives it a pty) and types `answer` and
-    /// Enter. The terminal's output (stdout and stderr together, the echoed answer included) is
-    /// `stdout`.
-    static func runOnTerminal(_ arguments: [String], answering answer: String, in directory: TemporaryDirectory) async throws -> ProgramRun {
+    /// Enter; with no answer nobody types: stdin stays open (a `sleep` the command kills when it
+    /// ends, so `script` sees the end of input) and gives nothing. The terminal's output (stdout
+    /// and stderr together, the echoed answer included, lines ending \r\n) is `stdout`.
+    static func runOnTerminal(_ arguments: [String], answering answer: String?, in directory: TemporaryDirectory) async throws -> ProgramRun {
         let quoted = ([path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let workingDirectory = directory.path
+        let shell = answer == nil
+            ? ["-c", "coproc SILENT { sleep 600; }; script -qec \"$1; rc=\\$?; kill $SILENT_PID; exit \\$rc\" /dev/null <&\"${SILENT[0]}\"", "bash", quoted]
+            : ["-c", "printf '%s\\n' \"$1\" | script -qec \"$2\" /dev/null", "bash", answer!, quoted]
         return try await Offload.run {
-            try Command.capture(
-                "/bin/bash", ["-c", "printf '%s\\n' \"$1\" | script -qec \"$2\" /dev/null", "bash", answer, quoted],
-                environment: ["PATH": "/usr/bin:/bin", "HOME": workingDirectory, "TERM": "dumb"], directory: workingDirectory)
+            try Command.capture("/bin/bash", shell, environment: ["PATH": "/usr/bin:/bin", "HOME": workingDirectory, "TERM": "dumb"], directory: workingDirectory)
         }
     }
-}
 
-extension WhisperctlBinary {
-    /// Runs whisperctl on a terminal where nobody types: its stdin stays open (a `sleep` that
-    /// the command kills when it ends, so `script` sees the end of input) and gives nothing.
-    static func runOnSilentTerminal(_ arguments: [String], in directory: TemporaryDirectory) async throws -> ProgramRun {
-        let quoted = ([path] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let workingDirectory = directory.path
-        return try await Offload.run {
-            try Command.capture(
-                "/bin/bash", ["-c", "coproc SILENT { sleep 600; }; script -qec \"$1; rc=\\$?; kill $SILENT_PID; exit \\$rc\" /dev/null <&\"${SILENT[0]}\"", "bash", quoted],
-                environment: ["PATH": "/usr/bin:/bin", "HOME": workingDirectory, "TERM": "dumb"], directory: workingDirectory)
-        }
+    /// Runs whisperctl and sends it `signal` once `ready` holds (a file the step writes, a server
+    /// draining), however long it took to get there.
+    static func run(
+        _ arguments: [String], in directory: TemporaryDirectory, signal: Int32, once what: String, timeout: Duration = .seconds(30),
+        _ ready: @escaping () async -> Bool
+    ) async throws -> ProgramRun {
+        let pid = Atomic<Int32>(0)
+        async let running = run(arguments, in: directory) { pid.store($0, ordering: .releasing) }
+        try await eventually(timeout: timeout, what, ready)
+        kill(pid.load(ordering: .acquiring), signal)
+        return try await running
     }
 }
 

@@ -65,6 +65,9 @@ public struct ServerEntry: Sendable, Equatable {
     /// How `rollout` restarts it (`restart: {driver: ..., ...}`), when the inventory says.
     public var restart: RestartSpec?
 
+    /// Its /metrics, below its base URL.
+    public var metricsURL: String { (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/metrics" }
+
     public init(name: String, url: String, source: ValueSource, restart: RestartSpec? = nil) {
         self.name = name
         self.url = url

@@ -27,7 +27,7 @@ struct LoadTestStep: RunbookStepAction {
             duration: try arguments.duration("duration", default: .seconds(10)), ramp: try arguments.duration("ramp", default: .seconds(2)))
         // The servers' own figures, never the proxy's.
         if !context.inventory.servers.isEmpty {
-            plan.metricsURLs = context.inventory.servers.map { ($0.url.hasSuffix("/") ? String($0.url.dropLast()) : $0.url) + "/metrics" }
+            plan.metricsURLs = context.inventory.servers.map(\.metricsURL)
         }
         return plan
     }

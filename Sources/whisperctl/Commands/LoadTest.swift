@@ -63,7 +63,7 @@ struct LoadTest: AsyncParsableCommand {
         if !explicit.isEmpty { return explicit }
         // No inventory here is the usual case for a load test: the targets' own pages then.
         if let inventory = try? InventoryLoader().load(), !inventory.describesNothing, !inventory.servers.isEmpty {
-            return inventory.servers.map { ($0.url.hasSuffix("/") ? String($0.url.dropLast()) : $0.url) + "/metrics" }
+            return inventory.servers.map(\.metricsURL)
         }
         return plan.metricsURLs
     }
