@@ -16,13 +16,16 @@ package final class WhisperServerProcess: StoppableService {
 
     package static var binary: String { ProductBinary.path("whisper-server") }
 
-    /// - Parameter binary: the debug build beside the tests unless given (`ProductBinary.release`).
-    package static func start(environment: [String: String] = [:], binary: String? = nil) async throws -> WhisperServerProcess {
+    /// - Parameters:
+    ///   - binary: the debug build beside the tests unless given (`ProductBinary.release`).
+    ///   - user: runs it as this user id (and group), without root's privileges, as a container
+    ///     or a systemd unit with `User=` does.
+    package static func start(environment: [String: String] = [:], binary: String? = nil, user: uid_t? = nil) async throws -> WhisperServerProcess {
         let binary = binary ?? Self.binary
-        return try await retryingStart { try await startOnce(environment: environment, binary: binary) }
+        return try await retryingStart { try await startOnce(environment: environment, binary: binary, user: user) }
     }
 
-    private static func startOnce(environment: [String: String], binary: String) async throws -> WhisperServerProcess {
+    private static func startOnce(environment: [String: String], binary: String, user: uid_t?) async throws -> WhisperServerProcess {
         let directory = try TemporaryDirectory(prefix: "whisper-server")
         let port = try FreePort.next()
         var variables = ["PATH": "/usr/bin:/bin", "LISTEN_ADDR": "127.0.0.1:\(port)", "SERVER_NAME": "test-\(port)", "LOG_LEVEL": "warning",
@@ -30,8 +33,14 @@ package final class WhisperServerProcess: StoppableService {
             "DRAIN_GRACE": "0s", "DRAIN_SPREAD": "100ms",
         ]
         variables.merge(environment) { _, new in new }
+        var executable = binary
+        var arguments: [String] = []
+        if let user {
+            executable = try Executables.require("setpriv")
+            arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", "--inh-caps=-all", "--", binary]
+        }
         let process = try ServiceProcess(
-            name: "whisper-server", executable: binary, arguments: [], logPath: directory.file("server.log"), environment: variables)
+            name: "whisper-server", executable: executable, arguments: arguments, logPath: directory.file("server.log"), environment: variables)
         let server = WhisperServerProcess(port: port, process: process, directory: directory)
         return try await awaitReady(server, process: process, "whisper-server on \(port)") {
             (try? await HTTPClient().get(server.baseURL + "/live", timeout: .milliseconds(500)))?.status == 200

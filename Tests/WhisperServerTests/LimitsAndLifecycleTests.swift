@@ -36,6 +36,19 @@ import Testing
         }
     }
 
+    /// Without root's privileges (a container's user, a unit's `User=`), connections are served:
+    /// TCP_NODELAY is set at the TCP level, not as SOL_SOCKET's SO_DEBUG, which only root may set
+    /// and whose refusal closed every accepted connection.
+    @Test func anUnprivilegedServerServesChats() async throws {
+        try await withService({ try await WhisperServerProcess.start(user: 65534) }) { server in
+            let first = try await ChatClient(server)
+            let second = try await ChatClient(server)
+            try await first.expect("welcome")
+            try await second.expect("welcome")
+            #expect((try await HTTPClient().get(server.baseURL + "/live")).status == 200)
+        }
+    }
+
     @Test func healthReadyAndLiveAnswer() async throws {
         try await withService({ try await WhisperServerProcess.start() }) { server in
             let health = try await HTTPClient().get(server.baseURL + "/health")

@@ -93,7 +93,7 @@ final class LoadClient: @unchecked Sendable {
         }
         bootstrap
             .connectTimeout(LoadClient.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 1 << 16))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {

@@ -97,7 +97,7 @@ public final class RedisClient: @unchecked Sendable {
         let commandTimeout = options.commandTimeout
         let bootstrap: ClientBootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout.timeAmount)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPReplyDecoder()))
