@@ -185,21 +185,6 @@ final class CertificateFixtures: @unchecked Sendable {
         }
     }
 
-    /// The shipped HAProxy configuration (TLS, the ACME forward, the runtime API) is valid.
-    @Test func theShippedHAProxyConfigurationIsValid() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let made = try await WhisperctlBinary.run(["cert", "self-signed", "--cn", "chat.test", "--out", "tls"], in: directory)
-        #expect(made.status == 0)
-        let text = try String(contentsOfFile: Repository.path("docker/haproxy/haproxy.cfg"), encoding: .utf8)
-            .replacingOccurrences(of: "/etc/haproxy/certs/whisper.pem", with: directory.file("tls/combined.pem"))
-        let config = try directory.write("haproxy.cfg", text)
-        let check = try await Offload.run { try Command.capture(try Executables.require("haproxy"), ["-c", "-f", config], environment: [:], directory: "/") }
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        #expect(HAProxyDiagnosis(runtime: nil, statsURL: nil, backend: "ws_servers", configPath: nil, tier: CapacityTier(named: "10k")!)
-            .timeouts(in: text, path: "haproxy.cfg").isEmpty, "the tunnel timeout outlives the heartbeat")
-    }
-
     /// HAProxy serves a combined PEM; `check --connect` reads back the chain it presents.
     @Test func checkReadsWhatHAProxyPresents() async throws {
         let fixtures = try CertificateFixtures()
