@@ -119,6 +119,76 @@ import TestSupport
         await engine.stop()
     }
 
+    /// Compose (v1, the one Debian ships) against podman's Engine API: a one-service project of
+    /// the image, then the `compose` driver replaces it with the next version (a changed setting
+    /// in the project's .env, so `up -d --no-deps` recreates the container).
+    @Test func theComposeDriverReplacesAServerInAProject() async throws {
+        let image = try await WhisperImage.build()
+        let engine = try await PodmanService.start()
+        let directory = try TemporaryDirectory()
+        let project = "whisper-test-\(UInt32.random(in: 1...UInt32.max))"
+        let port = try FreePort.next()
+        let environment = ["DOCKER_HOST": "unix://\(engine.socket)", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        let other = try await WhisperServerProcess.start(environment: ["WHISPER_VERSION": "0.1.0", "SERVER_NAME": "ws2"])
+        var haproxy: HAProxyServer?
+        do {
+            try directory.write("compose.yml", """
+                services:
+                  wsserver-1:
+                    image: \(image)
+                    environment:
+                      WHISPER_VERSION: ${WHISPER_VERSION}
+                      SERVER_NAME: ws1
+                      DRAIN_GRACE: 0s
+                      DRAIN_SPREAD: 100ms
+                    ports:
+                      - "127.0.0.1:\(port):8080"
+                    stop_grace_period: 45s
+                    ulimits:
+                      nofile: {soft: 4096, hard: 4096}
+                      nproc: {soft: 1024, hard: 1024}
+                """)
+            try directory.write(".env", "WHISPER_VERSION=0.1.0\n")
+            let up = try await ExternalTool.run("docker-compose", ["-p", project, "-f", "compose.yml", "up", "-d"], in: directory.path, environment: environment)
+            #expect(up.status == 0, "\(ExternalTool.output(up))")
+            try await eventually(timeout: .seconds(30), "the project's server answers") {
+                (try? await HTTPClient().get("http://127.0.0.1:\(port)/ready", timeout: .milliseconds(500)))?.status == 200
+            }
+            let proxy = try await HAProxyServer.start(servers: [("ws1", port), ("ws2", other.port)])
+            haproxy = proxy
+            try await proxy.waitFor(.up, servers: ["ws1", "ws2"])
+            try directory.write("whisperctl.yml", """
+                deployment: compose
+                servers:
+                  - name: ws1
+                    url: http://127.0.0.1:\(port)
+                    restart: {driver: compose, service: wsserver-1, file: compose.yml, project: \(project), compose_command: docker-compose, stop_timeout: 60s}
+                  - name: ws2
+                    url: \(other.baseURL)
+                haproxy:
+                  stats_url: \(proxy.statsURL)
+                  runtime_api: \(proxy.runtimeSocket)
+                  backend: \(proxy.backend)
+                audit:
+                  log: \(directory.file("audit.log"))
+                """)
+            try directory.write(".env", "WHISPER_VERSION=0.2.0\n")
+            let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--expect-version", "0.2.0", "--no-soak"], environment: environment, in: directory)
+            #expect(rollout.status == 0, "\(rollout.stdout)\n\(rollout.stderr)")
+            #expect(rollout.stdout.contains("compose service wsserver-1"), "\(rollout.stdout)")
+            let health = try JSONValue.parse(try await HTTPClient().get("http://127.0.0.1:\(port)/health").body)
+            #expect(health["version"] == .string("0.2.0"), "the new version serves")
+            #expect(await Self.haproxyStatus(proxy) == "UP")
+        } catch {
+            Issue.record(error)
+        }
+        _ = try? await ExternalTool.run("docker-compose", ["-p", project, "-f", "compose.yml", "down", "-t", "0"], in: directory.path, environment: environment)
+        await haproxy?.stop()
+        await other.stop()
+        directory.remove()
+        await engine.stop()
+    }
+
     static func haproxyStatus(_ haproxy: HAProxyServer) async -> String? {
         guard let csv = try? await HTTPClient().get(haproxy.statsURL + ";csv", timeout: .seconds(1)).text else { return nil }
         let rows: [[Substring]] = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }

@@ -46,7 +46,9 @@ public enum RestartDrivers {
         case .systemd:
             return SystemdDriver(unit: spec["unit"]!, rollbackCommand: rollback, shell: shell)
         case .compose:
-            return ComposeDriver(service: spec["service"]!, file: spec["file"], project: spec["project"], rollbackCommand: rollback, shell: shell)
+            return ComposeDriver(
+                service: spec["service"]!, file: spec["file"], project: spec["project"], command: spec["compose_command"] ?? "docker compose",
+                rollbackCommand: rollback, shell: shell)
         case .docker:
             return DockerDriver(container: spec["container"]!, socket: spec["socket"] ?? "/var/run/docker.sock", rollbackCommand: rollback, shell: shell)
         }
@@ -293,18 +295,21 @@ struct SystemdDriver: ShellRollback {
 }
 
 /// `compose`: `docker compose stop` (SIGTERM, then the drain, bounded by stop_timeout) in the
-/// background, then `up -d --no-deps` creates the container again from the new image.
+/// background, then `up -d --no-deps` creates the container again from the new image. Only
+/// subcommands both Compose v2 and v1 (`compose_command: docker-compose`) know are used.
 struct ComposeDriver: ShellRollback {
     var service: String
     var file: String?
     var project: String?
+    /// The Compose program and any words before its subcommand: `docker compose`, `docker-compose`.
+    var command: String
     var rollbackCommand: String?
     var shell: ShellRunner
 
     var description: String { "compose service \(service)" }
 
     private var compose: String {
-        var words = ["docker", "compose"]
+        var words = [command]
         if let file { words += ["-f", ShellRunner.quote(file)] }
         if let project { words += ["-p", ShellRunner.quote(project)] }
         return words.joined(separator: " ")
@@ -319,8 +324,8 @@ struct ComposeDriver: ShellRollback {
         return true
     }
     func isStopped() async throws -> Bool? {
-        let running = try await shell.run("\(compose) ps --status running -q \(ShellRunner.quote(service))", what: "docker compose ps")
-        return running.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        let running = try await shell.run("\(compose) ps --services --filter status=running", what: "docker compose ps")
+        return !running.split(whereSeparator: \.isNewline).contains { $0.trimmingCharacters(in: .whitespaces) == service }
     }
     func forceStop() async throws { try await shell.run("\(compose) kill \(ShellRunner.quote(service))", what: "docker compose kill") }
     func start() async throws { try await shell.run("\(compose) up -d --no-deps \(ShellRunner.quote(service))", what: "docker compose up") }

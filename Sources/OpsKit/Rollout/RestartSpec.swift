@@ -7,6 +7,7 @@ import Foundation
 /// restart: {driver: command, command: "docker compose -f docker-compose.prod.yml up -d --no-deps wsserver-1"}
 /// restart: {driver: systemd, unit: whisper-server@1}
 /// restart: {driver: compose, service: wsserver-1, file: docker-compose.prod.yml}
+/// restart: {driver: compose, service: wsserver-1, compose_command: docker-compose}
 /// restart: {driver: docker, container: whisper-ws1}
 /// ```
 /// Every driver takes `rollback` (a shell command that brings the previous version back).
@@ -21,7 +22,7 @@ public struct RestartSpec: Sendable, Equatable {
 
     static let allKeys = [
         "driver", "pid_file", "start", "log", "command", "drain", "unit", "service", "file", "project", "container", "socket",
-        "rollback", "stop_timeout",
+        "compose_command", "rollback", "stop_timeout",
     ]
 
     /// What a block lacks or has wrong, with the key it concerns.
