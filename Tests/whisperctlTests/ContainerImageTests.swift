@@ -15,46 +15,46 @@ import TestSupport
             // A real chat through the published port, behind HAProxy as in production: the load
             // test gives each client its own 127.x source address, which the engine's port
             // forwarding (DNAT) does not carry into the container; HAProxy connects from 127.0.0.1.
-            let haproxy = try await HAProxyServer.start(servers: [("ws1", container.port)])
-            defer { Task { await haproxy.stop() } }
-            try await haproxy.waitFor(.up, servers: ["ws1"])
-            let directory = try TemporaryDirectory()
-            defer { directory.remove() }
-            let chat = try await WhisperctlBinary.run(
-                ["loadtest", "--url", "ws://127.0.0.1:\(haproxy.frontendPort)/ws", "--connections", "8", "--chatting-pairs", "4", "--rate", "40",
-                 "--duration", "3s", "--ramp", "500ms", "--json"], in: directory, binary: try ProductBinary.release("whisperctl"))
-            #expect(chat.status == 0, "\(chat.stdout)\n\(chat.stderr)")
-            let report = try JSONValue.parse(Array(chat.stdout.utf8))
-            #expect(report["passed"] == .bool(true) && report["lost"]?.intValue == 0 && (report["delivered"]?.intValue ?? 0) > 0, "\(chat.stdout)")
+            try await withService({ try await HAProxyServer.start(servers: [("ws1", container.port)]) }) { haproxy in
+                try await haproxy.waitFor(.up, servers: ["ws1"])
+                let directory = try TemporaryDirectory()
+                defer { directory.remove() }
+                let chat = try await WhisperctlBinary.run(
+                    ["loadtest", "--url", "ws://127.0.0.1:\(haproxy.frontendPort)/ws", "--connections", "8", "--chatting-pairs", "4", "--rate", "40",
+                     "--duration", "3s", "--ramp", "500ms", "--json"], in: directory, binary: try ProductBinary.release("whisperctl"))
+                #expect(chat.status == 0, "\(chat.stdout)\n\(chat.stderr)")
+                let report = try JSONValue.parse(Array(chat.stdout.utf8))
+                #expect(report["passed"] == .bool(true) && report["lost"]?.intValue == 0 && (report["delivered"]?.intValue ?? 0) > 0, "\(chat.stdout)")
 
-            let version = try await container.exec(["whisperctl", "--version"])
-            #expect(version.status == 0 && !version.stdout.isEmpty, "\(ExternalTool.output(version))")
-            #expect(try await container.exec(["id", "-u"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "10001")
-            for binary in ["whisper-server", "whisperctl"] {
-                let ldd = try await container.exec(["ldd", "/usr/local/bin/\(binary)"])
-                #expect(ldd.status == 0 && !ldd.stdout.contains("not found"), "\(binary): \(ldd.stdout)")
-                #expect(!ldd.stdout.contains("libswift"), "the Swift runtime is linked in statically")
-            }
-            let pgDump = try await container.exec(["pg_dump", "--version"])
-            #expect(pgDump.status == 0, "whisperctl backup has pg_dump: \(ExternalTool.output(pgDump))")
-            #expect(try await container.exec(["ls", "/usr/local/share/whisperctl/runbooks/rolling-update.yml", "/usr/local/share/whisper/migrations"]).status == 0)
-            let runbooks = try await container.exec(["whisperctl", "runbook", "list"])
-            #expect(runbooks.stdout.contains("rolling-update"), "the shipped runbooks are found beside the binary: \(ExternalTool.output(runbooks))")
-            // The image's own health check (HEALTHCHECK on /live), run once by podman.
-            let health = try await Podman.run(["healthcheck", "run", container.name])
-            #expect(health.status == 0, "\(ExternalTool.output(health))")
-            let stopSignal = try await container.inspect("{{.Config.StopSignal}}")
-            #expect(stopSignal.contains("SIGTERM") || stopSignal == "15", "\(stopSignal)")
+                let version = try await container.exec(["whisperctl", "--version"])
+                #expect(version.status == 0 && !version.stdout.isEmpty, "\(ExternalTool.output(version))")
+                #expect(try await container.exec(["id", "-u"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "10001")
+                for binary in ["whisper-server", "whisperctl"] {
+                    let ldd = try await container.exec(["ldd", "/usr/local/bin/\(binary)"])
+                    #expect(ldd.status == 0 && !ldd.stdout.contains("not found"), "\(binary): \(ldd.stdout)")
+                    #expect(!ldd.stdout.contains("libswift"), "the Swift runtime is linked in statically")
+                }
+                let pgDump = try await container.exec(["pg_dump", "--version"])
+                #expect(pgDump.status == 0, "whisperctl backup has pg_dump: \(ExternalTool.output(pgDump))")
+                #expect(try await container.exec(["ls", "/usr/local/share/whisperctl/runbooks/rolling-update.yml", "/usr/local/share/whisper/migrations"]).status == 0)
+                let runbooks = try await container.exec(["whisperctl", "runbook", "list"])
+                #expect(runbooks.stdout.contains("rolling-update"), "the shipped runbooks are found beside the binary: \(ExternalTool.output(runbooks))")
+                // The image's own health check (HEALTHCHECK on /live), run once by podman.
+                let health = try await Podman.run(["healthcheck", "run", container.name])
+                #expect(health.status == 0, "\(ExternalTool.output(health))")
+                let stopSignal = try await container.inspect("{{.Config.StopSignal}}")
+                #expect(stopSignal.contains("SIGTERM") || stopSignal == "15", "\(stopSignal)")
 
-            // Every whisper_ and process_ metric the alerts and the dashboard read is one the
-            // server in the image exports (the memory limit too: the container has one).
-            let exported = Set(try PrometheusTextParser.parse(try await HTTPClient().get(container.baseURL + "/metrics").text).map(\.name))
-            #expect(exported.contains("whisper_memory_limit_bytes"))
-            for name in try Self.serverMetricNames() {
-                #expect(exported.contains(name), "\(name) is exported by whisper-server")
+                // Every whisper_ and process_ metric the alerts and the dashboard read is one the
+                // server in the image exports (the memory limit too: the container has one).
+                let exported = Set(try PrometheusTextParser.parse(try await HTTPClient().get(container.baseURL + "/metrics").text).map(\.name))
+                #expect(exported.contains("whisper_memory_limit_bytes"))
+                for name in try Self.serverMetricNames() {
+                    #expect(exported.contains(name), "\(name) is exported by whisper-server")
+                }
+                let size = try await Podman.must(["image", "inspect", "--format", "{{.Size}}", image])
+                print("image \(image): \(size) bytes")
             }
-            let size = try await Podman.must(["image", "inspect", "--format", "{{.Size}}", image])
-            print("image \(image): \(size) bytes")
         }
     }
 

@@ -10,69 +10,60 @@ import TestSupport
 @Suite struct ShippedHAProxyTests {
     @Test func productionTerminatesTLSRedirectsLimitsAndGuardsItsStats() async throws {
         try await withService({ try await WhisperServerProcess.start() }) { server in
-            let certbot = try await FixtureHTTPServer.start(routes: ["/.well-known/acme-challenge/token-1": .init(body: "token-1.key", contentType: "text/plain")])
-            defer { Task { await certbot.stop() } }
-            let haproxy = try await ShippedHAProxy.start("haproxy.prod.cfg", servers: ["wsserver-1:8080": server.port, "wsserver-2:8080": server.port], certbot: certbot.port)
-            defer { Task { await haproxy.stop() } }
-            try await haproxy.waitForServersUp()
+            try await withService({ try await FixtureHTTPServer.start(routes: ["/.well-known/acme-challenge/token-1": .init(body: "token-1.key", contentType: "text/plain")]) }) { certbot in
+                try await withService({ try await ShippedHAProxy.start("haproxy.prod.cfg", servers: ["wsserver-1:8080": server.port, "wsserver-2:8080": server.port], certbot: certbot.port) }) { haproxy in
+                    try await haproxy.waitForServersUp()
 
-            // HTTP answers 301 to HTTPS, except the ACME challenge, which reaches certbot.
-            let plain = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.http)/ws")
-            #expect(plain.status == 301 && plain.headers["location"]?.hasPrefix("https://") == true, "\(plain.status) \(plain.headers)")
-            let challenge = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.http)/.well-known/acme-challenge/token-1")
-            #expect(challenge.status == 200 && challenge.text == "token-1.key")
+                    // HTTP answers 301 to HTTPS, except the ACME challenge, which reaches certbot.
+                    let plain = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.http)/ws")
+                    #expect(plain.status == 301 && plain.headers["location"]?.hasPrefix("https://") == true, "\(plain.status) \(plain.headers)")
+                    let challenge = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.http)/.well-known/acme-challenge/token-1")
+                    #expect(challenge.status == 200 && challenge.text == "token-1.key")
 
-            // HTTPS: HSTS on the answer, the WebSocket upgrade through to the server.
-            let https = "https://127.0.0.1:\(haproxy.ports.https)"
-            let health = try await HTTPClient().get(https + "/health", insecureTLS: true)
-            #expect(health.status == 200 && health.headers["strict-transport-security"]?.contains("max-age=63072000") == true, "\(health.headers)")
-            let upgrade = try await WebSocketUpgradeProbe.probe("wss://127.0.0.1:\(haproxy.ports.https)/ws")
-            #expect(upgrade.upgraded, "\(upgrade.summary)")
+                    // HTTPS: HSTS on the answer, the WebSocket upgrade through to the server.
+                    let https = "https://127.0.0.1:\(haproxy.ports.https)"
+                    let health = try await HTTPClient().get(https + "/health", insecureTLS: true)
+                    #expect(health.status == 200 && health.headers["strict-transport-security"]?.contains("max-age=63072000") == true, "\(health.headers)")
+                    let upgrade = try await WebSocketUpgradeProbe.probe("wss://127.0.0.1:\(haproxy.ports.https)/ws")
+                    #expect(upgrade.upgraded, "\(upgrade.summary)")
 
-            // TLS 1.2 is served, TLS 1.1 refused by the server (the client offers it at security level 0).
-            #expect(try await Self.handshake(haproxy.ports.https, "-tls1_2") == 0)
-            #expect(try await Self.handshake(haproxy.ports.https, "-tls1_1") != 0)
+                    // TLS 1.2 is served, TLS 1.1 refused by the server (the client offers it at security level 0).
+                    #expect(try await Self.handshake(haproxy.ports.https, "-tls1_2") == 0)
+                    #expect(try await Self.handshake(haproxy.ports.https, "-tls1_1") != 0)
 
-            // Stats ask for the password from the environment.
-            let stats = "http://127.0.0.1:\(haproxy.ports.stats)/haproxy/stats;csv"
-            #expect(try await HTTPClient().get(stats).status == 401)
-            let credentials = Data("admin:\(ShippedHAProxy.statsPassword)".utf8).base64EncodedString()
-            let authorized = try await HTTPClient().execute(HTTPRequest(url: stats, headers: [("Authorization", "Basic \(credentials)")]))
-            #expect(authorized.status == 200 && authorized.text.contains("ws_servers"))
+                    // Stats ask for the password from the environment.
+                    let stats = "http://127.0.0.1:\(haproxy.ports.stats)/haproxy/stats;csv"
+                    #expect(try await HTTPClient().get(stats).status == 401)
+                    let credentials = Data("admin:\(ShippedHAProxy.statsPassword)".utf8).base64EncodedString()
+                    let authorized = try await HTTPClient().execute(HTTPRequest(url: stats, headers: [("Authorization", "Basic \(credentials)")]))
+                    #expect(authorized.status == 200 && authorized.text.contains("ws_servers"))
 
-            // The exporter serves what alerts.yml reads; the runtime API is at admin level.
-            let metrics = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.prometheus)/metrics").text
-            #expect(metrics.contains(#"haproxy_backend_active_servers{proxy="ws_servers"} 2"#), "\(metrics.prefix(300))")
-            let runtime = try HAProxyRuntimeAPI(parsing: haproxy.socket)
-            try await runtime.setState("drain", server: "ws2", backend: "ws_servers")
-            let state = try await runtime.execute("show servers state ws_servers")
-            #expect(state.contains("ws2"), "\(state)")
+                    // The exporter serves what alerts.yml reads; the runtime API is at admin level.
+                    let metrics = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.prometheus)/metrics").text
+                    #expect(metrics.contains(#"haproxy_backend_active_servers{proxy="ws_servers"} 2"#), "\(metrics.prefix(300))")
+                    let runtime = try HAProxyRuntimeAPI(parsing: haproxy.socket)
+                    try await runtime.setState("drain", server: "ws2", backend: "ws_servers")
+                    let state = try await runtime.execute("show servers state ws_servers")
+                    #expect(state.contains("ws2"), "\(state)")
 
-            // Per client address: 100 new connections in 10 seconds; then HAProxy closes each new
-            // one as soon as it is accepted, while one it keeps waits for the TLS handshake.
-            let refused = try await Offload.run { try Self.connectionsClosedAtOnce(port: haproxy.ports.https, count: 110) }
-            #expect(refused >= 10 && refused <= 110 - 90, "\(refused) of 110 new connections refused (the earlier requests count too)")
+                    // Per client address: 100 new connections in 10 seconds; then HAProxy closes each new
+                    // one as soon as it is accepted, while one it keeps waits for the TLS handshake.
+                    let refused = try await Offload.run { try Self.connectionsClosedAtOnce(port: haproxy.ports.https, count: 110) }
+                    #expect(refused >= 10 && refused <= 110 - 90, "\(refused) of 110 new connections refused (the earlier requests count too)")
+                }
+            }
         }
     }
 
     /// Opens `count` TCP connections, then counts those the server closed without a word.
     static func connectionsClosedAtOnce(port: Int, count: Int) throws -> Int {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            guard connected == 0 else { throw SupportError("connect: errno \(errno)") }
-            sockets.append(fd)
-        }
+        var clients: [TCPTestClient] = []
+        defer { clients.forEach { $0.close() } }
+        for _ in 0..<count { clients.append(try TCPTestClient(port: port)) }
         // Time for HAProxy to close the ones it refuses: a closed one reads as end of file.
         var closed = 0
         let deadline = ContinuousClock.now + .seconds(2)
-        var pending = Set(sockets)
+        var pending = Set(clients.map(\.fd))
         while ContinuousClock.now < deadline {
             for fd in pending {
                 var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
@@ -88,17 +79,17 @@ import TestSupport
 
     @Test func developmentServesPlainHTTPToOneServer() async throws {
         try await withService({ try await WhisperServerProcess.start() }) { server in
-            let haproxy = try await ShippedHAProxy.start("haproxy.cfg", servers: ["wsserver:8080": server.port], certbot: nil)
-            defer { Task { await haproxy.stop() } }
-            try await haproxy.waitForServersUp()
-            let health = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.http)/health")
-            #expect(health.status == 200)
-            let upgrade = try await WebSocketUpgradeProbe.probe("ws://127.0.0.1:\(haproxy.ports.http)/ws")
-            #expect(upgrade.upgraded, "\(upgrade.summary)")
-            let stats = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.stats)/haproxy/stats;csv")
-            #expect(stats.status == 200)
-            let metrics = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.prometheus)/metrics").text
-            #expect(metrics.contains(#"haproxy_backend_active_servers{proxy="ws_servers"} 1"#))
+            try await withService({ try await ShippedHAProxy.start("haproxy.cfg", servers: ["wsserver:8080": server.port], certbot: nil) }) { haproxy in
+                try await haproxy.waitForServersUp()
+                let health = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.http)/health")
+                #expect(health.status == 200)
+                let upgrade = try await WebSocketUpgradeProbe.probe("ws://127.0.0.1:\(haproxy.ports.http)/ws")
+                #expect(upgrade.upgraded, "\(upgrade.summary)")
+                let stats = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.stats)/haproxy/stats;csv")
+                #expect(stats.status == 200)
+                let metrics = try await HTTPClient().get("http://127.0.0.1:\(haproxy.ports.prometheus)/metrics").text
+                #expect(metrics.contains(#"haproxy_backend_active_servers{proxy="ws_servers"} 1"#))
+            }
         }
     }
 
