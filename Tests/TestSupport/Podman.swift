@@ -1,5 +1,6 @@
 import Foundation
 import OpsKit
+import Synchronization
 
 /// podman as this machine kind runs it: runc (crun fails on these cgroups), ulimits given (the
 /// defaults podman would copy are refused), images built with chroot isolation and never
@@ -26,9 +27,12 @@ package enum Podman {
 /// with this checkout's release binaries, stripped as an operator would ship them.
 package enum WhisperImage {
     package static let name = "localhost/whisper:test"
+    /// Set once this process has built the image: the tests that use it share one build.
+    private static let built = Mutex(false)
 
-    /// Builds the image (podman reuses its cached layers when nothing changed) and returns its name.
+    /// Builds the image the first time it is asked for in this process and returns its name.
     package static func build() async throws -> String {
+        if built.withLock({ $0 }) { return name }
         let base = try await ExternalTool.run(Repository.path("scripts/base-image"), [])
         guard base.status == 0 else { throw SupportError("scripts/base-image failed: \(ExternalTool.output(base))") }
         let staging = Repository.path(".build/image")
@@ -42,6 +46,7 @@ package enum WhisperImage {
             "--build-arg", "RUNTIME_BASE=\(base.stdout.trimmingCharacters(in: .whitespacesAndNewlines))", "--build-arg", "BINARIES=.build/image",
             "-t", name, ".",
         ])
+        built.withLock { $0 = true }
         return name
     }
 }

@@ -74,21 +74,10 @@ import TestSupport
             let recreate = ([podman, "--runtime", "runc", "rm", "-f", "-t", "0", container.name].joined(separator: " ")) + " && "
                 + ([podman, "--runtime", "runc"] + PodmanContainer.runArguments(name: container.name, port: container.port, image: image, environment: previous, memory: "512m"))
                 .joined(separator: " ")
-            try directory.write("whisperctl.yml", """
-                deployment: containers
-                servers:
-                  - name: ws1
-                    url: \(container.baseURL)
-                    restart: {driver: docker, container: \(container.name), socket: \(engine.socket), rollback: "\(recreate)", stop_timeout: 60s}
-                  - name: ws2
-                    url: \(other.baseURL)
-                haproxy:
-                  stats_url: \(haproxy.statsURL)
-                  runtime_api: \(haproxy.runtimeSocket)
-                  backend: \(haproxy.backend)
-                audit:
-                  log: \(directory.file("audit.log"))
-                """)
+            try Self.writeInventory(
+                in: directory, ws1: container.baseURL,
+                restart: "{driver: docker, container: \(container.name), socket: \(engine.socket), rollback: \"\(recreate)\", stop_timeout: 60s}",
+                ws2: other.baseURL, haproxy: haproxy)
             try await eventually(timeout: .seconds(20), "HAProxy sees ws1 UP") { await Self.haproxyStatus(haproxy) == "UP" }
             let started = try await container.inspect("{{.State.StartedAt}}")
             // The docker driver restarts the same container (a new image needs a new container:
@@ -96,7 +85,6 @@ import TestSupport
             // The rollback command runs podman, which runs iptables from /usr/sbin.
             let path = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
             let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--no-soak"], environment: path, in: directory)
-            print(rollout.stdout)
             #expect(rollout.status == 0, "\(rollout.stdout)\n\(rollout.stderr)")
             #expect(rollout.stdout.contains("docker container \(container.name)"), "\(rollout.stdout)")
             #expect(try await container.inspect("{{.State.StartedAt}}") != started, "the container was stopped and started again")
@@ -157,21 +145,10 @@ import TestSupport
             let proxy = try await HAProxyServer.start(servers: [("ws1", port), ("ws2", other.port)])
             haproxy = proxy
             try await proxy.waitFor(.up, servers: ["ws1", "ws2"])
-            try directory.write("whisperctl.yml", """
-                deployment: compose
-                servers:
-                  - name: ws1
-                    url: http://127.0.0.1:\(port)
-                    restart: {driver: compose, service: wsserver-1, file: compose.yml, project: \(project), compose_command: docker-compose, stop_timeout: 60s}
-                  - name: ws2
-                    url: \(other.baseURL)
-                haproxy:
-                  stats_url: \(proxy.statsURL)
-                  runtime_api: \(proxy.runtimeSocket)
-                  backend: \(proxy.backend)
-                audit:
-                  log: \(directory.file("audit.log"))
-                """)
+            try Self.writeInventory(
+                in: directory, ws1: "http://127.0.0.1:\(port)",
+                restart: "{driver: compose, service: wsserver-1, file: compose.yml, project: \(project), compose_command: docker-compose, stop_timeout: 60s}",
+                ws2: other.baseURL, haproxy: proxy)
             try directory.write(".env", "WHISPER_VERSION=0.2.0\n")
             let rollout = try await WhisperctlBinary.run(["rollout", "--yes", "--only", "ws1", "--expect-version", "0.2.0", "--no-soak"], environment: environment, in: directory)
             #expect(rollout.status == 0, "\(rollout.stdout)\n\(rollout.stderr)")
@@ -189,11 +166,26 @@ import TestSupport
         await engine.stop()
     }
 
+    /// ws1, restarted by `restart`, and ws2, which stays, behind `haproxy`.
+    static func writeInventory(in directory: TemporaryDirectory, ws1: String, restart: String, ws2: String, haproxy: HAProxyServer) throws {
+        try directory.write("whisperctl.yml", """
+            servers:
+              - name: ws1
+                url: \(ws1)
+                restart: \(restart)
+              - name: ws2
+                url: \(ws2)
+            haproxy:
+              stats_url: \(haproxy.statsURL)
+              runtime_api: \(haproxy.runtimeSocket)
+              backend: \(haproxy.backend)
+            audit:
+              log: \(directory.file("audit.log"))
+            """)
+    }
+
     static func haproxyStatus(_ haproxy: HAProxyServer) async -> String? {
-        guard let csv = try? await HTTPClient().get(haproxy.statsURL + ";csv", timeout: .seconds(1)).text else { return nil }
-        let rows: [[Substring]] = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        let row = rows.first { (fields: [Substring]) -> Bool in fields.count > 17 && fields[0] == haproxy.backend && fields[1] == "ws1" }
-        return row.map { String($0[17]) }
+        try? await haproxy.stats().servers(ofBackend: haproxy.backend).first { $0.service == "ws1" }?.status
     }
 
     /// whisper_ and process_ metric families named in alerts.yml and the Grafana dashboard
