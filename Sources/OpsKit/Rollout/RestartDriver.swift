@@ -104,7 +104,8 @@ struct ShellRunner: Sendable {
                 if count <= 0 { break }
                 collected += buffer[0..<count]
             }
-            close(fd)
+            // Not closed here: the Subprocess owns the descriptor and closes it when it goes. A
+            // second close could end whatever socket had been given the number in between.
             return String(decoding: collected, as: UTF8.self)
         }
     }
