@@ -193,13 +193,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|version|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log version help' -- "${cur}"))
         ;;
     esac
 }
@@ -910,6 +910,14 @@ _whisperctl_backup_verify() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion backup verify -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _whisperctl_backup_prune() {
@@ -1585,6 +1593,14 @@ _whisperctl_runbook_show() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion runbook show -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _whisperctl_runbook_validate() {
@@ -1642,6 +1658,14 @@ _whisperctl_runbook_plan() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion runbook plan -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _whisperctl_runbook_run() {
@@ -1689,6 +1713,14 @@ _whisperctl_runbook_run() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion runbook run -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _whisperctl_runbook_resume() {
@@ -1720,6 +1752,14 @@ _whisperctl_runbook_resume() {
         return
         ;;
     '--reason')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion runbook resume -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -1813,6 +1853,14 @@ _whisperctl_runbook_runs_show() {
         return
         ;;
     esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion runbook runs show -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _whisperctl_audit-log() {
@@ -1850,6 +1898,14 @@ _whisperctl_audit-log() {
         return
         ;;
     esac
+}
+
+_whisperctl_version() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
 }
 
 _whisperctl_help() {

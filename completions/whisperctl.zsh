@@ -67,13 +67,14 @@ _whisperctl() {
             'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
             'runbook:Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.'
             'audit-log:Read the audit log of every change, and verify its hash chain.'
+            'version:Print the version, the commit and the build date.'
             'help:Show subcommand help information.'
         )
         _describe -V subcommand subcommands && ret=0
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|version|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -521,7 +522,7 @@ _whisperctl_backup_list() {
 _whisperctl_backup_verify() {
     local -i ret=1
     local -ar arg_specs=(
-        ':id:'
+        ':id:{__whisperctl_custom_complete ---completion backup verify -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
         '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
         '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
@@ -975,7 +976,7 @@ _whisperctl_runbook_show() {
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '*--dir[Another directory of runbooks; repeat it.]:path:_files -/'
-        ':runbook:'
+        ':runbook:{__whisperctl_custom_complete ---completion runbook show -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )
@@ -1006,7 +1007,7 @@ _whisperctl_runbook_plan() {
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '*--dir[Another directory of runbooks; repeat it.]:path:_files -/'
-        ':runbook:'
+        ':runbook:{__whisperctl_custom_complete ---completion runbook plan -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '*--param[A parameter as NAME=VALUE; repeat it.]:name=value:'
         '--out[Save the plan (for '\''runbook run --plan'\'').]:file:'
         '--json[JSON output.]'
@@ -1028,7 +1029,7 @@ _whisperctl_runbook_run() {
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '*--dir[Another directory of runbooks; repeat it.]:path:_files -/'
-        ':runbook:'
+        ':runbook:{__whisperctl_custom_complete ---completion runbook run -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '*--param[A parameter as NAME=VALUE; repeat it.]:name=value:'
         '--plan[A plan saved by '\''runbook plan --out'\''\: refused when anything it was made from moved.]:file:'
         '--from[Start at this step.]:step:'
@@ -1051,7 +1052,7 @@ _whisperctl_runbook_resume() {
         '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
-        ':id:'
+        ':id:{__whisperctl_custom_complete ---completion runbook resume -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--retry-step[Run the step that stopped the run again.]'
         '--skip-step[Skip the step that stopped the run (with --reason).]'
         '--reason[Why the step is skipped (recorded).]:reason:'
@@ -1121,7 +1122,7 @@ _whisperctl_runbook_runs_show() {
         '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
         '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
-        ':id:'
+        ':id:{__whisperctl_custom_complete ---completion runbook runs show -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--json[JSON output (the record as stored).]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
@@ -1144,6 +1145,18 @@ _whisperctl_audit-log() {
         '--run[Only the lines of one runbook run.]:run-id:'
         '--verify[Verify the hash chain of the whole log (filters do not apply).]'
         '--json[Print the lines as JSON (with --verify, one JSON object).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_version() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--json[Print one JSON object.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -18,8 +18,8 @@ struct Whisperctl: AsyncParsableCommand {
               whisperctl --config prod.yml status redis ws1 --json
               whisperctl config check
             """,
-        version: WhisperctlVersion.current,
-        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Diag.self, Capacity.self, Cert.self, RunbookCommand.self, AuditLogCommand.self]
+        version: "whisperctl \(BuildInfo.summary)",
+        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Diag.self, Capacity.self, Cert.self, RunbookCommand.self, AuditLogCommand.self, Version.self]
     )
 
     /// ArgumentParser's own main, with `ExitStatus` understood as the status it names.
@@ -76,5 +76,5 @@ enum DefaultSubcommandHelp {
 }
 
 enum WhisperctlVersion {
-    static let current = "0.1.0"
+    static let current = BuildInfo.version
 }

@@ -131,6 +131,27 @@ import Testing
         #expect(Set(only.stdout.split(separator: "\n").map(String.init)) == ["ws1", "ws2"], "\(only.stdout)\(only.stderr)")
     }
 
+    /// The names come from the inventory the command line names (`--config`), not only
+    /// ./whisperctl.yml; runbook names are the deployment's own and the shipped ones.
+    @Test func completionsReadTheInventoryTheCommandLineNames() async throws {
+        let directory = try TemporaryDirectory(prefix: "complete-config")
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("prod/runbooks"), withIntermediateDirectories: true)
+        try directory.write("prod/deploy.yml", "deployment: p\nservers:\n  - name: edge1\n    url: http://127.0.0.1:1\n")
+        try directory.write("prod/runbooks/our-own-drill.yml", "name: our-own-drill\n")
+        let only = try await WhisperctlBinary.run(
+            ["---completion", "rollout", "run", "--", "--only", "5", "0", "whisperctl", "--config", "prod/deploy.yml", "rollout", "--only", ""], in: directory)
+        #expect(only.stdout.split(separator: "\n").map(String.init) == ["edge1"], "\(only.stdout)\(only.stderr)")
+        let runbooks = try await WhisperctlBinary.run(
+            ["---completion", "runbook", "run", "--", "positional@0", "4", "0", "whisperctl", "runbook", "run", "--config=prod/deploy.yml", ""], in: directory)
+        let offered = runbooks.stdout.split(separator: "\n").map(String.init)
+        #expect(offered.contains("our-own-drill") && offered.contains("rolling-update") && offered.contains("emergency-rollback"), "\(runbooks.stdout)\(runbooks.stderr)")
+        #expect(Set(offered).count == offered.count, "no name twice")
+        let none = try await WhisperctlBinary.run(
+            ["---completion", "rollout", "run", "--", "--only", "5", "0", "whisperctl", "--config", "missing.yml", "rollout", "--only", ""], in: directory)
+        #expect(none.status == 0 && none.stdout.isEmpty && none.stderr.isEmpty, "an unreadable inventory offers nothing, silently")
+    }
+
     /// Bash itself completes with the committed script: a name is not turned into a directory
     /// (`redis/` beside the inventory), a component whose name is two words is not offered, none
     /// twice, and `rollout --` offers `rollout run`'s options.

@@ -1,4 +1,5 @@
 import Logging
+import OpsKit
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -6,7 +7,7 @@ import ServiceLifecycle
 
 /// The listening server as a lifecycle `Service`: serves until graceful shutdown, then drains.
 struct ChatServer: Service {
-    static let version = "0.1.0"
+    static let version = BuildInfo.version
 
     let configuration: ServerConfiguration
     let hub: ChatHub

@@ -1,4 +1,5 @@
 import Foundation
+import OpsKit
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -13,7 +14,7 @@ package enum WhisperServerApp {
             return 0
         }
         if arguments.contains("--version") {
-            print("whisper-server \(ChatServer.version)")
+            print("whisper-server \(BuildInfo.summary)")
             return 0
         }
         if let unknown = arguments.first(where: { $0 != "--migrate" }) {

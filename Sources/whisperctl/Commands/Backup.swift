@@ -178,7 +178,7 @@ struct BackupVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify", abstract: "Check a backup (default: the newest): checksums and pg_restore --list; --restore-test restores it into a scratch database.")
 
-    @Argument(help: "The backup's id (see 'backup list').")
+    @Argument(help: "The backup's id (see 'backup list').", completion: .custom { words, _, _ in Completions.backupIDs(words) })
     var id: String?
 
     @OptionGroup var options: BackupOptions

@@ -25,7 +25,7 @@ struct Diag: AsyncParsableCommand {
 
     @Argument(
         help: ArgumentHelp("Components to look at (redis, nats, haproxy, postgres, server, kernel, cert) or servers by name; all when none.", valueName: "component"),
-        completion: .custom { _, _, _ in DeploymentDiagnosis.components + Completions.serverNames() })
+        completion: .custom { words, _, _ in DeploymentDiagnosis.components + Completions.serverNames(words) })
     var only: [String] = []
 
     @Flag(help: "Print one JSON object.")

@@ -19,7 +19,7 @@ struct Restore: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The backup's id (see 'backup list').", completion: .custom { _, _, _ in Completions.backupIDs() })
+    @Argument(help: "The backup's id (see 'backup list').", completion: .custom { words, _, _ in Completions.backupIDs(words) })
     var id: String
 
     @OptionGroup var options: BackupOptions

@@ -36,7 +36,7 @@ struct RolloutRun: AsyncParsableCommand {
 
     @Option(
         parsing: .upToNextOption, help: ArgumentHelp("Only these servers (inventory names), in inventory order.", valueName: "name"),
-        completion: .custom { _, _, _ in Completions.serverNames() })
+        completion: .custom { words, _, _ in Completions.serverNames(words) })
     var only: [String] = []
     @Option(name: .customLong("max-unavailable"), help: "How many servers are out at once.")
     var maxUnavailable = 1

@@ -29,6 +29,10 @@ struct RunbookDirectories: ParsableArguments {
     /// tree's runbooks/). A name is looked for in that order: a deployment's own runbook of the
     /// same name comes before the shipped one.
     func all(_ inventory: Inventory) -> [String] {
+        Self.all(inventory, given: directories)
+    }
+
+    static func all(_ inventory: Inventory, given directories: [String]) -> [String] {
         var found = directories + inventory.runbookDirectories
         found.append(inventory.resolve("runbooks"))
         var directory = (ThisExecutable.path as NSString).deletingLastPathComponent
@@ -109,7 +113,7 @@ struct RunbookShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "A runbook's parameters and steps.")
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var runbooks: RunbookDirectories
-    @Argument(help: "A runbook's name or file.") var runbook: String
+    @Argument(help: "A runbook's name or file.", completion: .custom { words, _, _ in Completions.runbookNames(words) }) var runbook: String
 
     func run() async throws {
         let deployment = try inventory.loadOrExit(json: false)
@@ -166,7 +170,7 @@ struct RunbookPlanCommand: AsyncParsableCommand {
         discussion: "Exit status: 0 read only, 2 changes, 3 steps that cannot be previewed (shell, a failed probe), 1 error or a precondition that does not hold.")
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var runbooks: RunbookDirectories
-    @Argument(help: "A runbook's name or file.") var runbook: String
+    @Argument(help: "A runbook's name or file.", completion: .custom { words, _, _ in Completions.runbookNames(words) }) var runbook: String
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter as NAME=VALUE; repeat it.", valueName: "name=value")) var parameters: [String] = []
     @Option(help: ArgumentHelp("Save the plan (for 'runbook run --plan').", valueName: "file")) var out: String?
     @Flag(help: "JSON output.") var json = false
@@ -288,7 +292,7 @@ struct RunbookRun: AsyncParsableCommand {
             """)
     @OptionGroup var inventory: InventoryOptions
     @OptionGroup var runbooks: RunbookDirectories
-    @Argument(help: "A runbook's name or file.") var runbook: String
+    @Argument(help: "A runbook's name or file.", completion: .custom { words, _, _ in Completions.runbookNames(words) }) var runbook: String
     @Option(name: .customLong("param"), help: ArgumentHelp("A parameter as NAME=VALUE; repeat it.", valueName: "name=value")) var parameters: [String] = []
     @Option(help: ArgumentHelp("A plan saved by 'runbook plan --out': refused when anything it was made from moved.", valueName: "file")) var plan: String?
     @Option(help: ArgumentHelp("Start at this step.", valueName: "step")) var from: String?
@@ -329,7 +333,7 @@ struct RunbookResume: AsyncParsableCommand {
         commandName: "resume",
         abstract: "Continues a run that stopped: what succeeded is not redone; a step in doubt is checked first, never repeated blindly.")
     @OptionGroup var inventory: InventoryOptions
-    @Argument(help: "The run's id (see 'runbook runs').") var id: String
+    @Argument(help: "The run's id (see 'runbook runs').", completion: .custom { words, _, _ in Completions.runbookRunIDs(words) }) var id: String
     @Flag(name: .customLong("retry-step"), help: "Run the step that stopped the run again.") var retryStep = false
     @Flag(name: .customLong("skip-step"), help: "Skip the step that stopped the run (with --reason).") var skipStep = false
     @Option(help: "Why the step is skipped (recorded).") var reason: String?
@@ -416,7 +420,7 @@ struct RunbookRunsList: AsyncParsableCommand {
 struct RunbookRunsShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "One run: each step's timeline and outcome, approvals, resumes.")
     @OptionGroup var inventory: InventoryOptions
-    @Argument(help: "The run's id.") var id: String
+    @Argument(help: "The run's id.", completion: .custom { words, _, _ in Completions.runbookRunIDs(words) }) var id: String
     @Flag(help: "JSON output (the record as stored).") var json = false
 
     func run() async throws {

@@ -25,7 +25,7 @@ struct Status: AsyncParsableCommand {
 
     @Argument(
         help: ArgumentHelp("Components to probe (names or kinds); all when none.", valueName: "component"),
-        completion: .custom { _, _, _ in Status.completionNames() })
+        completion: .custom { words, _, _ in Status.completionNames(words) })
     var components: [String] = []
 
     @Flag(help: "Print one JSON object (see docs/status-json.md).")
@@ -73,8 +73,8 @@ struct Status: AsyncParsableCommand {
 
     /// Component names of the inventory in the working directory, for shell completion: each once,
     /// and only those that are one shell word (`cert certs/combined.pem` is selected as `cert`).
-    static func completionNames() -> [String] {
-        guard let deployment = try? InventoryLoader().load() else { return [] }
+    static func completionNames(_ words: [String]) -> [String] {
+        guard let deployment = Completions.inventory(words) else { return [] }
         let runner = StatusRunner(inventory: deployment, environment: ProbeEnvironment())
         var seen = Set<String>()
         return (runner.componentNames + ComponentKind.allCases.map(\.rawValue)).filter { name in

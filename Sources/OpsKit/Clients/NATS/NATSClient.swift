@@ -175,7 +175,7 @@ public final class NATSClient: @unchecked Sendable {
     func connectLine() -> String {
         var fields: [(String, JSONValue)] = [
             ("verbose", .bool(false)), ("pedantic", .bool(false)), ("echo", .bool(options.echo)),
-            ("name", .string(options.name)), ("lang", "swift"), ("version", "0.1.0"), ("protocol", .int(1)),
+            ("name", .string(options.name)), ("lang", "swift"), ("version", .string(BuildInfo.version)), ("protocol", .int(1)),
         ]
         switch address.credentials {
         case .none: break
