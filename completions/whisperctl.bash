@@ -193,13 +193,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|version|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|bundle|version|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log bundle version help' -- "${cur}"))
         ;;
     esac
 }
@@ -1895,6 +1895,53 @@ _whisperctl_audit-log() {
         return
         ;;
     '--run')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_bundle() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --duration --snapshots --lines --out --timeout)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--duration')
+        return
+        ;;
+    '--snapshots')
+        return
+        ;;
+    '--lines')
+        return
+        ;;
+    '--out')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(gz)'
+        return
+        ;;
+    '--timeout')
         return
         ;;
     esac

@@ -67,6 +67,7 @@ _whisperctl() {
             'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
             'runbook:Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.'
             'audit-log:Read the audit log of every change, and verify its hash chain.'
+            'bundle:Collect a support bundle: status, diag, configuration, metrics, logs and more, secrets masked, in one .tar.gz.'
             'version:Print the version, the commit and the build date.'
             'help:Show subcommand help information.'
         )
@@ -74,7 +75,7 @@ _whisperctl() {
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|version|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|bundle|version|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -1145,6 +1146,29 @@ _whisperctl_audit-log() {
         '--run[Only the lines of one runbook run.]:run-id:'
         '--verify[Verify the hash chain of the whole log (filters do not apply).]'
         '--json[Print the lines as JSON (with --verify, one JSON object).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_bundle() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--duration[Over how long the servers'\'' /metrics are sampled.]:duration:'
+        '--snapshots[How many /metrics samples, spread over --duration.]:n:'
+        '--lines[The last lines of each service'\''s log.]:n:'
+        '--out[The bundle file (default\: whisper-bundle-DEPLOYMENT-TIME.tar.gz here).]:file:_files -g '\''*.gz'\'''
+        '--timeout[Time limit for each request.]:duration:'
+        '--json[Print a JSON summary\: the file, its size and SHA-256, and what could not be collected.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -177,6 +177,24 @@ struct FuzzTarget: Sendable {
             _ = Duration(parsing: text)
             _ = MigrationDirectory.parse(text)
         },
+        FuzzTarget(name: "docker-log-stream") { bytes in
+            // The Engine API's log frames: never past the input, a remainder only of a cut frame.
+            let input = Array(bytes)
+            let (chunks, remainder) = DockerLogStream.frames(input)
+            precondition(remainder >= 0 && remainder <= input.count, "remainder outside the input")
+            precondition(chunks.reduce(0) { $0 + $1.bytes.count } <= input.count, "more bytes out than in")
+            _ = DockerLogStream.lines(input)
+        },
+        FuzzTarget(name: "log-source") { bytes in
+            // A logs: value, and what names it again reads back the same.
+            let text = String(decoding: bytes, as: UTF8.self)
+            guard let source = try? LogSource(parsing: text) else { return }
+            precondition((try? LogSource(parsing: source.description)) == source, "log source round trip: \(source)")
+            var archive = TarArchive()
+            if (try? archive.addFile(text, Array(bytes), modified: Date(timeIntervalSince1970: 0))) != nil {
+                precondition(archive.bytes.count % 512 == 0, "a tar entry not in whole blocks")
+            }
+        },
         FuzzTarget(name: "peer-event") { bytes in
             if let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) {
                 precondition(PeerEvent(json: event.json) == event, "peer event round trip")

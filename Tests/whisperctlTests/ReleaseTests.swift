@@ -5,10 +5,10 @@ import TestSupport
 /// scripts/release: the tarball an operator installs from, unpacked and run where nothing of the
 /// source tree is.
 @Suite struct ReleaseTests {
-    /// The C libraries OpsKit wraps (hiredis, libpq, libcurl, ncurses with its terminfo, OpenSSL)
+    /// The C libraries OpsKit wraps (hiredis, libpq, libcurl, ncurses with its terminfo, OpenSSL, zlib)
     /// and the C and C++ runtime the Swift runtime linked in needs; nothing of Swift itself.
     static let allowedLibraries: Set<String> = [
-        "libhiredis.so.0.14", "libpq.so.5", "libcurl.so.4", "libncursesw.so.6", "libtinfo.so.6", "libssl.so.3", "libcrypto.so.3",
+        "libhiredis.so.0.14", "libpq.so.5", "libcurl.so.4", "libncursesw.so.6", "libtinfo.so.6", "libssl.so.3", "libcrypto.so.3", "libz.so.1",
         "libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libutil.so.1", "ld-linux-x86-64.so.2",
         "ld-linux-aarch64.so.1", "libstdc++.so.6", "libgcc_s.so.1",
     ]

@@ -8,11 +8,16 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case haproxyConfig = "haproxy.config"
     /// The public WebSocket URL through HAProxy (wss://chat.example.com/ws).
     case haproxyFrontend = "haproxy.frontend"
+    /// Each service's log (`logs:`): a file, journald:UNIT, docker:CONTAINER or k8s:NAMESPACE/SELECTOR.
+    case haproxyLogs = "haproxy.logs"
     case redisAddr = "redis.addr"
     case redisPassword = "redis.password"
+    case redisLogs = "redis.logs"
     case natsURL = "nats.url"
     case natsMonitorURL = "nats.monitor_url"
+    case natsLogs = "nats.logs"
     case postgresURL = "postgres.url"
+    case postgresLogs = "postgres.logs"
     case certs
     case auditLog = "audit.log"
     case lockBackend = "lock.backend"
@@ -44,10 +49,10 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
 
     /// The keys allowed under each section, for unknown-key errors.
     static let sections: [String: [String]] = [
-        "haproxy": ["stats_url", "runtime_api", "backend", "config", "frontend"],
-        "redis": ["addr", "password"],
-        "nats": ["url", "monitor_url"],
-        "postgres": ["url"],
+        "haproxy": ["stats_url", "runtime_api", "backend", "config", "frontend", "logs"],
+        "redis": ["addr", "password", "logs"],
+        "nats": ["url", "monitor_url", "logs"],
+        "postgres": ["url", "logs"],
         "audit": ["log"],
         "lock": ["backend"],
         "migrations": ["dir", "lock_timeout"],
@@ -64,15 +69,18 @@ public struct ServerEntry: Sendable, Equatable {
     public var source: ValueSource
     /// How `rollout` restarts it (`restart: {driver: ..., ...}`), when the inventory says.
     public var restart: RestartSpec?
+    /// Where its log is read (`logs:`), as written.
+    public var logs: String?
 
     /// Its /metrics, below its base URL.
     public var metricsURL: String { (url.hasSuffix("/") ? String(url.dropLast()) : url) + "/metrics" }
 
-    public init(name: String, url: String, source: ValueSource, restart: RestartSpec? = nil) {
+    public init(name: String, url: String, source: ValueSource, restart: RestartSpec? = nil, logs: String? = nil) {
         self.name = name
         self.url = url
         self.source = source
         self.restart = restart
+        self.logs = logs
     }
 }
 

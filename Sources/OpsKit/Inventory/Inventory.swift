@@ -74,6 +74,21 @@ public struct Inventory: Sendable {
     public var natsURL: String? { string(.natsURL) }
     public var natsMonitorURL: String? { string(.natsMonitorURL) }
     public var postgresURL: String? { string(.postgresURL) }
+    /// Every service whose log the inventory names (`logs:`): the servers by name, then haproxy,
+    /// redis, nats and postgres. A relative file path is read beside the inventory.
+    public var serviceLogs: [ServiceLog] {
+        var logs = servers.compactMap { server in server.logs.map { ServiceLog(service: server.name, text: $0, origin: server.source) } }
+        let components: [(String, ConfigKey)] = [("haproxy", .haproxyLogs), ("redis", .redisLogs), ("nats", .natsLogs), ("postgres", .postgresLogs)]
+        for (name, key) in components {
+            if let text = string(key) { logs.append(ServiceLog(service: name, text: text, origin: source(of: key))) }
+        }
+        return logs.map { log in
+            var log = log
+            log.baseDirectory = baseDirectory
+            return log
+        }
+    }
+
     /// The directory every relative path in the inventory is read from, whichever command reads
     /// it and wherever it runs from (cron runs in $HOME): the inventory file's, else the working
     /// directory. Always absolute.

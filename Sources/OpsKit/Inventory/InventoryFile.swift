@@ -155,6 +155,7 @@ private struct NodeReader {
             var name: String?
             var url: String?
             var restart: RestartSpec?
+            var logs: String?
             for (keyNode, valueNode) in mapping {
                 let key = keyNode.string ?? ""
                 if key == "restart" {
@@ -164,8 +165,8 @@ private struct NodeReader {
                     }
                     continue
                 }
-                guard key == "name" || key == "url" else {
-                    unknownKey(key, at: keyNode, allowed: ["name", "url", "restart"], prefix: "\(field).", value: valueNode)
+                guard key == "name" || key == "url" || key == "logs" else {
+                    unknownKey(key, at: keyNode, allowed: ["name", "url", "restart", "logs"], prefix: "\(field).", value: valueNode)
                     continue
                 }
                 guard case .scalar(let scalar) = valueNode else {
@@ -175,7 +176,15 @@ private struct NodeReader {
                 }
                 let text = expand(scalar.string, at: valueNode, field: "\(field).\(key)")
                 SecretRegistry.shared.registerValue(text)
-                if key == "name" { name = text } else { url = text }
+                switch key {
+                case "name": name = text
+                case "url": url = text
+                default:
+                    do throws(LogSourceError) { _ = try LogSource(parsing: text) } catch {
+                        diagnostics.append(diagnostic(at: valueNode, field: "\(field).logs", error.description))
+                    }
+                    logs = text
+                }
             }
             var complete = true
             if name?.isEmpty ?? true {
@@ -190,7 +199,7 @@ private struct NodeReader {
                 unusable = true
                 continue
             }
-            entries.append(ServerEntry(name: name, url: url, source: source(item), restart: restart))
+            entries.append(ServerEntry(name: name, url: url, source: source(item), restart: restart, logs: logs))
         }
         values[.servers] = ConfigValue(.servers(entries), source: source(node))
     }

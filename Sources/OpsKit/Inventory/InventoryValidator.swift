@@ -29,6 +29,17 @@ public struct InventoryValidator: Sendable {
         if inventory.values[.servers] != nil, inventory.servers.isEmpty {
             report(.servers, "no servers listed", severity: .warning)
         }
+        for log in inventory.serviceLogs where !inventory.servers.contains(where: { $0.name == log.service }) {
+            // A server's `logs:` was judged where it was read, with its line.
+            guard let key = ConfigKey(rawValue: "\(log.service).logs") else { continue }
+            do throws(LogSourceError) {
+                if case .file(let path) = try log.source(), checkFiles, !FileManager.default.fileExists(atPath: path) {
+                    report(key, "no such file: \(path)", severity: .warning)
+                }
+            } catch {
+                report(key, error.description)
+            }
+        }
         if let url = inventory.haproxyStatsURL, let problem = URLCheck.problem(url, schemes: ["http", "https"]) {
             report(.haproxyStatsURL, problem)
         }

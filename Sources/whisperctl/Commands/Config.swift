@@ -31,7 +31,7 @@ extension Config {
             let deployment = try inventory.loadOrExit(json: false)
             let settings = ConfigKey.allCases.compactMap { key in deployment.values[key].map { (key, $0) } }
             if json {
-                print(jsonDocument(deployment, settings).prettyPrinted())
+                print(Self.jsonDocument(deployment).prettyPrinted())
             } else {
                 print(table(deployment, settings))
             }
@@ -49,6 +49,9 @@ extension Config {
                         rows.append(["servers[\(index)]", "\(entry.name) \(Redactor.redactValue(entry.url))", entry.source.description])
                         if let restart = entry.restart {
                             rows.append(["servers[\(index)].restart", Self.describe(restart), restart.source.description])
+                        }
+                        if let logs = entry.logs {
+                            rows.append(["servers[\(index)].logs", Redactor.redactValue(logs), entry.source.description])
                         }
                     }
                 case .list(let items):
@@ -101,7 +104,9 @@ extension Config {
             return defaults
         }
 
-        private func jsonDocument(_ deployment: Inventory, _ settings: [(ConfigKey, ConfigValue)]) -> JSONValue {
+        /// The effective configuration as `config show --json` prints it (and `bundle` keeps it).
+        static func jsonDocument(_ deployment: Inventory) -> JSONValue {
+            let settings = ConfigKey.allCases.compactMap { key in deployment.values[key].map { (key, $0) } }
             func source(_ source: ValueSource) -> JSONValue {
                 .object([("kind", .string(source.kind)), ("origin", .string(source.description))])
             }
@@ -114,6 +119,7 @@ extension Config {
                         .object([
                             ("name", .string($0.name)), ("url", .string(Redactor.redactValue($0.url))), ("source", source($0.source)),
                             ("restart", $0.restart.map { .string(Self.describe($0)) } ?? .null),
+                            ("logs", $0.logs.map { .string(Redactor.redactValue($0)) } ?? .null),
                         ])
                     })
                 case .list(let items):
