@@ -193,13 +193,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|bundle|version|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|logs|bundle|version|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log bundle version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log logs bundle version help' -- "${cur}"))
         ;;
     esac
 }
@@ -1895,6 +1895,60 @@ _whisperctl_audit-log() {
         return
         ;;
     '--run')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_logs() {
+    repeating_flags=()
+    non_repeating_flags=(-f --follow --json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --since --level --grep -n --lines --timeout)
+    __whisperctl_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    '--level')
+        return
+        ;;
+    '--grep')
+        return
+        ;;
+    '-n'|'--lines')
+        return
+        ;;
+    '--timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    *)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion logs -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

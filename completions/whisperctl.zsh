@@ -67,6 +67,7 @@ _whisperctl() {
             'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
             'runbook:Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.'
             'audit-log:Read the audit log of every change, and verify its hash chain.'
+            'logs:Every service'\''s log as one stream, in time order; -f follows.'
             'bundle:Collect a support bundle: status, diag, configuration, metrics, logs and more, secrets masked, in one .tar.gz.'
             'version:Print the version, the commit and the build date.'
             'help:Show subcommand help information.'
@@ -75,7 +76,7 @@ _whisperctl() {
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|bundle|version|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|logs|bundle|version|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -1146,6 +1147,31 @@ _whisperctl_audit-log() {
         '--run[Only the lines of one runbook run.]:run-id:'
         '--verify[Verify the hash chain of the whole log (filters do not apply).]'
         '--json[Print the lines as JSON (with --verify, one JSON object).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_logs() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '*:service:{__whisperctl_custom_complete ---completion logs -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
+        '(-f --follow)'{-f,--follow}'[Keep reading new lines as they are written.]'
+        '--since[Only lines from this long ago (10m, 2h) or this time (RFC 3339) on.]:time:'
+        '--level[Only this severity and worse\: trace, debug, info, notice, warning, error, critical.]:level:'
+        '--grep[Only lines containing this text (any case).]:text:'
+        '(-n --lines)'{-n,--lines}'[The last lines of each log to start with.]:n:'
+        '--json[One JSON object per line\: a service'\''s own JSON line as it is, with "service" added; others normalised.]'
+        '--timeout[Time limit for each request (the Docker Engine API).]:duration:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

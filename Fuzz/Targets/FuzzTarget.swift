@@ -195,6 +195,16 @@ struct FuzzTarget: Sendable {
                 precondition(archive.bytes.count % 512 == 0, "a tar entry not in whole blocks")
             }
         },
+        FuzzTarget(name: "log-line") { bytes in
+            // One line of any service's log, as each source would give it.
+            let line = String(decoding: bytes, as: UTF8.self)
+            let parser = LogLineParser(now: Date(timeIntervalSince1970: 1_796_284_800))
+            for source: LogSource in [.file("f"), .journald(unit: "u"), .docker(container: "c"), .kubernetes(namespace: "n", selector: "a=b")] {
+                let record = parser.parse(line, service: "s", source: source)
+                _ = record.json.serialized()
+                _ = LogMerge.timed([record])
+            }
+        },
         FuzzTarget(name: "peer-event") { bytes in
             if let value = try? JSONValue.parse(bytes), let event = PeerEvent(json: value) {
                 precondition(PeerEvent(json: event.json) == event, "peer event round trip")

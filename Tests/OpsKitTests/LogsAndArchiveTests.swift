@@ -101,4 +101,54 @@ import Testing
         })
         #expect(performing: { try LogTail.lastLines(1, ofFile: directory.path) }, throws: { "\($0)".contains("not a regular file") })
     }
+
+    /// journalctl -o json, from a fixture: the time and level from journald, a whisper-server JSON
+    /// line inside MESSAGE read as one, bytes that are not UTF-8 kept.
+    @Test func journalEntriesFromAFixture() throws {
+        let text = try String(contentsOfFile: Repository.path("Tests/Fixtures/journal/whisper-server.json"), encoding: .utf8)
+        let parser = LogLineParser()
+        let records = text.split(separator: "\n").map { parser.parse(String($0), service: "ws1", source: .journald(unit: "whisper-server@1")) }
+        #expect(records.map(\.message) == ["listening", "plain line from a wrapper script", "bad \u{FFFD}byte", "redis unreachable"])
+        #expect(records.map(\.level) == [.info, .warning, .error, .error])
+        #expect(records[0].fields.map(\.0) == ["addr"], "whisper-server's fields")
+        #expect(records[1].time.map { LogTime.format($0) } == "2026-12-03T08:00:02.500Z", "journald's time for a line with none")
+        #expect(records[3].time.map { LogTime.format($0) } == "2026-12-03T08:00:04.125Z", "the line's own time first")
+    }
+
+    @Test func eachServiceFormatGivesTimeAndLevel() {
+        let parser = LogLineParser(now: LogTime.parseISO("2026-12-03T09:00:00Z")!)
+        func check(_ line: String, _ source: LogSource = .file("x"), time: String?, level: LogLevel?, message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            let record = parser.parse(line, service: "s", source: source)
+            #expect(record.time.map { LogTime.format($0) } == time, "\(line)", sourceLocation: sourceLocation)
+            #expect(record.level == level, "\(line)", sourceLocation: sourceLocation)
+            #expect(record.message == message, "\(line)", sourceLocation: sourceLocation)
+        }
+        check("12345:M 03 Dec 2026 08:00:00.123 * Ready to accept connections tcp", time: "2026-12-03T08:00:00.123Z", level: .notice, message: "Ready to accept connections tcp")
+        check("[4242] 2026/12/03 08:00:01.654321 [WRN] Slow consumer", time: "2026-12-03T08:00:01.654Z", level: .warning, message: "Slow consumer")
+        check("2026-12-03 08:00:02.250 UTC [77] LOG:  database system is ready to accept connections", time: "2026-12-03T08:00:02.250Z", level: .info,
+              message: "database system is ready to accept connections")
+        check("2026-12-03 08:00:02.250 UTC [77] FATAL:  password authentication failed", time: "2026-12-03T08:00:02.250Z", level: .critical,
+              message: "password authentication failed")
+        check("[NOTICE]   (9) : New worker (10) forked", time: nil, level: .notice, message: "New worker (10) forked")
+        check("Dec  3 08:00:03 lb1 haproxy[9]: 10.0.0.1:5000 [03/Dec/2026:08:00:03.000] fe be/ws1 0/0/1/2/3 101", time: "2026-12-03T08:00:03.000Z", level: nil,
+              message: "10.0.0.1:5000 [03/Dec/2026:08:00:03.000] fe be/ws1 0/0/1/2/3 101")
+        check("2026-12-03T08:00:04Z warning slow client session=9", time: "2026-12-03T08:00:04.000Z", level: .warning, message: "slow client session=9")
+        check("2026-12-03T08:00:05.123456789Z {\"ts\":\"2026-12-03T08:00:05Z\",\"level\":\"info\",\"msg\":\"hi\"}", .docker(container: "c"),
+              time: "2026-12-03T08:00:05.000Z", level: .info, message: "hi")
+        check("[pod/ws-0/server] 2026-12-03T08:00:06.5Z plain text", .kubernetes(namespace: "n", selector: "a=b"), time: "2026-12-03T08:00:06.500Z", level: nil,
+              message: "plain text")
+        check("\tat some.Frame(File.swift:12)", time: nil, level: nil, message: "\tat some.Frame(File.swift:12)")
+    }
+
+    @Test func mergingKeepsEachLogsOrderAndCarriesTimesForward() {
+        let parser = LogLineParser()
+        let a = LogMerge.timed(["2026-12-03T08:00:01Z info a1", "continuation of a1", "2026-12-03T08:00:03Z info a3"].map { parser.parse($0, service: "a", source: .file("a")) })
+        let b = LogMerge.timed(["2026-12-03T08:00:02Z info b2", "2026-12-03T08:00:01.5Z info b1.5 (out of order)", "2026-12-03T08:00:04Z info b4"].map {
+            parser.parse($0, service: "b", source: .file("b"))
+        })
+        let merged = LogMerge.merge([a, b]).map(\.record.message)
+        #expect(merged == ["a1", "continuation of a1", "b2", "b1.5 (out of order)", "a3", "b4"], "\(merged)")
+        let since = LogFilter(since: LogTime.parseISO("2026-12-03T08:00:01Z"), level: .info)
+        #expect(a.filter { since.keeps($0.record, time: $0.time) }.count == 2, "the continuation has no level: --level leaves it out")
+    }
 }

@@ -118,7 +118,7 @@ enum Spawner {
 
 /// Starts `program` with default signal dispositions and an empty mask, stdin from /dev/null,
 /// stdout appended to `outputPath` and stderr to `errorPath` (or the same file).
-func spawnWithCleanSignals(
+package func spawnWithCleanSignals(
     program: String, arguments: [String], outputPath: String, errorPath: String? = nil, environment: [String: String]? = nil
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()

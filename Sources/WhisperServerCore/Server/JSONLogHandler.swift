@@ -16,7 +16,10 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let timestamp = ISO8601DateFormatter().string(from: Date())
+        // Milliseconds: `whisperctl logs` merges services' lines by these times.
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let timestamp = formatter.string(from: Date())
         let line: String
         if json {
             var pairs: [(String, JSONValue)] = [
