@@ -71,7 +71,7 @@ import Testing
         defer { directory.remove() }
         let version = try await WhisperctlBinary.run(["--version"], in: directory)
         #expect(version.status == 0)
-        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+        #expect(version.stdout.hasPrefix("whisperctl \(BuildInfo.version) (commit "), "\(version.stdout)")
         let usage = try await WhisperctlBinary.run(["status", "--timeout", "soon"], in: directory)
         #expect(usage.status == 64)
         let server = try await WhisperctlBinary.run(["status", "--server", "no-equals-sign"], in: directory)
