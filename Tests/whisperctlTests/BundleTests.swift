@@ -16,16 +16,9 @@ import Testing
     @Test func theBundleHoldsTheDeploymentAndNoSecret() async throws {
         let directory = try TemporaryDirectory(prefix: "bundle")
         defer { directory.remove() }
-        async let redisStart = RedisServer.start(password: Self.redisPassword)
-        async let natsStart = NATSServer.start()
-        async let postgresStart = PostgresServer.start()
-        async let ws1Start = WhisperServerProcess.start(environment: ["LOG_LEVEL": "info"])
-        async let ws2Start = WhisperServerProcess.start(environment: ["LOG_LEVEL": "info"])
-        let (redis, nats, postgres, ws1, ws2) = try await (redisStart, natsStart, postgresStart, ws1Start, ws2Start)
-        defer { Task.detached { for service in [redis, nats, postgres, ws1, ws2] as [any StoppableService] { await service.stop() } } }
-        let haproxy = try await HAProxyServer.start(servers: [("ws1", ws1.port), ("ws2", ws2.port)])
-        defer { Task.detached { await haproxy.stop() } }
-        try await haproxy.waitFor(.up, servers: ["ws1", "ws2"])
+        let stack = try await LoggingStack.start(redisPassword: Self.redisPassword)
+        defer { Task.detached { await stack.stop() } }
+        let (postgres, ws2) = (stack.postgres, stack.servers[1])
 
         // A service that logs a secret (its connection string) must not carry it into the bundle.
         let leaky = FileHandle(forWritingAtPath: ws2.process.logPath)!
@@ -34,35 +27,8 @@ import Testing
         try leaky.close()
         try directory.write("audit.log", "{\"command\":\"rollout\",\"outcome\":\"ok\"}\n")
         try directory.write(".env", "REDIS_PASSWORD=\(Self.redisPassword)\nDATABASE_URL=\(postgres.url)\n")
-        try directory.write("whisperctl.yml", """
-            deployment: bundle-test
-            servers:
-              - name: ws1
-                url: \(ws1.baseURL)
-                logs: \(ws1.process.logPath)
-              - name: ws2
-                url: \(ws2.baseURL)
-                logs: file:\(ws2.process.logPath)
-            haproxy:
-              stats_url: \(haproxy.statsURL)
-              runtime_api: \(haproxy.runtimeSocket)
-              backend: \(haproxy.backend)
-              logs: \(haproxy.process.logPath)
-            redis:
-              addr: \(redis.address)
-              password: ${REDIS_PASSWORD}
-              logs: \(redis.process.logPath)
-            nats:
-              url: \(nats.url)
-              monitor_url: \(nats.monitorURL)
-              logs: \(nats.process.logPath)
-            postgres:
-              url: ${DATABASE_URL}
-              logs: \(postgres.directory.file("postgres.log"))
-            audit:
-              log: audit.log
-
-            """)
+        try directory.write(
+            "whisperctl.yml", stack.inventory(deployment: "bundle-test", redisPassword: "${REDIS_PASSWORD}", postgresURL: "${DATABASE_URL}") + "audit:\n  log: audit.log\n")
 
         let run = try await WhisperctlBinary.run(
             ["bundle", "--duration", "1s", "--snapshots", "2", "--lines", "50", "--out", "incident.tar.gz", "--json"],
@@ -88,7 +54,7 @@ import Testing
         for name in ["ws1", "ws2"] {
             for snapshot in 1...2 { #expect(read("metrics/\(name)-\(snapshot).txt").contains("whisper_"), "metrics/\(name)-\(snapshot).txt") }
         }
-        #expect(read("haproxy/show-stat.csv").contains("\(haproxy.backend),ws1,"))
+        #expect(read("haproxy/show-stat.csv").contains("\(stack.haproxy.backend),ws1,"))
         #expect(read("haproxy/show-info.txt").contains("Name: HAProxy"))
         #expect(read("redis/info.txt").contains("redis_version:"))
         #expect(read("nats/varz.json").contains("\"server_id\""))

@@ -9,44 +9,15 @@ import Testing
     @Test func everyServiceInOneStreamInTimeOrder() async throws {
         let directory = try TemporaryDirectory(prefix: "logs")
         defer { directory.remove() }
-        async let redisStart = RedisServer.start()
-        async let natsStart = NATSServer.start()
-        async let postgresStart = PostgresServer.start()
-        async let ws1Start = WhisperServerProcess.start(environment: ["LOG_LEVEL": "info"])
-        async let ws2Start = WhisperServerProcess.start(environment: ["LOG_LEVEL": "info"])
-        let (redis, nats, postgres, ws1, ws2) = try await (redisStart, natsStart, postgresStart, ws1Start, ws2Start)
-        defer { Task.detached { for service in [redis, nats, postgres, ws1, ws2] as [any StoppableService] { await service.stop() } } }
-        let haproxy = try await HAProxyServer.start(servers: [("ws1", ws1.port), ("ws2", ws2.port)])
-        defer { Task.detached { await haproxy.stop() } }
-        try await haproxy.waitFor(.up, servers: ["ws1", "ws2"])
+        let stack = try await LoggingStack.start()
+        defer { Task.detached { await stack.stop() } }
+        let haproxy = stack.haproxy
         // HAProxy writes a line of its own when a server goes into maintenance.
         try await HAProxyRuntimeAPI(parsing: haproxy.runtimeSocket).setState("maint", server: "ws2", backend: haproxy.backend)
         try await eventually("HAProxy's log line") {
             ((try? String(contentsOfFile: haproxy.process.logPath, encoding: .utf8)) ?? "").contains("maintenance")
         }
-        try directory.write("whisperctl.yml", """
-            deployment: logs-test
-            servers:
-              - name: ws1
-                url: \(ws1.baseURL)
-                logs: \(ws1.process.logPath)
-              - name: ws2
-                url: \(ws2.baseURL)
-                logs: \(ws2.process.logPath)
-            haproxy:
-              stats_url: \(haproxy.statsURL)
-              logs: \(haproxy.process.logPath)
-            redis:
-              addr: \(redis.address)
-              logs: \(redis.process.logPath)
-            nats:
-              url: \(nats.url)
-              logs: \(nats.process.logPath)
-            postgres:
-              url: \(postgres.url)
-              logs: \(postgres.directory.file("postgres.log"))
-
-            """)
+        try directory.write("whisperctl.yml", stack.inventory(deployment: "logs-test"))
 
         let run = try await WhisperctlBinary.run(["logs", "--json", "-n", "1000"], in: directory)
         #expect(run.status == 0, "\(run.stderr)")

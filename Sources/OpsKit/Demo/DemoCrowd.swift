@@ -120,7 +120,8 @@ public final class DemoCrowd: Sendable {
         var said = 0
         while said < planned {
             try Task.checkCancellation()
-            let pause = Double.random(in: 0.8...4) / intensity()
+            // The first line comes soon after the match, as people say hi; then they take their time.
+            let pause = (said == 0 ? Double.random(in: 0.2...1.0) : Double.random(in: 0.8...4)) / intensity()
             do {
                 switch try await client.next(timeout: .milliseconds(Int(pause * 1000))) {
                 case .text(let text) where text.contains(#""type":"message""#):

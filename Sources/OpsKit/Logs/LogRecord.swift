@@ -104,8 +104,8 @@ public enum LogLevel: Int, Sendable, Comparable, CaseIterable {
 }
 
 /// Times as the log formats write them, read leniently and printed one way.
-enum LogTime {
-    static func format(_ date: Date) -> String {
+public enum LogTime {
+    public static func format(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
@@ -113,7 +113,7 @@ enum LogTime {
 
     /// RFC 3339 with or without fractional seconds (up to nanoseconds), Z or an offset; a space
     /// instead of the T.
-    static func parseISO(_ text: Substring) -> Date? {
+    public static func parseISO(_ text: Substring) -> Date? {
         var text = String(text)
         if text.count > 10, text[text.index(text.startIndex, offsetBy: 10)] == " " {
             text.replaceSubrange(text.index(text.startIndex, offsetBy: 10)...text.index(text.startIndex, offsetBy: 10), with: "T")

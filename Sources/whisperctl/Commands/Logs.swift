@@ -116,12 +116,7 @@ struct Logs: AsyncParsableCommand {
 enum LogSince {
     static func parse(_ text: String, now: Date) -> Date? {
         if let duration = Duration(parsing: text), duration > .zero { return now.addingTimeInterval(-duration.seconds) }
-        let formatter = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
-            formatter.formatOptions = options
-            if let date = formatter.date(from: text) { return date }
-        }
-        return nil
+        return LogTime.parseISO(Substring(text))
     }
 }
 
@@ -147,7 +142,7 @@ final class LogPrinter: Sendable {
 
     func line(_ record: LogRecord) -> String {
         if json { return record.json.serialized() }
-        let time = record.time.map(Self.time) ?? String(repeating: " ", count: 24)
+        let time = record.time.map(LogTime.format) ?? String(repeating: " ", count: 24)
         let service = terminal.paint(record.service.padding(toLength: max(width, record.service.count), withPad: " ", startingAt: 0), .bold)
         guard record.original != nil || record.level != nil else { return "\(time) \(service) \(record.raw)" }
         let levelName = (record.level?.label ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
@@ -159,11 +154,5 @@ final class LogPrinter: Sendable {
         }
         let fields = record.fields.map { key, value in "\(key)=\(value.stringValue ?? value.serialized())" }.joined(separator: " ")
         return "\(time) \(service) \(level) \(record.message)" + (fields.isEmpty ? "" : " " + terminal.paint(fields, .dim))
-    }
-
-    static func time(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
     }
 }
