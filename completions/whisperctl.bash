@@ -193,13 +193,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|logs|bundle|version|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit|audit-log|logs|bundle|version|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit-log logs bundle version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit audit-log logs bundle version help' -- "${cur}"))
         ;;
     esac
 }
@@ -1858,6 +1858,57 @@ _whisperctl_runbook_runs_show() {
     case "${positional_number}" in
     1)
         __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion runbook runs show -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_whisperctl_audit() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=(--server --compose --k8s --allow-port)
+    non_repeating_options=(--config --redis --database-url --nats-monitor --haproxy-stats --http-url --root --timeout)
+    __whisperctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--compose')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--k8s')
+        __whisperctl_add_completions -d
+        return
+        ;;
+    '--http-url')
+        return
+        ;;
+    '--allow-port')
+        return
+        ;;
+    '--root')
+        return
+        ;;
+    '--timeout')
         return
         ;;
     esac

@@ -66,6 +66,7 @@ _whisperctl() {
             'capacity:Size a deployment: the playbook'\''s formulas with this project'\''s measured figures.'
             'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
             'runbook:Declarative procedures: list, show, validate, plan (the honest dry run), run, resume, runs.'
+            'audit:Check the deployment against the security checklist: secrets, file modes, TLS, ports, Redis, PostgreSQL, Grafana, containers.'
             'audit-log:Read the audit log of every change, and verify its hash chain.'
             'logs:Every service'\''s log as one stream, in time order; -f follows.'
             'bundle:Collect a support bundle: status, diag, configuration, metrics, logs and more, secrets masked, in one .tar.gz.'
@@ -76,7 +77,7 @@ _whisperctl() {
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit-log|logs|bundle|version|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit|audit-log|logs|bundle|version|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -1126,6 +1127,30 @@ _whisperctl_runbook_runs_show() {
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         ':id:{__whisperctl_custom_complete ---completion runbook runs show -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
         '--json[JSON output (the record as stored).]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_audit() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '*--compose[A Compose file to audit; repeat it (default\: those the servers'\'' restart blocks name).]:file:_files -g '\''*.yml *.yaml'\'''
+        '*--k8s[A directory of Kubernetes manifests to audit; repeat it.]:dir:_files -/'
+        '--http-url[Where plain HTTP is answered (default\: port 80 of haproxy.frontend'\''s host).]:url:'
+        '*--allow-port[A port meant to listen beyond loopback, besides 22, 80 and 443; repeat it.]:port:'
+        '--root[Read /proc below this directory instead of /.]:dir:'
+        '--timeout[Time limit for each probe.]:duration:'
+        '--json[Print one JSON object.]'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -195,6 +195,16 @@ struct FuzzTarget: Sendable {
                 precondition(archive.bytes.count % 512 == 0, "a tar entry not in whole blocks")
             }
         },
+        FuzzTarget(name: "audit-files") { bytes in
+            // What `audit` reads from the host and the deployment's files: /proc/net rows,
+            // a Compose file, Kubernetes manifests; never a crash, listening rows only.
+            let text = String(decoding: bytes, as: UTF8.self)
+            for ipv6 in [false, true] {
+                for socket in ListeningSocket.parse(text, ipv6: ipv6) { precondition((0...65535).contains(socket.port), "port \(socket.port)") }
+            }
+            _ = try? SecurityAudit.composeFindings(path: "fuzz.yml", text: text)
+            _ = SecurityAudit.kubernetesFindings([(file: "fuzz.yaml", text: text)])
+        },
         FuzzTarget(name: "log-line") { bytes in
             // One line of any service's log, as each source would give it.
             let line = String(decoding: bytes, as: UTF8.self)

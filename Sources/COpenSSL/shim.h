@@ -22,4 +22,8 @@ static inline long wc_ssl_set_server_name(SSL *ssl, const char *name) { return S
 // A passphrase for PEM_read_bio_PrivateKey: NULL means "fail on an encrypted key" (no prompt).
 static inline int wc_no_passphrase(char *buf, int size, int rwflag, void *u) { (void)buf; (void)size; (void)rwflag; (void)u; return -1; }
 static inline pem_password_cb *wc_no_passphrase_callback(void) { return wc_no_passphrase; }
+// SSL_CTX_set_min/max_proto_version are macros over SSL_CTX_ctrl.
+static inline int wc_ssl_ctx_set_protocol_range(SSL_CTX *ctx, int min, int max) {
+    return SSL_CTX_set_min_proto_version(ctx, min) == 1 && SSL_CTX_set_max_proto_version(ctx, max) == 1;
+}
 #endif

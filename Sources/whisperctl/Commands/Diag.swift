@@ -90,7 +90,7 @@ struct Diag: AsyncParsableCommand {
             print(SecretRegistry.shared.scrub(json.serialized()))
         } else {
             let color = isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-            print(SecretRegistry.shared.scrub(DiagRendering.text(report, tier: outcome.tier, tierSource: outcome.tierSource, color: color)))
+            print(SecretRegistry.shared.scrub(DiagRendering.text(report, color: color, judged: "for the \(outcome.tier.name) tier (\(outcome.tierSource))")))
         }
         if let writeSysctl { try await writeSysctlFile(outcome.kernel, to: writeSysctl, deployment: deployment) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
@@ -112,7 +112,8 @@ struct Diag: AsyncParsableCommand {
 
 /// Findings grouped by severity, colour on a terminal only.
 enum DiagRendering {
-    static func text(_ report: DiagnosisReport, tier: CapacityTier, tierSource: String, color: Bool) -> String {
+    /// - Parameter judged: what the findings were judged against, for the summary line.
+    static func text(_ report: DiagnosisReport, color: Bool, judged: String) -> String {
         func paint(_ text: String, _ severity: Finding.Severity) -> String {
             guard color else { return text }
             let code = ["critical": "31;1", "warning": "33", "unknown": "35", "info": "36", "ok": "32"][severity.rawValue] ?? "0"
@@ -137,7 +138,7 @@ enum DiagRendering {
         }
         let counts = Finding.Severity.allCases.map { severity in (severity, report.findings.filter { $0.severity == severity }.count) }.filter { $0.1 > 0 }
         lines.append("\(report.findings.count) findings (" + counts.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
-            + String(format: ") in %.2f s, judged for the %@ tier (%@)", report.elapsed.seconds, tier.name, tierSource))
+            + String(format: ") in %.2f s, judged ", report.elapsed.seconds) + judged)
         return lines.joined(separator: "\n")
     }
 }
