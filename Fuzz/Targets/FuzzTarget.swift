@@ -171,6 +171,8 @@ struct FuzzTarget: Sendable {
             let text = String(decoding: bytes, as: UTF8.self)
             _ = try? RedisAddress(parsing: text)
             _ = try? NATSAddress(parsing: text)
+            if let servers = try? NATSAddress.list(parsing: text) { precondition(!servers.isEmpty, "a NATS_URL list with no server") }
+            _ = NATSClient.connectURLs(inInfo: text)
             _ = try? PostgresConnectionInfo(parsing: text)
             _ = URLCheck.problem(text, schemes: ["http", "https"])
             _ = Redactor.redactURL(text)

@@ -233,3 +233,60 @@ private func fastOptions(echo: Bool = true, pingInterval: Duration = .seconds(2)
         #expect(throws: OpsError.self) { try NATSAddress(parsing: "nats://h:notaport") }
     }
 }
+
+/// A 3-node NATS cluster on loopback: the client learns the other nodes from INFO's
+/// connect_urls, and when its node dies it connects to another and its subscriptions follow.
+@Suite struct NATSClusterClientTests {
+    @Test func aLostNodeIsReplacedByAnotherAndSubscriptionsFollow() async throws {
+        let nodes = try await NATSServer.startCluster(3)
+        do {
+            try await Self.failOver(nodes)
+        } catch {
+            for node in nodes { await node.stop() }
+            throw error
+        }
+        for node in nodes { await node.stop() }
+    }
+
+    static func failOver(_ nodes: [NATSServer]) async throws {
+        let first = try NATSAddress(parsing: nodes[0].url)
+        let subscriber = NATSClient(address: first, options: fastOptions())
+        try await subscriber.connect()
+        let received = Received()
+        try subscriber.subscribe(to: "chat.>") { received.add($0) }
+        try await subscriber.flush()
+        #expect(Set(subscriber.knownServers.map(\.port)) == Set(try nodes.map { try NATSAddress(parsing: $0.url).port }),
+            "learned from connect_urls: \(subscriber.knownServers)")
+
+        let publisher = NATSClient(servers: try NATSAddress.list(parsing: "\(nodes[1].url),\(nodes[2].url)"), options: fastOptions())
+        try await publisher.connect()
+        var sent = 0
+        try await eventually("a message across the route") {
+            sent += 1
+            try? publisher.publish("before-\(sent)", to: "chat.1")
+            return received.texts.contains { $0.hasPrefix("before-") }
+        }
+
+        await nodes[0].kill()
+        try await eventually(timeout: .seconds(30), "connected to another node") {
+            subscriber.isConnected && subscriber.currentServer.port != first.port
+        }
+        try await eventually("messages again, through the node it moved to") {
+            sent += 1
+            try? publisher.publish("after-\(sent)", to: "chat.1")
+            return received.texts.contains { $0.hasPrefix("after-") }
+        }
+        await subscriber.close()
+        await publisher.close()
+    }
+
+    @Test func natsURLListsSeveralServersWithOneSetOfCredentials() throws {
+        let servers = try NATSAddress.list(parsing: "nats://user:pw@a:4222, nats://b:4223 ,c")
+        #expect(servers.map(\.description) == ["nats://a:4222", "nats://b:4223", "nats://c:4222"])
+        #expect(servers.allSatisfy { $0.credentials == .userPassword(user: "user", password: "pw") })
+        #expect(throws: OpsError.self) { try NATSAddress.list(parsing: " , ") }
+        #expect(NATSClient.connectURLs(inInfo: #"INFO {"server_id":"x","connect_urls":["127.0.0.1:4223","127.0.0.1:4224"]}"#)
+            == ["127.0.0.1:4223", "127.0.0.1:4224"])
+        #expect(NATSClient.connectURLs(inInfo: "INFO {not json").isEmpty)
+    }
+}

@@ -73,3 +73,29 @@ package final class NATSServer: StoppableService {
         directory.remove()
     }
 }
+
+extension NATSServer {
+    /// `count` nats-servers routed to each other as one cluster, returned once every route is up.
+    package static func startCluster(_ count: Int = 3) async throws -> [NATSServer] {
+        let routes = try (0..<count).map { _ in try FreePort.next() }
+        var nodes: [NATSServer] = []
+        do {
+            for (index, port) in routes.enumerated() {
+                let others = routes.enumerated().filter { $0.offset != index }.map { "nats://127.0.0.1:\($0.element)" }.joined(separator: ",")
+                nodes.append(try await NATSServer.start(extraArguments: [
+                    "--cluster_name", "whisper", "--cluster", "nats://127.0.0.1:\(port)", "--routes", others,
+                ]))
+            }
+            for node in nodes {
+                try await eventually(timeout: .seconds(30), "every route of \(node.url) up") {
+                    let routez = try? await HTTPClient().get(node.monitorURL + "/routez")
+                    return (routez.flatMap { try? JSONValue.parse($0.body) }?["num_routes"]?.intValue ?? 0) >= count - 1
+                }
+            }
+            return nodes
+        } catch {
+            for node in nodes { await node.stop() }
+            throw error
+        }
+    }
+}

@@ -4,35 +4,48 @@ import OpsKit
 import TestSupport
 import Testing
 
-/// Two whisper-server processes sharing real Redis, NATS and (when asked) PostgreSQL.
+/// Two whisper-server processes sharing real Redis, NATS (one node, or a cluster of several)
+/// and (when asked) PostgreSQL.
 final class Cluster: Sendable {
     let redis: RedisServer
+    /// The first NATS node; every node of a NATS cluster is in `natsNodes`.
     let nats: NATSServer
+    let natsNodes: [NATSServer]
     let postgres: PostgresServer?
     let one: WhisperServerProcess
     let two: WhisperServerProcess
 
-    private init(redis: RedisServer, nats: NATSServer, postgres: PostgresServer?, one: WhisperServerProcess, two: WhisperServerProcess) {
+    private init(redis: RedisServer, natsNodes: [NATSServer], postgres: PostgresServer?, one: WhisperServerProcess, two: WhisperServerProcess) {
         self.redis = redis
-        self.nats = nats
+        self.nats = natsNodes[0]
+        self.natsNodes = natsNodes
         self.postgres = postgres
         self.one = one
         self.two = two
     }
 
-    /// - Parameter serverBinary: the debug build beside the tests unless given.
+    /// - Parameters:
+    ///   - serverBinary: the debug build beside the tests unless given.
+    ///   - natsNodes: with more than one, a NATS cluster; ws-one lists its nodes in order in
+    ///     NATS_URL and ws-two in reverse, so the two start on different nodes and talk over a route.
     static func run<T>(
-        postgres withPostgres: Bool = false, environment: [String: String] = [:], serverBinary: String? = nil, _ body: (Cluster) async throws -> T
+        postgres withPostgres: Bool = false, environment: [String: String] = [:], serverBinary: String? = nil, natsNodes count: Int = 1,
+        _ body: (Cluster) async throws -> T
     ) async throws -> T {
         let redis = try await RedisServer.start()
-        let nats: NATSServer
-        do { nats = try await NATSServer.start() } catch { await redis.stop(); throw error }
+        let natsNodes: [NATSServer]
+        do {
+            natsNodes = count == 1 ? [try await NATSServer.start()] : try await NATSServer.startCluster(count)
+        } catch {
+            await redis.stop()
+            throw error
+        }
         var postgres: PostgresServer?
-        var started: [any StoppableService] = [redis, nats]
+        var started: [any StoppableService] = [redis] + natsNodes
         func stopAll() async { for service in started.reversed() { await service.stop() } }
         do {
             var variables = [
-                "REDIS_ADDR": redis.address, "NATS_URL": nats.url, "MATCH_FALLBACK": "300ms", "RESUME_WINDOW": "5s", "LOG_LEVEL": "info",
+                "REDIS_ADDR": redis.address, "NATS_URL": natsNodes.map(\.url).joined(separator: ","), "MATCH_FALLBACK": "300ms", "RESUME_WINDOW": "5s", "LOG_LEVEL": "info",
             ]
             if withPostgres {
                 let server = try await PostgresServer.start()
@@ -49,9 +62,11 @@ final class Cluster: Sendable {
             variables.merge(environment) { _, new in new }
             let one = try await WhisperServerProcess.start(environment: variables.merging(["SERVER_NAME": "ws-one"]) { _, new in new }, binary: serverBinary)
             started.append(one)
-            let two = try await WhisperServerProcess.start(environment: variables.merging(["SERVER_NAME": "ws-two"]) { _, new in new }, binary: serverBinary)
+            let reversed = natsNodes.reversed().map(\.url).joined(separator: ",")
+            let two = try await WhisperServerProcess.start(
+                environment: variables.merging(["SERVER_NAME": "ws-two", "NATS_URL": reversed]) { _, new in new }, binary: serverBinary)
             started.append(two)
-            let cluster = Cluster(redis: redis, nats: nats, postgres: postgres, one: one, two: two)
+            let cluster = Cluster(redis: redis, natsNodes: natsNodes, postgres: postgres, one: one, two: two)
             try await eventually("both servers ready") { await cluster.bothReady() }
             do {
                 let result = try await body(cluster)

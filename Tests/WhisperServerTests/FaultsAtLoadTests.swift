@@ -34,7 +34,7 @@ enum Saturation: String, CaseIterable, CustomTestStringConvertible, Sendable {
     ///   - acksHeld: how long the fault keeps Redis from taking writes: acks wait for the resume
     ///     buffer, so the generator is pushed back that long and sends that much less.
     func underLoad(
-        _ saturation: Saturation, environment: [String: String] = [:], moves: Int = 0, acksHeld: Duration = .zero,
+        _ saturation: Saturation, environment: [String: String] = [:], moves: Int = 0, acksHeld: Duration = .zero, natsNodes: Int = 1,
         fault: @escaping @Sendable (Cluster) async throws -> Void
     ) async throws {
         let serverBinary = saturation == .slowServers ? WhisperServerProcess.binary : try ProductBinary.release("whisper-server")
@@ -43,7 +43,7 @@ enum Saturation: String, CaseIterable, CustomTestStringConvertible, Sendable {
         let variables = ["LOG_LEVEL": "warning", "RESUME_WINDOW": "60s"].merging(environment) { _, new in new }
         let busy = saturation == .busyMachine ? try BusyLoop.start(on: ProcessInfo.processInfo.activeProcessorCount) : []
         defer { for loop in busy { loop.kill9() } }
-        try await Cluster.run(environment: variables, serverBinary: serverBinary) { cluster in
+        try await Cluster.run(environment: variables, serverBinary: serverBinary, natsNodes: natsNodes) { cluster in
             let urls = [cluster.one, cluster.two].flatMap { ["--url", "ws://127.0.0.1:\($0.port)/ws"] }
             let arguments = [
                 "loadtest", "--connections", "\(Self.pairs * 2)", "--chatting-pairs", "\(Self.pairs)", "--rate", "\(Self.rate)",
@@ -96,6 +96,19 @@ enum Saturation: String, CaseIterable, CustomTestStringConvertible, Sendable {
             await cluster.nats.kill()
             try await Task.sleep(for: .seconds(2))
             try await cluster.nats.restart()
+        }
+    }
+
+    /// A node of a 3-node NATS cluster dies for good: ws-one was on it and moves to the next node
+    /// of its NATS_URL; ws-two, on another node, keeps going; chats continue over the routes.
+    @Test(arguments: Saturation.allCases) func natsClusterNodeKilled(_ saturation: Saturation) async throws {
+        try await underLoad(saturation, natsNodes: 3) { cluster in
+            await cluster.natsNodes[0].kill()
+            try await eventually(timeout: .seconds(20), "ws-one on another NATS node") {
+                let connz = try? await HTTPClient().get(cluster.natsNodes[1].monitorURL + "/connz")
+                let named = (connz.flatMap { try? JSONValue.parse($0.body) }?["connections"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+                return named.contains("ws-one")
+            }
         }
     }
 

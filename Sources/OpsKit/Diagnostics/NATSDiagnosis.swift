@@ -51,7 +51,8 @@ public struct NATSDiagnosis: Sendable {
         do {
             var options = NATSClient.Options()
             options.name = "whisperctl-diag"
-            let client = NATSClient(address: try NATSAddress(parsing: url), options: options)
+            options.discoverServers = false
+            let client = NATSClient(servers: try NATSAddress.list(parsing: url), options: options)
             try await client.connect()
             let subject = "_whisperctl.rtt.\(UInt64.random(in: 0...UInt64.max))"
             let arrival = ArrivalSignal()

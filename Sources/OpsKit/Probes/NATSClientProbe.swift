@@ -9,14 +9,16 @@ public struct NATSClientProbe: Sendable {
 
     public func run(in environment: ProbeEnvironment) async -> ComponentReport {
         let endpoint = Redactor.redactURL(url)
-        let address: NATSAddress
-        do { address = try NATSAddress(parsing: url) } catch {
+        let servers: [NATSAddress]
+        do { servers = try NATSAddress.list(parsing: url) } catch {
             return ComponentReport(name: "nats", kind: .nats, status: .unknown, detail: "nats.url: \(error)", endpoint: endpoint)
         }
         var options = NATSClient.Options()
         options.name = "whisperctl"
         options.connectTimeout = environment.timeout
-        let client = NATSClient(address: address, options: options)
+        // Only the nodes given: a probe says whether they answer, not whether the cluster does.
+        options.discoverServers = false
+        let client = NATSClient(servers: servers, options: options)
         let started = ContinuousClock.now
         do {
             try await client.connect()

@@ -49,7 +49,7 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
         // This instance delivers to its own sessions directly; it never needs its own publishes back.
         natsOptions.echo = false
         natsOptions.pingInterval = configuration.natsPingInterval
-        nats = NATSClient(address: configuration.natsAddress!, options: natsOptions, group: group, logger: logger)
+        nats = NATSClient(servers: configuration.natsServers, options: natsOptions, group: group, logger: logger)
     }
 
     func start(

@@ -32,7 +32,7 @@ extension ServerConfiguration {
         Variable(name: "REDIS_ADDR", defaultValue: "(unset)", meaning: "host:port or redis://[:password@]host:port[/db]; with NATS_URL: shared state"),
         Variable(name: "REDIS_PASSWORD", defaultValue: "(unset)", meaning: "overrides a password in REDIS_ADDR"),
         Variable(name: "REDIS_TIMEOUT", defaultValue: "2s", meaning: "an unanswered Redis command drops the connection"),
-        Variable(name: "NATS_URL", defaultValue: "(unset)", meaning: "nats://[user:password@|token@]host:port"),
+        Variable(name: "NATS_URL", defaultValue: "(unset)", meaning: "nats://[user:password@|token@]host:port; several, comma-separated, for a cluster"),
         Variable(name: "NATS_PING_INTERVAL", defaultValue: "2s", meaning: "NATS keep-alive; two unanswered drop it"),
         Variable(name: "DATABASE_URL", defaultValue: "(unset)", meaning: "postgres://user:password@host:5432/db, for abuse reports"),
         Variable(name: "MIGRATIONS_DIR", defaultValue: "migrations", meaning: "for --migrate"),

@@ -29,7 +29,9 @@ package struct ServerConfiguration: Sendable {
     var threads = System.coreCount
     /// Shared state and routing across instances; both or neither (embedded state).
     var redisAddress: RedisAddress?
-    var natsAddress: NATSAddress?
+    /// NATS_URL's servers, in order: one, or several nodes of a cluster.
+    var natsServers: [NATSAddress] = []
+    var natsAddress: NATSAddress? { natsServers.first }
     var databaseURL: String?
     var migrationsDirectory = "migrations"
     /// A Redis command unanswered this long drops the connection (a stopped or partitioned server).
@@ -113,9 +115,9 @@ package struct ServerConfiguration: Sendable {
         }
         if let nats = text("NATS_URL") {
             do {
-                config.natsAddress = try NATSAddress(parsing: nats)
+                config.natsServers = try NATSAddress.list(parsing: nats)
             } catch {
-                throw InvalidSetting(variable: "NATS_URL", value: Redactor.redactURL(nats), expected: "nats://[user:password@]host:port")
+                throw InvalidSetting(variable: "NATS_URL", value: Redactor.redactURL(nats), expected: "nats://[user:password@]host:port[,nats://host:port...]")
             }
         }
         if (config.redisAddress == nil) != (config.natsAddress == nil) {

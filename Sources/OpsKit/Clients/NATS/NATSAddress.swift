@@ -47,6 +47,18 @@ public struct NATSAddress: Sendable, Equatable, CustomStringConvertible {
         self.init(host: host, port: port, credentials: credentials)
     }
 
+    /// NATS_URL with several servers, comma-separated, as other NATS clients take it
+    /// (`nats://a:4222,nats://b:4222`). Credentials written on the first apply to the others.
+    public static func list(parsing text: String) throws -> [NATSAddress] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !parts.isEmpty else { throw OpsError(.invalidInput, "no server in NATS URL", endpoint: text) }
+        var addresses = try parts.map { try NATSAddress(parsing: $0) }
+        for index in addresses.indices.dropFirst() where addresses[index].credentials == .none {
+            addresses[index].credentials = addresses[0].credentials
+        }
+        return addresses
+    }
+
     /// `nats://host:port`, never the credentials.
     public var description: String { "nats://\(host):\(port)" }
 }

@@ -5,8 +5,10 @@ import NIOCore
 import NIOPosix
 
 /// A core NATS client over SwiftNIO: CONNECT with token or user/password, PUB/SUB/UNSUB, PING/PONG
-/// keep-alive, and reconnection with backoff that resubscribes everything. While disconnected,
-/// publishes wait in a bounded buffer and go out, in order, once the connection is back.
+/// keep-alive, and reconnection with backoff that resubscribes everything. Given several servers
+/// (a cluster), it connects to one and, when that one is lost, to the next; the servers a node
+/// advertises in its INFO (`connect_urls`) join the list. While disconnected, publishes wait in a
+/// bounded buffer and go out, in order, once the connection is back.
 ///
 /// All mutable state sits behind `lock`; the channel does its own I/O on its event loop, hence
 /// `@unchecked Sendable`. Subscription handlers run on that event loop.
@@ -25,6 +27,8 @@ public final class NATSClient: @unchecked Sendable {
         /// server is gone even if TCP has not noticed (a stopped or partitioned server).
         public var pingInterval: Duration = .seconds(2)
         var maxOutstandingPings = 2
+        /// Add the cluster's other nodes from INFO's connect_urls to the servers tried.
+        public var discoverServers = true
 
         public init() {}
     }
@@ -50,6 +54,7 @@ public final class NATSClient: @unchecked Sendable {
         case flush(EventLoopPromise<Void>)
     }
 
+    /// The first server given: its credentials are used with every server.
     public let address: NATSAddress
     public let options: Options
     /// The loop the connection and its timers run on.
@@ -76,9 +81,19 @@ public final class NATSClient: @unchecked Sendable {
     private var keepAlive: RepeatedTask?
     private var stateObservers: [@Sendable (State) -> Void] = []
     private var lastError: String?
+    /// The servers tried in turn (given, then discovered), and which one is current.
+    private var servers: [NATSAddress]
+    private var cursor = 0
 
-    public init(address: NATSAddress, options: Options = Options(), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "whisper.nats")) {
-        self.address = address
+    public convenience init(address: NATSAddress, options: Options = Options(), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "whisper.nats")) {
+        self.init(servers: [address], options: options, group: group, logger: logger)
+    }
+
+    /// - Parameter servers: at least one; NATS_URL's comma-separated list.
+    public init(servers: [NATSAddress], options: Options = Options(), group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger = Logger(label: "whisper.nats")) {
+        precondition(!servers.isEmpty, "a NATS client needs a server")
+        self.address = servers[0]
+        self.servers = servers
         self.options = options
         self.backoff = ReconnectBackoff(minimum: options.reconnectDelay.minimum, maximum: options.reconnectDelay.maximum)
         self.eventLoop = group.next()
@@ -91,6 +106,10 @@ public final class NATSClient: @unchecked Sendable {
     public var isConnected: Bool { currentState == .connected }
     /// Why the last connection attempt or connection failed, for /health.
     public var lastErrorDescription: String? { lock.withLock { lastError } }
+    /// The server connected to, or the one tried next.
+    public var currentServer: NATSAddress { lock.withLock { servers[cursor] } }
+    /// Every server this client may connect to: those given, then those the cluster advertised.
+    public var knownServers: [NATSAddress] { lock.withLock { servers } }
     /// The largest payload the server accepts, from its INFO.
     public var maxPayload: Int { lock.withLock { serverMaxPayload } }
 
@@ -103,12 +122,19 @@ public final class NATSClient: @unchecked Sendable {
     /// in the background.
     public func connect() async throws {
         lock.withLock { state = .connecting }
-        do {
-            try await establish().get()
-        } catch {
-            setState(.disconnected)
-            throw error
+        let count = lock.withLock { servers.count }
+        var failure: Error?
+        for _ in 0..<count {
+            do {
+                try await establish().get()
+                return
+            } catch {
+                failure = error
+                lock.withLock { cursor = (cursor + 1) % servers.count }
+            }
         }
+        setState(.disconnected)
+        throw failure!
     }
 
     /// Connects in the background and keeps trying until it succeeds or `close()` is called:
@@ -116,7 +142,7 @@ public final class NATSClient: @unchecked Sendable {
     public func start() {
         lock.withLock { state = .connecting }
         establish().whenFailure { [self] error in
-            logger.warning("nats.connect_failed", metadata: ["endpoint": "\(address)", "error": "\(error)"])
+            logger.warning("nats.connect_failed", metadata: ["endpoint": "\(currentServer)", "error": "\(error)"])
             scheduleReconnect()
         }
     }
@@ -146,9 +172,10 @@ public final class NATSClient: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(NATSConnectionHandler(client: self, handshake: handshake))
                 }
             }
-        let endpoint = address.description
+        let target = lock.withLock { servers[cursor] }
+        let endpoint = target.description
         let connectTimeout = options.connectTimeout
-        let connecting = bootstrap.connect(host: address.host, port: address.port)
+        let connecting = bootstrap.connect(host: target.host, port: target.port)
         connecting.whenFailure { error in
             handshake.fail(NATSClient.describe(error, endpoint: endpoint, timeout: connectTimeout))
         }
@@ -186,7 +213,7 @@ public final class NATSClient: @unchecked Sendable {
     }
 
     /// The handshake completed on `channel`: resubscribe, send what waited, start keep-alive.
-    func connected(_ channel: Channel, maxPayload: Int?) {
+    func connected(_ channel: Channel, maxPayload: Int?, connectURLs: [String] = []) {
         var buffer = channel.allocator.buffer(capacity: 256)
         let accepted: Bool = lock.withLock {
             // Only one connection at a time: a late handshake after a newer one lost the race.
@@ -196,6 +223,7 @@ public final class NATSClient: @unchecked Sendable {
             backoff.reset()
             lastError = nil
             if let maxPayload { serverMaxPayload = maxPayload }
+            if options.discoverServers { learnLocked(connectURLs) }
             for (sid, entry) in subscriptions.sorted(by: { $0.key < $1.key }) {
                 NATSClientOperation.subscribe(subject: entry.subject, queue: entry.queue, sid: sid, into: &buffer)
             }
@@ -212,8 +240,24 @@ public final class NATSClient: @unchecked Sendable {
             return
         }
         startKeepAlive(on: channel)
-        logger.info("nats.connected", metadata: ["endpoint": "\(address)"])
+        logger.info("nats.connected", metadata: ["endpoint": "\(currentServer)"])
         notify(.connected)
+    }
+
+    /// Adds the advertised `host:port`s not yet known, with the first server's credentials.
+    private func learnLocked(_ urls: [String]) {
+        for url in urls {
+            guard var learned = try? NATSAddress(parsing: url) else { continue }
+            learned.credentials = address.credentials
+            if !servers.contains(where: { $0.host == learned.host && $0.port == learned.port }) { servers.append(learned) }
+        }
+    }
+
+    /// `connect_urls` of an INFO line's JSON.
+    public static func connectURLs(inInfo raw: String) -> [String] {
+        let json = raw.hasPrefix("INFO") ? String(raw.dropFirst(4)) : raw
+        guard let info = try? JSONValue.parse(Array(json.utf8)) else { return [] }
+        return info["connect_urls"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
     /// The channel closed: fail what waited on it and reconnect unless closed on purpose.
@@ -237,7 +281,7 @@ public final class NATSClient: @unchecked Sendable {
         task?.cancel()
         failFlushes(waiters, OpsError(.io, "connection lost", endpoint: address.description))
         if reconnect {
-            logger.warning("nats.disconnected", metadata: ["endpoint": "\(address)", "error": "\(error.map { "\($0)" } ?? "closed")"])
+            logger.warning("nats.disconnected", metadata: ["endpoint": "\(currentServer)", "error": "\(error.map { "\($0)" } ?? "closed")"])
             notify(.disconnected)
             scheduleReconnect()
         }
@@ -247,6 +291,8 @@ public final class NATSClient: @unchecked Sendable {
         let delay: Duration? = lock.withLock {
             guard state != .closed, state != .connected else { return nil }
             state = .disconnected
+            // The server just lost or refused: the next one, if there are several.
+            cursor = (cursor + 1) % servers.count
             return backoff.next()
         }
         guard let delay else { return }
@@ -415,8 +461,13 @@ public final class NATSClient: @unchecked Sendable {
         case .pong:
             let waiter: PongWaiter? = lock.withLock { pongWaiters.isEmpty ? nil : pongWaiters.removeFirst() }
             if case .flush(let promise) = waiter { promise.succeed() }
-        case .info(let maxPayload, _):
-            if let maxPayload { lock.withLock { serverMaxPayload = maxPayload } }
+        case .info(let maxPayload, let raw):
+            // Sent again when the cluster changes: a node that joined is worth knowing.
+            let urls = options.discoverServers ? Self.connectURLs(inInfo: raw) : []
+            lock.withLock {
+                if let maxPayload { serverMaxPayload = maxPayload }
+                learnLocked(urls)
+            }
         case .ok:
             break
         case .err(let text):
@@ -438,6 +489,7 @@ final class NATSConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private let handshake: EventLoopPromise<Void>
     private var handshaking = true
     private var maxPayload: Int?
+    private var connectURLs: [String] = []
 
     init(client: NATSClient, handshake: EventLoopPromise<Void>) {
         self.client = client
@@ -451,12 +503,13 @@ final class NATSConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         switch operation {
-        case .info(let maxPayload, _):
+        case .info(let maxPayload, let raw):
             self.maxPayload = maxPayload
+            connectURLs = NATSClient.connectURLs(inInfo: raw)
             context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: client.connectLine())), promise: nil)
         case .pong:
             handshaking = false
-            client.connected(context.channel, maxPayload: maxPayload)
+            client.connected(context.channel, maxPayload: maxPayload, connectURLs: connectURLs)
             handshake.succeed()
         case .err(let text):
             let code: OpsError.Code = text.lowercased().contains("authorization") ? .authentication : .serverError
