@@ -39,6 +39,9 @@ import Testing
         #expect(try LogSource(parsing: "/var/log/haproxy.log") == .file("/var/log/haproxy.log"))
         #expect(try LogSource(parsing: "logs/ws1.log") == .file("logs/ws1.log"))
         #expect(try LogSource(parsing: "file:C:weird") == .file("C:weird"))
+        // What would not read back bare is named with its prefix (the inventory and bundle show it).
+        #expect(LogSource.file("C:weird").description == "file:C:weird" && LogSource.file(" x").description == "file: x")
+        #expect(LogSource.file("logs/ws1.log").description == "logs/ws1.log")
         #expect(try LogSource(parsing: "journald:whisper-server@1") == .journald(unit: "whisper-server@1"))
         #expect(try LogSource(parsing: "docker:whisper-ws1-1") == .docker(container: "whisper-ws1-1"))
         #expect(try LogSource(parsing: "k8s:whisper/app=whisper-server,tier=ws") == .kubernetes(namespace: "whisper", selector: "app=whisper-server,tier=ws"))

@@ -47,7 +47,8 @@ public enum LogSource: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .file(let path): path
+        // Bare when it reads back as the same file; `file:` when bare it would not (`r:x`, ` x`).
+        case .file(let path): (try? LogSource(parsing: path)) == .file(path) ? path : "file:" + path
         case .journald(let unit): "journald:\(unit)"
         case .docker(let container): "docker:\(container)"
         case .kubernetes(let namespace, let selector): "k8s:\(namespace)/\(selector)"
