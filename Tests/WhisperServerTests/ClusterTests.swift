@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import OpsKit
 import TestSupport
 import Testing
+@testable import WhisperServerCore
 
 /// Two whisper-server processes sharing real Redis, NATS (one node, or a cluster of several)
 /// and (when asked) PostgreSQL.
@@ -188,6 +189,43 @@ final class Cluster: Sendable {
             #expect(try await b.expect("message")["text"] == "hello again")
             try await b.send(#"{"type":"message","text":"welcome back"}"#)
             #expect(try await back.expect("message")["text"] == "welcome back")
+        }
+    }
+
+    /// Trimming and renewing the expiry ride along only now and then, so the buffer in Redis may
+    /// briefly hold more than RESUME_BUFFER: a resume still gets exactly the newest RESUME_BUFFER,
+    /// counts the rest lost, and the buffer stays bounded and expiring.
+    @Test func aResumeGetsTheNewestResumeBufferMessagesWhileTheBufferStaysBoundedAndExpiring() async throws {
+        let capacity = 5
+        try await Cluster.run(environment: ["RESUME_BUFFER": String(capacity)]) { cluster in
+            let (a, b, token) = try await cluster.pairAcross()
+            try await b.send(#"{"type":"message","text":"first"}"#)
+            let first = try await a.expect("message")
+            await a.socket.abort()
+            try await b.expect("ack")
+            try await b.expect("partner_reconnecting")
+            let sent = 3 * BufferUpkeepSchedule.trimEvery + 6
+            for index in 1...sent {
+                try await b.send(#"{"type":"message","text":"meanwhile \#(index)"}"#)
+                try await b.expect("ack")
+            }
+            let redis = try await RedisConnection.connect(to: try RedisAddress(parsing: cluster.redis.address))
+            defer { redis.close() }
+            let session = try await redis.send(["GET", "resume:\(token)"]).string ?? ""
+            let length = try await redis.send(["LLEN", "buffer:\(session)"]).int ?? 0
+            #expect(length >= capacity && length <= capacity + BufferUpkeepSchedule.trimEvery)
+            let ttl = try await redis.send(["PTTL", "buffer:\(session)"]).int ?? 0
+            #expect(ttl > 0 && ttl <= 3_600_000)
+
+            let back = try await ChatClient.resuming(cluster.one, token: token, lastID: first["id"]?.intValue)
+            #expect(try await back.expect("welcome")["resumed"] == .bool(true))
+            for index in (sent - capacity + 1)...sent {
+                #expect(try await back.expect("message")["text"] == .string("meanwhile \(index)"))
+            }
+            try await b.send(#"{"type":"message","text":"after"}"#)
+            #expect(try await back.expect("message")["text"] == "after")
+            let metrics = String(decoding: try await HTTPClient().get(cluster.one.baseURL + "/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("whisper_messages_total{type=\"lost\"} \(sent - capacity)\n"))
         }
     }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import OpsKit
 @testable import WhisperServerCore
 import TestSupport
@@ -92,5 +93,39 @@ import Testing
         #expect(ring.messages(after: 3).map(\.seq) == [4, 5])
         ring.append(StoredMessage(seq: 6, text: "m6", sentAtMicros: 0))
         #expect(ring.messages(after: 0).map(\.seq) == [4, 5, 6])
+    }
+}
+
+@Suite struct BufferUpkeepScheduleTests {
+    @Test func trimsEveryThirtyTwoWritesAndRenewsTheExpiryOncePerMinute() {
+        var schedule = BufferUpkeepSchedule()
+        let start = NIODeadline.now()
+        let first = (0..<BufferUpkeepSchedule.trimEvery * 2).map { schedule.next(for: "p", now: start + .milliseconds(Int64($0))) }
+        #expect(first[0] == .all)
+        #expect(first.indices.filter { first[$0].trim } == [0, BufferUpkeepSchedule.trimEvery])
+        #expect(first.dropFirst().allSatisfy { !$0.renewExpiry })
+        #expect(schedule.next(for: "p", now: start + .seconds(61)) == .init(trim: true, renewExpiry: true))
+        #expect(schedule.next(for: "p", now: start + .seconds(62)) == .none)
+        // A new partner starts over: its buffer is trimmed and given an expiry at once.
+        #expect(schedule.next(for: "q", now: start + .seconds(62)) == .all)
+        #expect(schedule.next(for: "q", now: start + .seconds(62)) == .none)
+    }
+}
+
+@Suite struct PartnerLocationsTests {
+    @Test func looksUpNewPartnersEachRoundAndEveryoneEveryRefresh() {
+        var locations = PartnerLocations()
+        #expect(locations.begin(["a", "b"]) == ["a", "b"])
+        locations.record(["a": "ws-1", "b": "ws-2"])
+        #expect(locations.begin(["a", "b", "c"]) == ["c"])
+        locations.record(["c": "ws-1"])
+        // Someone no longer watched is forgotten; someone gone is looked up again next round.
+        #expect(locations.begin(["a", "c"]).isEmpty)
+        #expect(locations.servers == ["a": "ws-1", "c": "ws-1"])
+        locations.forget(["c"])
+        #expect(locations.begin(["a", "c"]) == ["c"])
+        var rounds = 4
+        while locations.begin(["a"]).isEmpty { rounds += 1 }
+        #expect(rounds == PartnerLocations.refreshEvery)
     }
 }

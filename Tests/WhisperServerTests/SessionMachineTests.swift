@@ -61,6 +61,24 @@ private func message(_ seq: Int, _ text: String? = nil) -> StoredMessage {
         #expect(inbox.delivered == 2)
     }
 
+    @Test func aGapTrimmedFromAFullBufferIsGivenUpAtOnce() {
+        var inbox = Inbox(delivered: 1)
+        #expect(inbox.sync(upTo: 20) == .fetch)
+        let result = inbox.fetched((16...20).map { message($0) }, bufferFull: true)
+        #expect(result.deliver.map(\.seq) == Array(16...20))
+        #expect(result.skipped == 14 && result.step == .none)
+        #expect(inbox.delivered == 20)
+    }
+
+    @Test func aGapAfterTheOldestKeptMessageIsWaitedForEvenWhenTheBufferIsFull() {
+        // 3 is missing between kept messages: its write may still be on the way (a retry).
+        var inbox = Inbox(delivered: 1)
+        _ = inbox.sync(upTo: 5)
+        let result = inbox.fetched([message(2), message(4), message(5)], bufferFull: true)
+        #expect(result.deliver.map(\.seq) == [2])
+        #expect(result.skipped == 0 && result.step == .fetchLater)
+    }
+
     @Test func aSyncFromThePartnersServerFetchesWhatNeverArrived() {
         var inbox = Inbox(delivered: 3)
         #expect(inbox.sync(upTo: 3) == .none)

@@ -129,7 +129,9 @@ protocol ChatBackend: AnyObject, Sendable {
     /// Whether the session is connected somewhere (not away, not expired, its instance alive).
     func isConnected(session: String) async throws -> Bool
     /// Which of `sessions` are not connected anywhere: away, expired, or on an instance that
-    /// stopped without saying so (a crash).
+    /// stopped without saying so (a crash). Called every 2 s with every remote partner: it may
+    /// rely on where it last saw them, since an ordinary departure is announced over the bus;
+    /// an instance that died is noticed within the call.
     func unreachable(_ sessions: [String]) async throws -> Set<String>
     /// Forgets the session and stops routing it here.
     func forget(session: String) async
@@ -154,11 +156,13 @@ protocol ChatBackend: AnyObject, Sendable {
     // MARK: Messages
     /// Sends `event` to a session connected elsewhere (nothing in the embedded backend).
     func publish(_ event: PeerEvent, to session: String, chat: String?)
-    /// Keeps `message` in `session`'s resume buffer (in order, capped).
+    /// Keeps `message` in `session`'s resume buffer (in order, capped), with the upkeep the
+    /// sender decided is due (a store that caps and expires by itself ignores it).
     /// - Returns: nil when it is kept already, else a future done once it is (failed if the
     ///   store is unreachable).
-    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>?
-    /// The messages in `session`'s resume buffer after sequence number `seq`, in order.
+    func keep(_ message: StoredMessage, for session: String, upkeep: BufferUpkeep) -> EventLoopFuture<Void>?
+    /// The newest RESUME_BUFFER messages of `session`'s resume buffer after sequence number
+    /// `seq`, in order.
     func kept(for session: String, after seq: Int) async throws -> [StoredMessage]
 
     // MARK: Bans

@@ -43,16 +43,18 @@ extension ClusterBackend {
         }
     }
 
-    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
+    /// One RPUSH per message; the trim and the expiry ride along only when the sender's schedule
+    /// says they are due, so a message costs about one Redis command (docs/cluster.md).
+    func keep(_ message: StoredMessage, for session: String, upkeep: BufferUpkeep) -> EventLoopFuture<Void>? {
         let key = RedisKeys.buffer(session)
-        return redis.pipeline([
-            ["RPUSH", key, message.bufferEntry], ["LTRIM", key, String(-configuration.resumeBuffer), "-1"],
-            ["PEXPIRE", key, String(Self.bufferTTL.milliseconds)],
-        ]).flatMapThrowing { [self] replies in _ = try check(replies) }
+        var commands = [["RPUSH", key, message.bufferEntry]]
+        if upkeep.trim { commands.append(["LTRIM", key, String(-configuration.resumeBuffer), "-1"]) }
+        if upkeep.renewExpiry { commands.append(["PEXPIRE", key, String(Self.bufferTTL.milliseconds)]) }
+        return redis.pipeline(commands).flatMapThrowing { [self] replies in _ = try check(replies) }
     }
 
     func kept(for session: String, after seq: Int) async throws -> [StoredMessage] {
-        let items = try await redis.command("LRANGE", RedisKeys.buffer(session), "0", "-1").array ?? []
+        let items = try await redis.command("LRANGE", RedisKeys.buffer(session), String(-configuration.resumeBuffer), "-1").array ?? []
         return items.compactMap { $0.string.flatMap(StoredMessage.init(bufferEntry:)) }.filter { $0.seq > seq }.sorted { $0.seq < $1.seq }
     }
 

@@ -21,6 +21,11 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     var deliver: (@Sendable (PeerEvent, String) -> Void)?
     private var depth = 0
     private var monitor: RepeatedTask?
+    /// Where remote partners were last seen, for the crash check (`unreachable`).
+    private var partnerLocations = PartnerLocations()
+    /// When Redis last came back, perhaps empty: until every instance has written its sessions
+    /// and liveness again, a missing one proves nothing.
+    private var stateLostAt = NIODeadline.distantPast
     /// Sessions stay this long while connected; a crashed instance's sessions expire by themselves.
     static let connectedTTL: Duration = .seconds(86_400)
     static let bufferTTL: Duration = .seconds(3600)
@@ -65,9 +70,11 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
             if natsConnections.withLockedValue({ $0 += 1; return $0 }) > 1 { busRestored() }
         }
         let redisConnections = NIOLockedValueBox(0)
-        redis.onStateChange { state in
-            guard state == .connected else { return }
-            if redisConnections.withLockedValue({ $0 += 1; return $0 }) > 1 { stateLost() }
+        redis.onStateChange { [weak self] state in
+            guard state == .connected, let self else { return }
+            guard redisConnections.withLockedValue({ $0 += 1; return $0 }) > 1 else { return }
+            lock.withLock { stateLostAt = .now() }
+            stateLost()
         }
         redis.start()
         nats.start()
@@ -208,29 +215,62 @@ final class ClusterBackend: ChatBackend, @unchecked Sendable {
     }
 
     func isConnected(session: String) async throws -> Bool {
-        try await unreachable([session]).isEmpty
+        let (gone, located) = try await locate([session])
+        guard !gone.contains(session), let server = located[session] else { return false }
+        return try await liveServers([server]).contains(server)
     }
 
+    /// The periodic crash check: one EXISTS per instance the partners are on, a full look-up only
+    /// now and then (`PartnerLocations`), so its cost does not grow with the number of chats.
     func unreachable(_ sessions: [String]) async throws -> Set<String> {
         guard !sessions.isEmpty else { return [] }
+        let settling = lock.withLock { NIODeadline.now() - stateLostAt < .init(Self.liveness) * 2 }
+        if settling { return [] }
+        let toLocate = lock.withLock { partnerLocations.begin(sessions) }
+        var (gone, located) = try await locate(toLocate)
+        let remembered = lock.withLock {
+            partnerLocations.record(located)
+            return partnerLocations.servers.filter { located[$0.key] == nil && !gone.contains($0.key) }
+        }
+        var alive = try await liveServers(Set(located.values).union(remembered.values))
+        // A remembered instance that is gone: the partner may have moved on before it died.
+        let recheck = remembered.filter { !alive.contains($0.value) }.map(\.key)
+        if !recheck.isEmpty {
+            let again = try await locate(recheck)
+            gone.formUnion(again.gone)
+            located.merge(again.located) { _, new in new }
+            lock.withLock { partnerLocations.record(again.located) }
+            alive.formUnion(try await liveServers(Set(again.located.values).subtracting(alive)))
+        }
+        for (session, server) in located where !alive.contains(server) { gone.insert(session) }
+        for (session, server) in remembered where located[session] == nil && !alive.contains(server) { gone.insert(session) }
+        lock.withLock { partnerLocations.forget(gone) }
+        return gone
+    }
+
+    /// Where each session is connected; those that are not (away, expired) are `gone`.
+    private func locate(_ sessions: [String]) async throws -> (gone: Set<String>, located: [String: String]) {
+        guard !sessions.isEmpty else { return ([], [:]) }
         let states = try await check(redis.pipeline(sessions.map { ["HMGET", RedisKeys.session($0), "state", "server"] }).get())
         var gone = Set<String>()
-        var onServer: [String: [String]] = [:]
+        var located: [String: String] = [:]
         for (session, reply) in zip(sessions, states) {
             let fields = reply.array ?? []
-            guard fields.count == 2, fields[0].string == "connected", let server = fields[1].string else {
+            if fields.count == 2, fields[0].string == "connected", let server = fields[1].string {
+                located[session] = server
+            } else {
                 gone.insert(session)
-                continue
             }
-            onServer[server, default: []].append(session)
         }
-        let servers = Array(onServer.keys)
-        guard !servers.isEmpty else { return gone }
-        let alive = try await check(redis.pipeline(servers.map { ["EXISTS", RedisKeys.server($0)] }).get())
-        for (server, reply) in zip(servers, alive) where reply.int != 1 {
-            gone.formUnion(onServer[server] ?? [])
-        }
-        return gone
+        return (gone, located)
+    }
+
+    /// Which of `servers` have renewed their liveness key.
+    private func liveServers(_ servers: Set<String>) async throws -> Set<String> {
+        guard !servers.isEmpty else { return [] }
+        let names = Array(servers)
+        let replies = try await check(redis.pipeline(names.map { ["EXISTS", RedisKeys.server($0)] }).get())
+        return Set(zip(names, replies).compactMap { $1.int == 1 ? $0 : nil })
     }
 
     func forget(session: String) async {

@@ -165,7 +165,7 @@ final class EmbeddedBackend: ChatBackend, @unchecked Sendable {
 
     func publish(_ event: PeerEvent, to session: String, chat: String?) {}
 
-    func keep(_ message: StoredMessage, for session: String) -> EventLoopFuture<Void>? {
+    func keep(_ message: StoredMessage, for session: String, upkeep: BufferUpkeep) -> EventLoopFuture<Void>? {
         // Every chat message passes here: one lookup, the ring appended in place.
         lock.withLock { buffers[session]?.append(message) }
         return nil

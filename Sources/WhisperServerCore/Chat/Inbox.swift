@@ -59,10 +59,13 @@ struct Inbox: Equatable {
         return (out, .fetch)
     }
 
-    /// What the buffer held after `delivered` when asked.
+    /// What the buffer held after `delivered` when asked. `bufferFull` says it held as many as it
+    /// keeps, so a gap before the oldest of them was trimmed away and will never arrive: it is
+    /// given up on at once rather than after `maxFruitlessFetches`.
     /// - Returns: what to write now, what to do next, and how many messages were given up on.
-    mutating func fetched(_ messages: [StoredMessage]) -> (deliver: SmallList<StoredMessage>, step: Step, skipped: Int) {
+    mutating func fetched(_ messages: [StoredMessage], bufferFull: Bool = false) -> (deliver: SmallList<StoredMessage>, step: Step, skipped: Int) {
         fetching = false
+        let oldestKept = messages.lazy.map(\.seq).min()
         for message in messages where message.seq > delivered {
             hold(message)
             known = max(known, message.seq)
@@ -73,7 +76,8 @@ struct Inbox: Equatable {
             return (out, .none, 0)
         }
         fruitlessFetches += 1
-        guard fruitlessFetches > Self.maxFruitlessFetches else {
+        let trimmedAway = bufferFull && oldestKept != nil && oldestKept == held.first?.seq
+        guard fruitlessFetches > Self.maxFruitlessFetches || trimmedAway else {
             fetching = true
             return (out, .fetchLater, 0)
         }

@@ -35,7 +35,7 @@ extension SessionMachine {
             case 12: event = .peer(.partnerLeft)
             case 13: event = .peer(next() % 2 == 0 ? .partnerReconnecting : .partnerBack)
             case 14: event = .controlFinished(error: next() % 4 == 0 ? "failed" : nil)
-            case 15, 16: event = .fetched(messages())
+            case 15, 16: event = .fetched(messages(), bufferFull: next() % 4 == 0)
             case 17: event = next() % 2 == 0 ? .fetchFailed : .fetchDue
             case 18: event = .queued
             case 19: event = .paired(chat: chatID, partner: "p", commonInterests: [])

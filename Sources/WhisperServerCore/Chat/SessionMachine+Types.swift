@@ -17,7 +17,9 @@ extension SessionMachine {
         case queueTimedOut
         /// A control message's backend work is done (or failed, with a message for the client).
         case controlFinished(error: String?)
-        case fetched([StoredMessage])
+        /// What the resume buffer held after the inbox's last delivered message; `bufferFull` when
+        /// it held RESUME_BUFFER of them, so anything older was trimmed away.
+        case fetched([StoredMessage], bufferFull: Bool)
         case fetchFailed
         case fetchDue
         /// The message bus is back after an outage: what it lost must be caught up.

@@ -67,9 +67,9 @@ package struct SessionMachine: Sendable {
             if isQueued { request(.expire, &actions) }
         case .controlFinished(let error):
             controlFinished(error: error, &actions)
-        case .fetched(let messages):
+        case .fetched(let messages, let bufferFull):
             guard var current = chat else { break }
-            let (deliver, step, skipped) = current.inbox.fetched(messages)
+            let (deliver, step, skipped) = current.inbox.fetched(messages, bufferFull: bufferFull)
             chat = current
             if !deliver.isEmpty { actions.append(.write(deliver, live: false)) }
             if skipped > 0 { actions.append(.countSkipped(skipped)) }

@@ -146,7 +146,8 @@ extension WebSocketChatHandler {
         let hub = self.hub
         hub.jobs.submit { [self] in
             do {
-                post(.fetched(try await hub.backend.kept(for: session, after: after)))
+                let messages = try await hub.backend.kept(for: session, after: after)
+                post(.fetched(messages, bufferFull: messages.count >= hub.configuration.resumeBuffer))
             } catch {
                 hub.logger.warning("session.fetch_failed", metadata: ["session": "\(session)", "error": "\(error)"])
                 post(.fetchFailed)

@@ -121,7 +121,9 @@ extension WebSocketChatHandler {
     /// that message is acked, counted unbuffered and logged, so a long Redis outage slows chats
     /// down without stopping them.
     private func keep(_ message: StoredMessage, for partner: String, chat: String, thenAck ack: ServerMessage, since start: NIODeadline, attempt: Int) {
-        guard let kept = hub.backend.keep(message, for: partner) else { return send(ack) }
+        // A retry carries the whole upkeep: the failed write may have been the one that had it.
+        let upkeep = attempt == 0 ? bufferUpkeep.next(for: partner) : .all
+        guard let kept = hub.backend.keep(message, for: partner, upkeep: upkeep) else { return send(ack) }
         kept.whenComplete { [self] result in
             onLoop { handler in
                 guard case .failure(let error) = result else {

@@ -39,6 +39,8 @@ final class WebSocketChatHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The partner's connection when it is on this instance, remembered after the first message
     /// so the relay does not ask the hub every time.
     var partnerHandler: WebSocketChatHandler?
+    /// When our writes to the partner's resume buffer also trim it and renew its expiry.
+    var bufferUpkeep = BufferUpkeepSchedule()
 
     var machine = SessionMachine()
     var limiter: RateLimiter
