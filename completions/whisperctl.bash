@@ -193,13 +193,13 @@ _whisperctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit|audit-log|logs|bundle|version|help)
+    status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|scale|diag|capacity|cert|runbook|audit|audit-log|logs|bundle|version|help)
         # Offer subcommand argument completions
         "_whisperctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout diag capacity cert runbook audit audit-log logs bundle version help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'status config loadtest metrics dashboard top demo migrate backup restore lock rollout scale diag capacity cert runbook audit audit-log logs bundle version help' -- "${cur}"))
         ;;
     esac
 }
@@ -1245,6 +1245,114 @@ _whisperctl_rollout_history() {
         return
         ;;
     '--last')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_scale() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __whisperctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    add|remove)
+        # Offer subcommand argument completions
+        "_whisperctl_scale_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'add remove' -- "${cur}"))
+        ;;
+    esac
+}
+
+_whisperctl_scale_add() {
+    repeating_flags=()
+    non_repeating_flags=(--write --dry-run --yes --json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--url --ready-timeout --config --redis --database-url --nats-monitor --haproxy-stats --wait)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--url')
+        return
+        ;;
+    '--ready-timeout')
+        return
+        ;;
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    esac
+}
+
+_whisperctl_scale_remove() {
+    repeating_flags=()
+    non_repeating_flags=(--write --dry-run --yes --json --version -h --help)
+    repeating_options=(--server)
+    non_repeating_options=(--drain-timeout --config --redis --database-url --nats-monitor --haproxy-stats --wait)
+    __whisperctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--drain-timeout')
+        return
+        ;;
+    '--config')
+        __whisperctl_add_completions -o plusdirs -fX '!*.@(yml|yaml)'
+        return
+        ;;
+    '--redis')
+        return
+        ;;
+    '--database-url')
+        return
+        ;;
+    '--nats-monitor')
+        return
+        ;;
+    '--haproxy-stats')
+        return
+        ;;
+    '--server')
+        return
+        ;;
+    '--wait')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __whisperctl_add_completions -W "$(__whisperctl_custom_complete ---completion scale remove -- positional@0 "${COMP_CWORD}" "$(__whisperctl_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -62,6 +62,7 @@ _whisperctl() {
             'restore:Restore a backup into the database (or --target-db), all or nothing.'
             'lock:The deployment'\''s operations lock: who holds it, and breaking a dead holder'\''s.'
             'rollout:Update every whisper-server through HAProxy with no user noticing.'
+            'scale:Grow or shrink the fleet: a server into or out of HAProxy at run time, the inventory, and the deployment files.'
             'diag:Look at each component, judge it against the operations guide, and say how to fix it.'
             'capacity:Size a deployment: the playbook'\''s formulas with this project'\''s measured figures.'
             'cert:HAProxy'\''s certificate: combine, check, renew without stopping HAProxy, self-signed for tests.'
@@ -77,7 +78,7 @@ _whisperctl() {
         ;;
     arg)
         case "${words[1]}" in
-        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|diag|capacity|cert|runbook|audit|audit-log|logs|bundle|version|help)
+        status|config|loadtest|metrics|dashboard|top|demo|migrate|backup|restore|lock|rollout|scale|diag|capacity|cert|runbook|audit|audit-log|logs|bundle|version|help)
             "_whisperctl_${words[1]}" && ret=0
             ;;
         esac
@@ -750,6 +751,84 @@ _whisperctl_rollout_history() {
         '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
         '--last[How many, newest last.]:last:'
         '--json[Print JSON lines.]'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_scale() {
+    local -i ret=1
+    local -ar arg_specs=(
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+        '(-): :->command'
+        '(-)*:: :->arg'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+    case "${state}" in
+    command)
+        local -ar subcommands=(
+            'add:Add a running server to HAProxy'\''s backend and the inventory.'
+            'remove:Drain a server, then take it out of HAProxy'\''s backend and the inventory.'
+        )
+        _describe -V subcommand subcommands && ret=0
+        ;;
+    arg)
+        case "${words[1]}" in
+        add|remove)
+            "_whisperctl_scale_${words[1]}" && ret=0
+            ;;
+        esac
+        ;;
+    esac
+
+    return "${ret}"
+}
+
+_whisperctl_scale_add() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:'
+        '--url[Its base URL, http\://HOST\:PORT (HAProxy sends to HOST\:PORT).]:url:'
+        '--ready-timeout[How long to wait for its /ready to answer 200.]:duration:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--write[Also write the changes to haproxy.config, prometheus.config and the Compose file (default\: show them as a diff).]'
+        '--dry-run[Show the plan and change nothing.]'
+        '--yes[Do not ask for confirmation.]'
+        '--json[Print JSON.]'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
+        '--version[Show the version.]'
+        '(-h --help)'{-h,--help}'[Show help information.]'
+    )
+    _arguments -w -s -S : "${arg_specs[@]}" && ret=0
+
+    return "${ret}"
+}
+
+_whisperctl_scale_remove() {
+    local -i ret=1
+    local -ar arg_specs=(
+        ':name:{__whisperctl_custom_complete ---completion scale remove -- positional@0 "${current_word_index}" "$(__whisperctl_cursor_index_in_current_word)"}'
+        '--drain-timeout[How long its users have to leave before it stops short (it stays in DRAIN).]:duration:'
+        '--config[The deployment file.]:path:_files -g '\''*.yml *.yaml'\'''
+        '--redis[Redis address (host\:port), overriding redis.addr.]:addr:'
+        '--database-url[PostgreSQL URL, overriding postgres.url.]:url:'
+        '--nats-monitor[NATS monitoring URL, overriding nats.monitor_url.]:url:'
+        '--haproxy-stats[HAProxy stats URL, overriding haproxy.stats_url.]:url:'
+        '*--server[A server as NAME=URL; repeat it; replaces servers.]:name=url:'
+        '--write[Also write the changes to haproxy.config, prometheus.config and the Compose file (default\: show them as a diff).]'
+        '--dry-run[Show the plan and change nothing.]'
+        '--yes[Do not ask for confirmation.]'
+        '--json[Print JSON.]'
+        '--wait[Wait this long for the operations lock when another command holds it (default\: fail at once).]:duration:'
         '--version[Show the version.]'
         '(-h --help)'{-h,--help}'[Show help information.]'
     )

@@ -19,7 +19,7 @@ struct Whisperctl: AsyncParsableCommand {
               whisperctl config check
             """,
         version: "whisperctl \(BuildInfo.summary)",
-        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Diag.self, Capacity.self, Cert.self, RunbookCommand.self, SecurityAuditCommand.self, AuditLogCommand.self, Logs.self, BundleCommand.self, Version.self]
+        subcommands: [Status.self, Config.self, LoadTest.self, Metrics.self, Dashboard.self, Top.self, Demo.self, Migrate.self, BackupCommand.self, Restore.self, Lock.self, Rollout.self, Scale.self, Diag.self, Capacity.self, Cert.self, RunbookCommand.self, SecurityAuditCommand.self, AuditLogCommand.self, Logs.self, BundleCommand.self, Version.self]
     )
 
     /// ArgumentParser's own main, with `ExitStatus` understood as the status it names.

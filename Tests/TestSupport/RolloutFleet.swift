@@ -19,9 +19,9 @@ package final class RolloutFleet: @unchecked Sendable {
     ]
 
     /// The shell command that starts `name` at `version` with `extra` variables.
-    package func startCommand(_ name: String, version: String, extra: [String: String] = [:]) -> String {
+    package func startCommand(_ name: String, version: String, extra: [String: String] = [:], port: Int? = nil) -> String {
         var variables = Self.environment.merging(extraEnvironment) { _, new in new }.merging([
-            "PATH": "/usr/bin:/bin", "LISTEN_ADDR": "127.0.0.1:\(ports[name]!)", "SERVER_NAME": name, "WHISPER_VERSION": version,
+            "PATH": "/usr/bin:/bin", "LISTEN_ADDR": "127.0.0.1:\(port ?? ports[name]!)", "SERVER_NAME": name, "WHISPER_VERSION": version,
             "REDIS_ADDR": redis.address, "NATS_URL": nats.url,
         ]) { _, new in new }
         variables.merge(extra) { _, new in new }
@@ -41,19 +41,23 @@ package final class RolloutFleet: @unchecked Sendable {
         let ports = ["ws1": try FreePort.next(), "ws2": try FreePort.next()]
         self.ports = ports
         haproxy = try await HAProxyServer.start(servers: ["ws1", "ws2"].map { ($0, ports[$0]!) }, checks: .init(interval: "500ms", fall: 3))  // a check slowed by the load is not an outage
-        let directory = self.directory
-        for name in names {
-            // As the process driver starts a server: its own session, its pid in the pid file.
-            let command = startCommand(name, version: "0.1.0")
-            try await Offload.run {
-                try Command.run("/bin/sh", ["-c", "setsid /bin/sh -c '\(command)' >> \(directory.file("\(name).log")) 2>&1 < /dev/null & echo $! > \(directory.file("\(name).pid"))"])
-            }
-        }
+        for name in names { try await launch(name, port: ports[name]!) }
         for name in names {
             let url = "http://127.0.0.1:\(ports[name]!)/ready"
             try await eventually("\(name) ready") { (try? await HTTPClient().get(url, timeout: .milliseconds(500)))?.status == 200 }
         }
         try await haproxy.waitFor(.up, servers: names)
+    }
+
+    /// Starts `name` on `port` as the process driver does: its own session, its pid in the pid
+    /// file, its log beside it.
+    package func launch(_ name: String, port: Int, version: String = "0.1.0") async throws {
+        if !names.contains(name) && !extraNames.contains(name) { extraNames.append(name) }
+        let command = startCommand(name, version: version, port: port)
+        let directory = self.directory
+        try await Offload.run {
+            try Command.run("/bin/sh", ["-c", "setsid /bin/sh -c '\(command)' >> \(directory.file("\(name).log")) 2>&1 < /dev/null & echo $! > \(directory.file("\(name).pid"))"])
+        }
     }
 
     /// The inventory, each server with a process restart block starting `version` (`extra` per server).
@@ -120,8 +124,11 @@ package final class RolloutFleet: @unchecked Sendable {
         await fleet.stop()
     }
 
+    /// Servers started besides the fleet's own (`launch`), stopped with it.
+    package var extraNames: [String] = []
+
     package func stop() async {
-        for name in names {
+        for name in names + extraNames {
             if let pid = pid(name) {
                 kill(-pid, SIGKILL)
                 kill(pid, SIGKILL)

@@ -30,6 +30,8 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
     case backupCriticalAge = "backup.critical_age"
     /// Directories of the deployment's own runbooks, besides the shipped ones.
     case runbooksDirs = "runbooks.dirs"
+    /// The Prometheus configuration whose targets `scale` edits.
+    case prometheusConfig = "prometheus.config"
 
     /// The settings that name a component of the deployment (its address): with none of them
     /// set anywhere, the local development stack's are assumed.
@@ -58,8 +60,9 @@ public enum ConfigKey: String, CaseIterable, Sendable, Comparable {
         "migrations": ["dir", "lock_timeout"],
         "backup": ["dir", "keep_days", "keep_last", "warn_age", "critical_age"],
         "runbooks": ["dirs"],
+        "prometheus": ["config"],
     ]
-    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit", "lock", "migrations", "backup", "runbooks"]
+    static let topLevel = ["deployment", "servers", "haproxy", "redis", "nats", "postgres", "certs", "audit", "lock", "migrations", "backup", "runbooks", "prometheus"]
 }
 
 /// One `servers:` entry: `name` is the server's name in the HAProxy backend.

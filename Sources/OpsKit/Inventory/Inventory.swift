@@ -62,6 +62,8 @@ public struct Inventory: Sendable {
         return []
     }
 
+    /// `prometheus.config`, resolved against the inventory's directory.
+    public var prometheusConfig: String? { string(.prometheusConfig).map(resolve) }
     public var haproxyStatsURL: String? { string(.haproxyStatsURL) }
     public var haproxyRuntimeAPI: String? { string(.haproxyRuntimeAPI) }
     public var haproxyBackend: String { string(.haproxyBackend) ?? Inventory.defaultBackend }

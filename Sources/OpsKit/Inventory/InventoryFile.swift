@@ -100,7 +100,7 @@ private struct NodeReader {
                 try readPaths(.certs, valueNode, what: "PEM file paths")
             case "runbooks":
                 try readRunbooks(valueNode)
-            case "haproxy", "redis", "nats", "postgres", "audit", "lock", "migrations", "backup":
+            case "haproxy", "redis", "nats", "postgres", "audit", "lock", "migrations", "backup", "prometheus":
                 try readSection(key, valueNode)
             default:
                 unknownKey(key, at: keyNode, allowed: ConfigKey.topLevel, prefix: "", value: valueNode)

@@ -57,6 +57,9 @@ public struct InventoryValidator: Sendable {
         for directory in inventory.runbookDirectories where checkFiles && !fileExists(directory) {
             report(.runbooksDirs, "no such directory: \(directory)")
         }
+        if checkFiles, let config = inventory.prometheusConfig, !fileExists(config) {
+            report(.prometheusConfig, "no such file: \(config)")
+        }
         if checkFiles, let config = inventory.haproxyConfig, !fileExists(config) {
             report(.haproxyConfig, "no such file: \(config)")
         }

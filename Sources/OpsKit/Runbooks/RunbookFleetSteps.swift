@@ -98,3 +98,65 @@ struct RolloutStep: RunbookStepAction {
         return try await operation.check(in: context.operations.context(for: operation))
     }
 }
+
+/// `scale`: `action: add` (with `url`) or `action: remove` of `server`, the operation
+/// `whisperctl scale` runs. A removal drains the server's users onto the others: DESTRUCTIVE.
+struct ScaleStep: RunbookStepAction {
+    var arguments: RunbookArguments
+    var effect: RunbookEffect { arguments.string("action") == "remove" ? .destructive : .mutate }
+
+    private enum Operation {
+        case add(ScaleAdd)
+        case remove(ScaleRemove)
+    }
+
+    private func operation() throws -> Operation {
+        let server = try arguments.required("server")
+        let write = arguments.bool("write") ?? false
+        switch arguments.string("action") {
+        case "add":
+            var add = ScaleAdd(name: server, url: try arguments.required("url"), write: write)
+            add.readyTimeout = try arguments.duration("ready_timeout", default: add.readyTimeout)
+            return .add(add)
+        case "remove":
+            var remove = ScaleRemove(name: server, write: write)
+            remove.drainTimeout = try arguments.duration("drain_timeout", default: remove.drainTimeout)
+            return .remove(remove)
+        case let other:
+            throw StepCheckFailed(description: "step '\(arguments.step)': with.action is '\(other ?? "")'; it is add or remove")
+        }
+    }
+
+    func preview(in context: RunbookStepContext) async -> RunbookPreview {
+        do {
+            let plan: OperationPlan
+            switch try operation() {
+            case .add(let add): plan = try await context.operations.plan(add)
+            case .remove(let remove): plan = try await context.operations.plan(remove)
+            }
+            return RunbookPreview(effect: effect, description: plan.steps.joined(separator: "; "))
+        } catch {
+            return RunbookPreview(effect: effect, description: "scale \(arguments.string("action") ?? "?") \(arguments.string("server") ?? "?")", problem: "\(error)")
+        }
+    }
+
+    func run(in context: RunbookStepContext) async throws -> RunbookStepOutput {
+        let outcome: ScaleOutcome
+        switch try operation() {
+        case .add(let add): outcome = try await context.operations.run(add, confirmed: true)
+        case .remove(let remove): outcome = try await context.operations.run(remove, confirmed: true)
+        }
+        if let stopped = outcome.stopped { throw StepCheckFailed(description: "stopped: \(stopped)") }
+        let files = outcome.changes.map(\.path)
+        return RunbookStepOutput(
+            outputs: ["server": .string(outcome.server), "files": .list(files.map(RunbookValue.string))],
+            summary: "\(arguments.string("action") ?? "") \(outcome.server): " + outcome.steps.joined(separator: "; "))
+    }
+
+    func check(in context: RunbookStepContext) async throws -> Bool? {
+        switch try operation() {
+        case .add(let add): try await add.check(in: context.operations.context(for: add))
+        case .remove(let remove): try await remove.check(in: context.operations.context(for: remove))
+        }
+    }
+}

@@ -153,6 +153,7 @@ extension RunbookStepKind {
         case .rollout: RolloutStep(arguments: arguments, single: false)
         case .certRenew: CertificateRenewStep(arguments: arguments)
         case .loadtest: LoadTestStep(arguments: arguments)
+        case .scale: ScaleStep(arguments: arguments)
         }
     }
 }

@@ -37,6 +37,7 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
     case rollout
     case certRenew = "cert.renew"
     case loadtest
+    case scale
 
     /// The effect before arguments are known (`migrate` down is destructive: see `effect(direction:)`).
     public var effect: RunbookEffect {
@@ -45,7 +46,7 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .confirm: .gate
         case .shell: .unknown
         case .waitHTTP, .waitMetric, .haproxyWait: .wait
-        case .haproxyDrain, .haproxyReady, .backup, .migrate, .certRenew, .loadtest: .mutate
+        case .haproxyDrain, .haproxyReady, .backup, .migrate, .certRenew, .loadtest, .scale: .mutate
         case .restore, .serverRestart, .rollout: .destructive
         }
     }
@@ -58,6 +59,7 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .branch, .status, .diag, .certCheck, .backup, .migrate, .rollout, .loadtest: []
         case .restore: ["backup"]
         case .serverRestart: ["server"]
+        case .scale: ["action", "server"]
         case .certRenew: ["domains"]
         case .shell: ["run", "preview"]
         case .redisRead: ["command"]
@@ -92,6 +94,7 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .rollout: ["only", "max_unavailable", "auto_rollback", "start_with_unhealthy"] + Self.rolloutOptions
         case .certRenew: ["certbot_dir", "webroot", "http_01_port", "acme_server", "email", "force", "pem", "method", "reload_command", "verify"]
         case .loadtest: ["urls", "connections", "chatting_pairs", "rate", "duration", "ramp"]
+        case .scale: ["url", "write", "ready_timeout", "drain_timeout"]
         }
     }
 
@@ -135,6 +138,7 @@ public enum RunbookStepKind: String, Sendable, CaseIterable {
         case .serverRestart, .rollout: ["servers", "versions"]
         case .certRenew: ["renewed", "fingerprint", "not_after"]
         case .loadtest: ["passed", "sent", "delivered", "lost", "p99"]
+        case .scale: ["server", "files"]
         }
     }
 
