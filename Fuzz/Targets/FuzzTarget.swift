@@ -49,6 +49,9 @@ struct FuzzTarget: Sendable {
             let frames = Array(bytes[min(newline + 1, bytes.count)...])
             ConnectionDriver.drive(upgradedTo: uri, input: frames)
         },
+        FuzzTarget(name: "fleet-files") { bytes in
+            FleetShapeEdits.exercise(String(decoding: bytes, as: UTF8.self))
+        },
         FuzzTarget(name: "session-machine") { bytes in
             SessionMachine.exercise(bytes)
         },
